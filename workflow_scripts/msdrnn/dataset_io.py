@@ -1,0 +1,93 @@
+"""Read the study's HDF5 data files: ``dataset.h5`` and the per-step ``steps_{K}.h5``.
+
+Both hold groups ``train``, ``valid`` and optionally ``test``, each with ``inputs`` and
+``targets``; ``dataset.h5`` stores inputs as (N, segments, features), a per-step file as
+(N, parts, steps, features). Readers here always return (N, segments, features), so the
+trainer can take either file. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+SPLITS = ("train", "valid", "test")
+
+
+class DataError(ValueError):
+    """Bad input data: the message names the file, the field and what was expected."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split of a data file, inputs as (N, segments, features) float32."""
+
+    inputs: np.ndarray
+    targets: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.targets)
+
+
+def read_label_map(path: str | Path) -> list[str]:
+    """Genre names in class-index order."""
+    with _open(path) as f:
+        if "label_map" not in f:
+            raise DataError(f"{path}: no 'label_map' dataset (expected genre names)")
+        return [_text(name) for name in f["label_map"][()]]
+
+
+def available_splits(path: str | Path) -> list[str]:
+    """The splits present in a data file, in train/valid/test order."""
+    with _open(path) as f:
+        return [s for s in SPLITS if s in f]
+
+
+def load_split(path: str | Path, split: str) -> Split:
+    """Load one split, checking shapes, dtypes and values before anything trains on it."""
+    with _open(path) as f:
+        if split not in f:
+            raise DataError(f"{path}: no '{split}' group (found: {sorted(f.keys())})")
+        group = f[split]
+        for field in ("inputs", "targets"):
+            if field not in group:
+                raise DataError(f"{path}: '{split}/{field}' is missing")
+        inputs = group["inputs"][()]
+        targets = group["targets"][()]
+    if inputs.ndim == 4:  # per-step file: (N, parts, steps, features)
+        n, parts, steps, features = inputs.shape
+        inputs = inputs.reshape(n, parts * steps, features)
+    if inputs.ndim != 3:
+        raise DataError(
+            f"{path}: '{split}/inputs' has shape {inputs.shape}; expected "
+            "(N, segments, features) or (N, parts, steps, features)"
+        )
+    if targets.shape != (inputs.shape[0],):
+        raise DataError(
+            f"{path}: '{split}/targets' has shape {targets.shape}; expected ({inputs.shape[0]},)"
+        )
+    if not np.issubdtype(targets.dtype, np.integer):
+        raise DataError(f"{path}: '{split}/targets' has dtype {targets.dtype}; expected integers")
+    if not np.isfinite(inputs).all():
+        bad = int(np.flatnonzero(~np.isfinite(inputs).all(axis=(1, 2)))[0])
+        raise DataError(f"{path}: '{split}/inputs' holds NaN or inf (first at row {bad})")
+    return Split(inputs=np.ascontiguousarray(inputs, dtype=np.float32),
+                 targets=targets.astype(np.int64))
+
+
+def _open(path: str | Path) -> h5py.File:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        return h5py.File(path, "r")
+    except OSError as err:
+        raise DataError(f"{path}: not a readable HDF5 file ({err})") from None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
