@@ -1,0 +1,231 @@
+"""Helpers shared by the rule files: config checks, paths, parameters and resources."""
+
+import json
+import math
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+DATASET = "results/data/dataset.h5"
+TRAIN_OUTPUTS = ("history.csv", "weights.npz", "run.json")
+PLOT_FORMATS = ("png", "pdf")
+
+# Code that decides a training job's result: editing it reruns the training jobs.
+TRAIN_CODE = [
+    "workflow_scripts/train.py",
+    "workflow_scripts/msdrnn/model.py",
+    "workflow_scripts/msdrnn/training.py",
+    "workflow_scripts/msdrnn/dataset_io.py",
+]
+DATA_CODE = [
+    "workflow_scripts/msdrnn/msd.py",
+    "workflow_scripts/msdrnn/dataset.py",
+]
+PLOT_CODE = ["workflow_scripts/msdrnn/plots.py"]
+
+
+# ---------------------------------------------------------------- config checks
+
+
+def check_config(config: dict) -> None:
+    """Checks the schema cannot express; each message names the key and what is allowed."""
+    data = config["data"]
+    segments = data["segments"]
+    n_classes = len(data["genres"])
+
+    def divisors() -> str:
+        return ", ".join(str(k) for k in range(1, segments + 1) if segments % k == 0)
+
+    steps_keys = [("baseline.steps", [config["baseline"]["steps"]]),
+                  ("grid.steps", config["grid"]["steps"]),
+                  ("bayes.steps", config["bayes"]["steps"])]
+    for key, values in steps_keys:
+        bad = [k for k in values if segments % k]
+        if bad:
+            raise WorkflowError(
+                f"config: {key} has {bad}, which do not divide data.segments = {segments}; "
+                f"allowed steps values: {divisors()}"
+            )
+    for key in ("baseline", "grid"):
+        section = config[key]
+        if not section["readout"] and section["state_size"] != n_classes:
+            raise WorkflowError(
+                f"config: {key}.readout is false, so {key}.state_size must equal the number of "
+                f"genres ({n_classes}), not {section['state_size']}; set {key}.readout: true "
+                "to use another state size"
+            )
+    bayes = config["bayes"]
+    if bayes["state_min"] > bayes["state_max"]:
+        raise WorkflowError(
+            f"config: bayes.state_min ({bayes['state_min']}) is above "
+            f"bayes.state_max ({bayes['state_max']})"
+        )
+    if bayes["n_initial"] > bayes["n_calls"]:
+        raise WorkflowError(
+            f"config: bayes.n_initial ({bayes['n_initial']}) is more than "
+            f"bayes.n_calls ({bayes['n_calls']}), the number of trials in all"
+        )
+    needed = {"msd_h5": ("msd_root", "labels"), "npz": ("npz_dir",), "synthetic": ()}
+    for key in needed[data["source"]]:
+        if not data.get(key):
+            raise WorkflowError(
+                f"config: data.source is {data['source']}, so data.{key} must name a path "
+                "(see configs/paper.yaml)"
+            )
+        if not Path(data[key]).exists():
+            raise WorkflowError(
+                f"config: data.{key} = {data[key]!r} does not exist; point it at your copy "
+                "(see README, 'Running on real MSD-10 data')"
+            )
+
+
+check_config(config)
+
+
+# ---------------------------------------------------------------- data
+
+
+def has_test_split() -> bool:
+    """Whether the dataset gets a test split: known from the config, or the npz files."""
+    data = config["data"]
+    if data["source"] == "npz":
+        return Path(data["npz_dir"], "msd-10-genre-test-targets.npz").exists()
+    return data["per_genre_test"] > 0
+
+
+def steps_file(steps) -> str:
+    return f"results/data/steps_{steps}.h5"
+
+
+# ---------------------------------------------------------------- training
+
+
+def train_outputs(folder: str) -> dict:
+    """The declared outputs of a training job; its checkpoint/ folder stays undeclared so
+    that Snakemake never deletes it when a job is interrupted."""
+    return {name.split(".")[0]: f"{folder}/{name}" for name in TRAIN_OUTPUTS}
+
+
+def train_params() -> dict:
+    """Optimiser values every training job depends on."""
+    train = config["train"]
+    return {
+        "batch_size": train["batch_size"],
+        "learning_rate": train["learning_rate"],
+        "optimizer": train["optimizer"],
+    }
+
+
+def readout_flag(readout: bool) -> str:
+    return "--readout" if readout else "--no-readout"
+
+
+def train_mem_mb(wildcards, input) -> int:
+    """Training memory: a fixed floor plus a multiple of the dataset's size on disk."""
+    res = config["resources"]
+    return int(res["train_mem_mb_min"] + res["train_mem_per_data_mb"] * input.size_mb)
+
+
+def train_runtime(epochs: int) -> int:
+    """Minutes asked for a training job of so many epochs."""
+    return int(10 + math.ceil(epochs * config["resources"]["train_minutes_per_epoch"]))
+
+
+# ---------------------------------------------------------------- Bayesian search
+
+
+def trial_ids() -> list[str]:
+    return [f"{i:03d}" for i in range(config["bayes"]["n_calls"])]
+
+
+def trial_dir(trial) -> str:
+    return f"results/bayes/trial_{int(trial):03d}"
+
+
+def earlier_trials(trial: int) -> list[int]:
+    """Trials whose results the proposal of `trial` is made from: every trial of the
+    earlier rounds (random starts first, then rounds of bayes.batch_size)."""
+    bayes = config["bayes"]
+    if trial < bayes["n_initial"]:
+        return []
+    round_start = trial - (trial - bayes["n_initial"]) % bayes["batch_size"]
+    return list(range(round_start))
+
+
+def proposal_inputs(wildcards) -> list[str]:
+    return [
+        f"{trial_dir(t)}/{name}"
+        for t in earlier_trials(int(wildcards.trial))
+        for name in ("proposal.json", "history.csv")
+    ]
+
+
+def proposal_args(wildcards) -> str:
+    """Command-line flags of a proposal: a random start depends on the space and the seed
+    only; a guided proposal also on the acquisition settings (so editing kappa reruns the
+    guided trials and never the random starts)."""
+    bayes = config["bayes"]
+    args = [
+        f"--seed {bayes['seed']}",
+        f"--state-min {bayes['state_min']} --state-max {bayes['state_max']}",
+        f"--steps {','.join(str(k) for k in bayes['steps'])}",
+        f"--n-initial {bayes['n_initial']}",
+    ]
+    if int(wildcards.trial) >= bayes["n_initial"]:
+        args += [
+            f"--batch-size {bayes['batch_size']}",
+            f"--kappa {bayes['kappa']} --acq-func {bayes['acq_func']}",
+            f"--top-fraction {bayes['top_fraction']}",
+        ]
+    return " ".join(args)
+
+
+# ---------------------------------------------------------------- targets
+
+
+def plot_files(name: str) -> list[str]:
+    return [f"results/figures/{name}.{ext}" for ext in PLOT_FORMATS]
+
+
+def figure_outputs() -> list[str]:
+    names = [
+        "baseline_error", "baseline_accuracy",
+        "grid_max_valid_accuracy",
+        "grid_train_error", "grid_valid_error", "grid_train_accuracy", "grid_valid_accuracy",
+        "bayes_objective",
+        "bayes_train_error", "bayes_valid_error", "bayes_train_accuracy", "bayes_valid_accuracy",
+        "best_error", "best_accuracy",
+        "mlp_error", "mlp_accuracy",
+    ]
+    if has_test_split():
+        names.append("best_test_confusion")
+    return [f for name in names for f in plot_files(name)]
+
+
+def final_outputs() -> list[str]:
+    outputs = figure_outputs() + [
+        "results/summary.md",
+        "results/grid/summary.csv",
+        "results/bayes/trials.csv",
+        "results/bayes/best.json",
+    ]
+    if has_test_split():
+        outputs += ["results/best/test_metrics.json", "results/mlp/test_metrics.json"]
+    return outputs
+
+
+def as_json(value) -> str:
+    """A config value as one shell-safe JSON word (for flags that take a list)."""
+    return "'" + json.dumps(value, separators=(",", ":")).replace("'", "'\\''") + "'"
+
+
+# Every submitted job's log starts with where it ran: the SLURM job id, or "local".
+JOB_HEADER = 'echo "job ${{SLURM_JOB_ID:-local}} on $(hostname)" > {log}; '
+
+TRAIN_SHELL = (
+    JOB_HEADER + "python workflow_scripts/train.py --dataset {input.dataset}"
+    " --epochs {params.epochs} --seed {params.seed}"
+    " --batch-size {params.train[batch_size]} --learning-rate {params.train[learning_rate]}"
+    " --optimizer {params.train[optimizer]} --threads {threads}"
+    " --out $(dirname {output.history})"
+)

@@ -1,0 +1,113 @@
+"""Data preparation: raw MSD files (or the course's npz files, or the embedded
+synthetic tree) -> results/data/dataset.h5 -> one per-step array file per steps value."""
+
+SYNTHETIC_DIR = "results/data/synthetic"
+
+
+def dataset_inputs(wildcards) -> dict:
+    """What dataset.h5 is built from: the generated tree, the label file, or the npz files."""
+    data = config["data"]
+    inputs = {"code": ["workflow_scripts/prepare_dataset.py", *DATA_CODE]}
+    if data["source"] == "synthetic":
+        inputs["tree"] = f"{SYNTHETIC_DIR}/COMPLETE"
+    elif data["source"] == "msd_h5":
+        inputs["labels"] = data["labels"]
+    return inputs
+
+
+def dataset_args(wildcards, input) -> str:
+    """The data source as flags of prepare_dataset.py."""
+    data = config["data"]
+    if data["source"] == "synthetic":
+        return (f"--source synthetic --msd-root {SYNTHETIC_DIR}/data "
+                f"--labels {SYNTHETIC_DIR}/msd_tagtraum_cd2c.cls")
+    if data["source"] == "msd_h5":
+        return f"--source msd_h5 --msd-root '{data['msd_root']}' --labels '{data['labels']}'"
+    return f"--source npz --npz-dir '{data['npz_dir']}'"
+
+
+rule generate_synthetic:
+    """The embedded data set: a small MSD-format tree and tagtraum label file (not real music)."""
+    input:
+        code=["workflow_scripts/generate_synthetic.py", "workflow_scripts/msdrnn/synthetic.py"],
+    output:
+        f"{SYNTHETIC_DIR}/COMPLETE",
+    params:
+        genres=",".join(config["data"]["genres"]),
+        synthetic=config["data"]["synthetic"],
+        out_dir=SYNTHETIC_DIR,
+    conda:
+        "../envs/data.yaml"
+    log:
+        "results/logs/data/generate_synthetic.log",
+    benchmark:
+        "results/benchmarks/data/generate_synthetic.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    shell:
+        "python workflow_scripts/generate_synthetic.py --out-dir {params.out_dir}"
+        " --genres {params.genres} --tracks-per-genre {params.synthetic[tracks_per_genre]}"
+        " --aggregate-files {params.synthetic[aggregate_files]} --seed {params.synthetic[seed]}"
+        " > {log} 2>&1"
+
+
+rule prepare_dataset:
+    """Crop, filter, split and standardise the songs into results/data/dataset.h5."""
+    input:
+        unpack(dataset_inputs),
+    output:
+        DATASET,
+    params:
+        source=dataset_args,
+        genres=",".join(config["data"]["genres"]),
+        segments=config["data"]["segments"],
+        per_genre=config["data"]["per_genre"],
+        per_genre_test=config["data"]["per_genre_test"],
+        valid_fraction=config["data"]["valid_fraction"],
+        seed=config["data"]["seed"],
+        on_bad_file=config["data"]["on_bad_file"],
+        short_genres="--allow-short-genres" if config["data"]["allow_short_genres"] else "--no-allow-short-genres",
+        standardize="--standardize-npz" if config["data"]["standardize_npz"] else "--no-standardize-npz",
+    conda:
+        "../envs/data.yaml"
+    log:
+        "results/logs/data/prepare_dataset.log",
+    benchmark:
+        "results/benchmarks/data/prepare_dataset.tsv"
+    threads: 2
+    resources:
+        mem_mb=2048,
+        runtime=120,
+    shell:
+        "python workflow_scripts/prepare_dataset.py {params.source} --genres {params.genres}"
+        " --segments {params.segments} --per-genre {params.per_genre}"
+        " --per-genre-test {params.per_genre_test} --valid-fraction {params.valid_fraction}"
+        " --seed {params.seed} --on-bad-file {params.on_bad_file} {params.short_genres}"
+        " {params.standardize} --workers {threads} --out {output} > {log} 2>&1"
+
+
+rule segment_steps:
+    """The songs cut into parts of `steps` segments, (N, parts, steps, 25); temporary, so
+    that a 14-value grid never keeps 14 copies of the data on disk."""
+    input:
+        dataset=DATASET,
+        code=["workflow_scripts/make_steps.py", "workflow_scripts/msdrnn/dataset.py"],
+    output:
+        temp("results/data/steps_{steps}.h5"),
+    wildcard_constraints:
+        steps=r"\d+",
+    conda:
+        "../envs/data.yaml"
+    log:
+        "results/logs/data/segment_steps_{steps}.log",
+    benchmark:
+        "results/benchmarks/data/segment_steps_{steps}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input: int(1000 + 3 * input.size_mb),
+        runtime=30,
+    shell:
+        "python workflow_scripts/make_steps.py --dataset {input.dataset} --steps {wildcards.steps}"
+        " --out {output} > {log} 2>&1"

@@ -1,0 +1,157 @@
+"""Figures (PNG for the report, PDF for print) and the summary table. Plotting jobs read
+CSV/JSON results only and never import TensorFlow."""
+
+RUN_TITLES = {"baseline": "Baseline", "best": "Best parameters", "mlp": "Feedforward"}
+
+
+def figure(name: str, caption: str, category: str, subcategory: str | None = None) -> list:
+    png, pdf = plot_files(name)
+    labels = {"figure": name.replace("_", " ")}
+    in_report = report(png, caption=f"../report/{caption}.rst", category=category,
+                       subcategory=subcategory, labels=labels)
+    return [in_report, pdf]
+
+
+def curve_figures(prefix: str, category: str) -> list:
+    return [
+        *figure(f"{prefix}_train_error", f"{prefix}_curves", category),
+        *figure(f"{prefix}_valid_error", f"{prefix}_curves", category),
+        *figure(f"{prefix}_train_accuracy", f"{prefix}_curves", category),
+        *figure(f"{prefix}_valid_accuracy", f"{prefix}_curves", category),
+    ]
+
+
+rule plot_run:
+    """Training and validation error and accuracy of one run (seed plots 23-24, 36-37)."""
+    input:
+        history="results/{run}/history.csv",
+        run="results/{run}/run.json",
+        code=["workflow_scripts/plot_run.py", *PLOT_CODE],
+    output:
+        *figure("{run}_error", "run_curves", "Single runs", "{run}"),
+        *figure("{run}_accuracy", "run_curves", "Single runs", "{run}"),
+    wildcard_constraints:
+        run="baseline|best|mlp",
+    params:
+        dpi=config["plots"]["dpi"],
+        title=lambda wildcards: RUN_TITLES[wildcards.run],
+    conda:
+        "../envs/plot.yaml"
+    log:
+        "results/logs/figures/{run}.log",
+    localrule: True
+    shell:
+        "python workflow_scripts/plot_run.py --history {input.history} --run {input.run}"
+        " --title '{params.title}' --dpi {params.dpi}"
+        " --out-prefix results/figures/{wildcards.run} > {log} 2>&1"
+
+
+rule plot_grid:
+    """Max valid accuracy per steps value (seed plot 25) and curves of the best (26-29)."""
+    input:
+        summary="results/grid/summary.csv",
+        histories=grid_histories(),
+        code=["workflow_scripts/plot_grid.py", *PLOT_CODE],
+    output:
+        *figure("grid_max_valid_accuracy", "grid_bar", "Steps grid"),
+        *curve_figures("grid", "Steps grid"),
+    params:
+        dpi=config["plots"]["dpi"],
+        top_steps=config["plots"]["top_steps"],
+        state_size=config["grid"]["state_size"],
+        epochs=config["grid"]["epochs"],
+    conda:
+        "../envs/plot.yaml"
+    log:
+        "results/logs/figures/grid.log",
+    localrule: True
+    shell:
+        "python workflow_scripts/plot_grid.py --summary {input.summary}"
+        " --top-steps {params.top_steps} --state-size {params.state_size}"
+        " --epochs {params.epochs} --dpi {params.dpi} --out-dir results/figures > {log} 2>&1"
+
+
+rule plot_bayes:
+    """Objective per trial and its running best (seed plot 31), curves of every trial (32-35)."""
+    input:
+        trials="results/bayes/trials.csv",
+        histories=expand("results/bayes/trial_{trial}/history.csv", trial=trial_ids()),
+        code=["workflow_scripts/plot_bayes.py", *PLOT_CODE],
+    output:
+        *figure("bayes_objective", "bayes_objective", "Bayesian search"),
+        *curve_figures("bayes", "Bayesian search"),
+    params:
+        dpi=config["plots"]["dpi"],
+        epochs=config["bayes"]["epochs"],
+        top_fraction=config["bayes"]["top_fraction"],
+    conda:
+        "../envs/plot.yaml"
+    log:
+        "results/logs/figures/bayes.log",
+    localrule: True
+    shell:
+        "python workflow_scripts/plot_bayes.py --trials {input.trials}"
+        " --epochs {params.epochs} --top-fraction {params.top_fraction}"
+        " --dpi {params.dpi} --out-dir results/figures > {log} 2>&1"
+
+
+rule plot_confusion:
+    """Confusion matrix of the best run on the test split."""
+    input:
+        metrics="results/best/test_metrics.json",
+        run="results/best/run.json",
+        code=["workflow_scripts/plot_confusion.py", *PLOT_CODE],
+    output:
+        *figure("best_test_confusion", "confusion", "Best parameters"),
+    params:
+        dpi=config["plots"]["dpi"],
+    conda:
+        "../envs/plot.yaml"
+    log:
+        "results/logs/figures/confusion.log",
+    localrule: True
+    shell:
+        "python workflow_scripts/plot_confusion.py --metrics {input.metrics} --run {input.run}"
+        " --dpi {params.dpi} --out-prefix results/figures/best_test > {log} 2>&1"
+
+
+def summary_inputs(wildcards) -> dict:
+    inputs = {
+        "baseline": "results/baseline/history.csv",
+        "baseline_run": "results/baseline/run.json",
+        "grid": "results/grid/summary.csv",
+        "trials": "results/bayes/trials.csv",
+        "best_params": "results/bayes/best.json",
+        "best": "results/best/history.csv",
+        "mlp": "results/mlp/history.csv",
+        "mlp_run": "results/mlp/run.json",
+        "code": ["workflow_scripts/write_summary.py", "workflow_scripts/msdrnn/summary.py"],
+    }
+    if has_test_split():
+        inputs["best_test"] = "results/best/test_metrics.json"
+        inputs["mlp_test"] = "results/mlp/test_metrics.json"
+    return inputs
+
+
+rule summary:
+    """The answer to the research question in one table: results/summary.md."""
+    input:
+        unpack(summary_inputs),
+    output:
+        report("results/summary.md", caption="../report/summary.rst", category="Summary"),
+    params:
+        n_classes=len(config["data"]["genres"]),
+        test=lambda wildcards, input: (
+            f"--best-test {input.best_test} --mlp-test {input.mlp_test}"
+            if has_test_split() else ""
+        ),
+    conda:
+        "../envs/plot.yaml"
+    log:
+        "results/logs/summary.log",
+    localrule: True
+    shell:
+        "python workflow_scripts/write_summary.py --n-classes {params.n_classes}"
+        " --baseline {input.baseline} --grid {input.grid} --trials {input.trials}"
+        " --best-params {input.best_params} --best {input.best} --mlp {input.mlp}"
+        " {params.test} --out {output} > {log} 2>&1"
