@@ -1,0 +1,55 @@
+"""Shared plotting helpers: one look for every figure of the study. No TensorFlow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+FORMATS = ("png", "pdf")
+
+# history.csv column -> axis label
+METRICS = {
+    "train_loss": "Training error (cross-entropy)",
+    "valid_loss": "Validation error (cross-entropy)",
+    "train_acc": "Training accuracy",
+    "valid_acc": "Validation accuracy",
+}
+
+
+def new_figure(title: str, xlabel: str, ylabel: str, width: float = 7.0):
+    fig, ax = plt.subplots(figsize=(width, 4.2))
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    return fig, ax
+
+
+def save(fig, prefix: str | Path, dpi: int) -> None:
+    """Write `prefix`.png and `prefix`.pdf and close the figure."""
+    prefix = Path(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    for ext in FORMATS:
+        fig.savefig(prefix.with_name(f"{prefix.name}.{ext}"), dpi=dpi)
+    plt.close(fig)
+
+
+def plot_pair(ax, history: pd.DataFrame, metric: str) -> None:
+    """Training and validation curves of one run for 'loss' or 'acc'."""
+    ax.plot(history["epoch"], history[f"train_{metric}"], marker=".", label="training")
+    ax.plot(history["epoch"], history[f"valid_{metric}"], marker=".", label="validation")
+    ax.legend()
+
+
+def plot_runs(ax, histories: Mapping[str, pd.DataFrame], column: str) -> None:
+    """One curve per run (label -> history), e.g. every grid steps value or search trial."""
+    for label, history in histories.items():
+        ax.plot(history["epoch"], history[column], marker=".", markersize=3, label=label)
+    ax.legend(fontsize=7, ncol=2 if len(histories) > 8 else 1)
