@@ -40,11 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     seeds = int(per_steps["count"].max())
     about = (f"Basic RNN without readout layer – State size: {args.state_size} – "
              f"{args.epochs} epochs")
-    if seeds > 1:
-        about += f" – mean ± sd over {seeds} seeds"
+    over_seeds = f" – mean ± sd over {seeds} seeds" if seeds > 1 else ""
 
-    fig, ax = new_figure(f"Maximum validation accuracy per number of RNN steps\n{about}",
-                         "RNN steps", "Max validation accuracy")
+    fig, ax = new_figure(
+        f"Maximum validation accuracy per number of RNN steps\n{about}{over_seeds}",
+        "RNN steps", "Max validation accuracy")
     positions = np.arange(len(per_steps))
     errors = per_steps["std"].fillna(0).to_numpy() if seeds > 1 else None
     ax.bar(positions, per_steps["mean"], yerr=errors, capsize=3, color="tab:blue")
@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         for k in best
     }
     order = ", ".join(str(k) for k in best)
+    if seeds > 1:
+        about += f" – mean over {seeds} seeds"
     for column, label in METRICS.items():
         name = column.replace("loss", "error").replace("acc", "accuracy")
         fig, ax = new_figure(f"{label} of the {len(best)} best RNN steps ({order})\n{about}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,8 +24,11 @@ METRICS = {
 
 
 def new_figure(title: str, xlabel: str, ylabel: str, width: float = 7.0):
-    fig, ax = plt.subplots(figsize=(width, 4.2))
-    ax.set_title(title, fontsize=10)
+    """A figure with a title wrapped to its width, labelled axes and a light grid."""
+    fig, ax = plt.subplots(figsize=(width, 4.6))
+    chars = int(width * 12)
+    ax.set_title("\n".join(textwrap.fill(line, chars) for line in title.splitlines()),
+                 fontsize=9)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

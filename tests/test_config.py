@@ -1,0 +1,105 @@
+"""Config validation at start-up, and the environment files agreeing with requirements."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from test_workflow import ROOT, copy_repo
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return copy_repo(tmp_path_factory.mktemp("config"))
+
+
+def dry_run(workdir: Path, config: dict) -> subprocess.CompletedProcess:
+    (workdir / "configs/bad.yaml").write_text(yaml.safe_dump(config))
+    return subprocess.run(
+        ["snakemake", "-n", "--cores", "1", "--configfile", "configs/bad.yaml"],
+        cwd=workdir, capture_output=True, text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"grid": {"steps": [4, 7]}},
+         r"grid\.steps has \[7\], which do not divide data\.segments = 120; allowed steps "
+         r"values: 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30, 40, 60, 120"),
+        ({"baseline": {"state_size": 12}},
+         r"baseline\.readout is false, so baseline\.state_size must equal the number of "
+         r"genres \(10\), not 12"),
+        ({"bayes": {"state_min": 600}}, r"bayes\.state_min \(600\) is above bayes\.state_max"),
+        ({"bayes": {"kappa": "high"}}, r"'high' is not of type 'number'"),
+        ({"grid": {"epoch": 3}}, r"Additional properties are not allowed \('epoch' was"),
+        ({"data": {"source": "mp3"}}, r"'mp3' is not one of \['synthetic', 'msd_h5', 'npz'\]"),
+        ({"data": {"source": "msd_h5", "msd_root": "/nowhere", "labels": "/nowhere.cls"}},
+         r"data\.msd_root = '/nowhere' does not exist"),
+    ],
+)
+def test_bad_config_is_rejected_before_any_job(workdir: Path, change: dict, message: str):
+    config = yaml.safe_load((ROOT / "configs/smoke.yaml").read_text())
+    for section, values in change.items():
+        config[section].update(values)
+    result = dry_run(workdir, config)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert re.search(message, output), output[-3000:]
+    assert not (workdir / "results").exists()
+
+
+def test_default_and_paper_configs_validate(workdir: Path):
+    result = subprocess.run(["snakemake", "-n", "--cores", "1"], cwd=workdir,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_paper_config_has_the_seed_values():
+    paper = yaml.safe_load((ROOT / "configs/paper.yaml").read_text())
+    steps = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30, 40, 60]
+    assert paper["baseline"] == {"state_size": 10, "steps": 6, "readout": False,
+                                 "epochs": 35, "seed": 0}
+    assert paper["grid"]["steps"] == steps and paper["grid"]["epochs"] == 35
+    assert (paper["grid"]["state_size"], paper["grid"]["readout"]) == (10, False)
+    bayes = paper["bayes"]
+    assert (bayes["state_min"], bayes["state_max"], bayes["steps"]) == (15, 500, steps)
+    assert (bayes["n_initial"], bayes["n_calls"], bayes["kappa"]) == (1, 26, 1.9)
+    assert (bayes["epochs"], bayes["top_fraction"]) == (25, 0.1)
+    assert paper["best"]["epochs"] == 50
+    assert (paper["train"]["batch_size"], paper["train"]["learning_rate"]) == (50, 0.001)
+    data = paper["data"]
+    assert (data["segments"], data["per_genre"], data["per_genre_test"]) == (120, 5000, 1000)
+    assert data["valid_fraction"] == 0.2
+    assert data["genres"] == ["Rap", "Rock", "RnB", "Electronic", "Metal", "Blues", "Pop",
+                              "Jazz", "Country", "Reggae"]
+
+
+def pins(lines: list[str]) -> dict[str, str]:
+    found = {}
+    for line in lines:
+        match = re.fullmatch(r"\s*-?\s*([A-Za-z0-9_.\-]+)==([^\s#]+)\s*(#.*)?", line)
+        if match:
+            found[match[1].lower()] = match[2]
+    return found
+
+
+def test_conda_envs_parse_and_agree_with_requirements():
+    required = pins((ROOT / "requirements.txt").read_text().splitlines())
+    used = set()
+    for path in sorted((ROOT / "envs").glob("*.yaml")):
+        env = yaml.safe_load(path.read_text())
+        pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+        env_pins = pins(pip)
+        assert env_pins, f"{path.name}: no pinned packages"
+        for name, version in env_pins.items():
+            assert required.get(name) == version, f"{path.name}: {name}=={version}"
+        used |= env_pins.keys()
+    rules = "\n".join(p.read_text() for p in (ROOT / "rules").glob("*.smk"))
+    for env in re.findall(r'"\.\./envs/(\w+)\.yaml"', rules):
+        assert (ROOT / "envs" / f"{env}.yaml").is_file()
+    assert "tensorflow" in used and "matplotlib" in used and "scikit-optimize" in used

@@ -1,0 +1,240 @@
+"""End to end: the smoke study through Snakemake, then its rerun semantics and faults.
+
+One completed smoke run (in a copy of the repository) is shared by the module; each rerun
+test edits one thing, asks Snakemake for a dry run and checks exactly which jobs it plans.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from msdrnn.results import read_history, read_json
+from msdrnn.search import SearchSpace, objective, propose
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = "configs/smoke.yaml"
+PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion"}
+TRAIN_RULES = {"baseline", "grid_train", "bayes_trial", "best_train", "mlp_train"}
+
+pytestmark = pytest.mark.slow
+
+
+def copy_repo(dest: Path) -> Path:
+    """The workflow's files (not results) in a fresh folder."""
+    for name in ("Snakefile", "config.yaml", "rules", "workflow_scripts", "configs",
+                 "schemas", "report", "envs", "profiles"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        ["snakemake", "--cores", "2", *args], cwd=workdir, capture_output=True, text=True,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stderr[-4000:]}")
+    return result
+
+
+def planned_jobs(workdir: Path, configfile: str = SMOKE) -> Counter:
+    """Rule -> number of jobs a dry run plans (from Snakemake's job stats table)."""
+    result = snakemake(workdir, "-n", "--configfile", configfile)
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return Counter()
+    table = text.split("Job stats:", 1)[1]
+    jobs = Counter()
+    for line in table.splitlines()[3:]:
+        match = re.fullmatch(r"(\w+)\s+(\d+)", line.strip())
+        if not match:
+            break
+        if match[1] != "total":
+            jobs[match[1]] = int(match[2])
+    return jobs
+
+
+def edited_config(workdir: Path, **changes: dict) -> str:
+    """The smoke config with some sections updated, written beside it; returns its name."""
+    config = yaml.safe_load((workdir / SMOKE).read_text())
+    for section, values in changes.items():
+        config[section].update(values)
+    path = workdir / "configs" / "edited.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return "configs/edited.yaml"
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Path:
+    """A completed smoke study. The search runs in two invocations (stopped after trial
+    1, then resumed) so that the proposals of an interrupted search can be checked."""
+    workdir = copy_repo(tmp_path_factory.mktemp("study"))
+    snakemake(workdir, "--configfile", SMOKE, "results/bayes/trial_001/history.csv")
+    assert not (workdir / "results/bayes/trial_002").exists()
+    snakemake(workdir, "--configfile", SMOKE)
+    return workdir
+
+
+def test_smoke_study_outputs(study: Path):
+    results = study / "results"
+    for path in ["summary.md", "grid/summary.csv", "bayes/trials.csv", "bayes/best.json",
+                 "best/test_metrics.json", "mlp/test_metrics.json",
+                 "figures/grid_max_valid_accuracy.png", "figures/bayes_objective.pdf",
+                 "figures/best_test_confusion.png"]:
+        assert (results / path).is_file(), path
+    grid = pd.read_csv(results / "grid/summary.csv")
+    assert sorted(set(grid["steps"])) == [4, 6, 10]
+    assert sorted(set(grid["seed"])) == [0, 1]
+    trials = pd.read_csv(results / "bayes/trials.csv")
+    assert list(trials["trial"]) == [0, 1, 2, 3]
+    assert trials["state_size"].between(15, 40).all()
+    assert set(trials["steps"]) <= {4, 6, 10}
+    best = read_json(results / "bayes/best.json")
+    top = trials.loc[trials["objective"].idxmax()]
+    assert (best["state_size"], best["steps"]) == (top["state_size"], top["steps"])
+    assert read_json(results / "best/run.json")["state_size"] == best["state_size"]
+    summary = (results / "summary.md").read_text()
+    assert "| Chance level | 10 genres | 10.00% | 10.00% |" in summary
+    # per-step arrays are temporary: none is left once the study is done
+    assert not list((results / "data").glob("steps_*.h5"))
+    # every submitted job's log says where it ran
+    assert (results / "logs/baseline/train.log").read_text().startswith("job local on ")
+
+
+def test_interrupted_search_continues_with_the_same_proposals(study: Path):
+    """Trials 2 and 3 were proposed in a second invocation; recomputing every proposal
+    from the earlier results (what an uninterrupted search does) gives the same points."""
+    config = yaml.safe_load((study / SMOKE).read_text())["bayes"]
+    space = SearchSpace(config["state_min"], config["state_max"], tuple(config["steps"]))
+    earlier = []
+    for trial in range(config["n_calls"]):
+        folder = study / f"results/bayes/trial_{trial:03d}"
+        proposal = read_json(folder / "proposal.json")
+        expected = propose(trial, space, earlier, seed=0, n_initial=config["n_initial"],
+                           kappa=config["kappa"])
+        assert (proposal["state_size"], proposal["steps"]) == expected
+        history = read_history(folder / "history.csv")
+        earlier.append((expected, objective(history["valid_acc"], 0.1)))
+
+
+def test_second_run_has_nothing_to_do(study: Path):
+    assert planned_jobs(study) == Counter()
+
+
+def test_plot_option_reruns_only_plots(study: Path):
+    jobs = planned_jobs(study, edited_config(study, plots={"dpi": 61}))
+    assert set(jobs) - {"all"} == PLOT_RULES
+
+
+def test_kappa_reruns_guided_trials_and_what_depends_on_them(study: Path):
+    jobs = planned_jobs(study, edited_config(study, bayes={"kappa": 0.5}))
+    assert jobs["bayes_propose"] == 3  # trials 1..3, never the random start
+    assert jobs["bayes_trial"] == 3
+    assert {"bayes_collect", "best_train", "summary", "plot_bayes"} <= set(jobs)
+    assert not {"baseline", "grid_train", "mlp_train", "prepare_dataset"} & set(jobs)
+
+
+def test_more_trials_run_only_the_new_trials(study: Path):
+    jobs = planned_jobs(study, edited_config(study, bayes={"n_calls": 6}))
+    assert jobs["bayes_propose"] == 2
+    assert jobs["bayes_trial"] == 2
+    assert {"bayes_collect", "best_train", "summary"} <= set(jobs)
+    assert not {"baseline", "grid_train", "mlp_train"} & set(jobs)
+
+
+def test_grid_epochs_rerun_grid_jobs_and_their_plots_only(study: Path):
+    jobs = planned_jobs(study, edited_config(study, grid={"epochs": 4}))
+    assert jobs["grid_train"] == 6
+    # the per-step arrays are temporary, so the grid jobs need them again
+    assert set(jobs) - {"all"} == {"segment_steps", "grid_train", "grid_summary",
+                                   "plot_grid", "summary"}
+
+
+def _edit_and_plan(study: Path, relative: str) -> Counter:
+    """Plan after appending a comment to a code file; the file is restored afterwards."""
+    path = study / relative
+    original, stat = path.read_text(), path.stat()
+    try:
+        path.write_text(original + "\n# edited\n")
+        return planned_jobs(study)
+    finally:
+        path.write_text(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_model_code_edit_reruns_training_jobs(study: Path):
+    jobs = _edit_and_plan(study, "workflow_scripts/msdrnn/model.py")
+    assert TRAIN_RULES <= set(jobs)
+    assert jobs["grid_train"] == 6 and jobs["bayes_trial"] == 4
+    assert not {"generate_synthetic", "prepare_dataset"} & set(jobs)
+
+
+def test_plotting_script_edit_reruns_only_its_plots(study: Path):
+    assert set(_edit_and_plan(study, "workflow_scripts/plot_grid.py")) - {"all"} == {
+        "plot_grid"}
+
+
+def test_figures_target_rebuilds_figures_and_summary_only(study: Path):
+    result = snakemake(study, "--configfile", SMOKE, "--forcerun", "plot_run", "plot_grid",
+                       "plot_bayes", "plot_confusion", "summary", "-n", "figures")
+    ran = set(re.findall(r"^rule (\w+):", result.stdout, flags=re.M))
+    assert ran - {"figures"} == PLOT_RULES | {"summary"}
+
+
+def test_report_has_every_figure_with_a_caption(study: Path):
+    snakemake(study, "--configfile", SMOKE, "--report", "results/report.html")
+    html = (study / "results/report.html").read_text(errors="replace")
+    for name in ("grid_max_valid_accuracy.png", "bayes_objective.png", "best_error.png"):
+        assert name in html
+
+
+def test_sigkill_of_the_workflow_loses_only_unfinished_epochs(tmp_path: Path):
+    """Kill the whole Snakemake process group mid-training, start the same command again:
+    the training job resumes from its last checkpoint instead of starting over."""
+    workdir = copy_repo(tmp_path)
+    config = edited_config(workdir, baseline={"epochs": 40})
+    command = ["snakemake", "--cores", "2", "--configfile", config, "--rerun-incomplete",
+               "results/baseline/history.csv"]
+    checkpoint = workdir / "results/baseline/checkpoint"
+    process = subprocess.Popen(command, cwd=workdir, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and _checkpoint_epoch(checkpoint) < 3:
+            assert process.poll() is None, "the workflow ended before it was killed"
+            time.sleep(0.2)
+        assert _checkpoint_epoch(checkpoint) >= 3, "no checkpoint appeared in time"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    done = _checkpoint_epoch(checkpoint)
+    subprocess.run(command, cwd=workdir, check=True, capture_output=True)
+    log = (workdir / "results/logs/baseline/train.log").read_text()
+    assert re.search(rf"resum\w* .*epoch {done}\b", log, flags=re.I), log[-2000:]
+    assert len(read_history(workdir / "results/baseline/history.csv")) == 40
+
+
+def _checkpoint_epoch(folder: Path) -> int:
+    """The last finished epoch recorded in a trainer checkpoint folder (0: none)."""
+    state = folder / "state.json"
+    if not state.exists():
+        return 0
+    try:
+        return int(json.loads(state.read_text())["epoch"])
+    except (ValueError, KeyError):
+        return 0
