@@ -19,7 +19,7 @@ def dataset_args(wildcards, input) -> str:
     """The data source as flags of prepare_dataset.py."""
     data = config["data"]
     if data["source"] == "synthetic":
-        return (f"--source synthetic --msd-root {SYNTHETIC_DIR}/data "
+        return (f"--source synthetic --msd-root {SYNTHETIC_DIR} "
                 f"--labels {SYNTHETIC_DIR}/msd_tagtraum_cd2c.cls")
     if data["source"] == "msd_h5":
         return f"--source msd_h5 --msd-root '{data['msd_root']}' --labels '{data['labels']}'"
