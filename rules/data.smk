@@ -58,7 +58,8 @@ rule prepare_dataset:
     input:
         unpack(dataset_inputs),
     output:
-        DATASET,
+        dataset=DATASET,
+        skipped="results/data/dataset.skipped.tsv",
     params:
         source=dataset_args,
         genres=",".join(config["data"]["genres"]),
@@ -85,7 +86,7 @@ rule prepare_dataset:
         " --segments {params.segments} --per-genre {params.per_genre}"
         " --per-genre-test {params.per_genre_test} --valid-fraction {params.valid_fraction}"
         " --seed {params.seed} --on-bad-file {params.on_bad_file} {params.short_genres}"
-        " {params.standardize} --workers {threads} --out {output} > {log} 2>&1"
+        " {params.standardize} --workers {threads} --out {output.dataset} > {log} 2>&1"
 
 
 rule segment_steps:

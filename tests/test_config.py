@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from test_workflow import ROOT, copy_repo
 
 

@@ -84,7 +84,7 @@ def study(tmp_path_factory) -> Path:
     """A completed smoke study. The search runs in two invocations (stopped after trial
     1, then resumed) so that the proposals of an interrupted search can be checked."""
     workdir = copy_repo(tmp_path_factory.mktemp("study"))
-    snakemake(workdir, "--configfile", SMOKE, "results/bayes/trial_001/history.csv")
+    snakemake(workdir, "results/bayes/trial_001/history.csv", "--configfile", SMOKE)
     assert not (workdir / "results/bayes/trial_002").exists()
     snakemake(workdir, "--configfile", SMOKE)
     return workdir
@@ -190,8 +190,8 @@ def test_plotting_script_edit_reruns_only_its_plots(study: Path):
 
 
 def test_figures_target_rebuilds_figures_and_summary_only(study: Path):
-    result = snakemake(study, "--configfile", SMOKE, "--forcerun", "plot_run", "plot_grid",
-                       "plot_bayes", "plot_confusion", "summary", "-n", "figures")
+    result = snakemake(study, "figures", "-n", "--configfile", SMOKE, "--forcerun",
+                       "plot_run", "plot_grid", "plot_bayes", "plot_confusion", "summary")
     ran = set(re.findall(r"^rule (\w+):", result.stdout, flags=re.M))
     assert ran - {"figures"} == PLOT_RULES | {"summary"}
 
@@ -208,8 +208,8 @@ def test_sigkill_of_the_workflow_loses_only_unfinished_epochs(tmp_path: Path):
     the training job resumes from its last checkpoint instead of starting over."""
     workdir = copy_repo(tmp_path)
     config = edited_config(workdir, baseline={"epochs": 40})
-    command = ["snakemake", "--cores", "2", "--configfile", config, "--rerun-incomplete",
-               "results/baseline/history.csv"]
+    command = ["snakemake", "results/baseline/history.csv", "--cores", "2",
+               "--configfile", config, "--rerun-incomplete"]
     checkpoint = workdir / "results/baseline/checkpoint"
     process = subprocess.Popen(command, cwd=workdir, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

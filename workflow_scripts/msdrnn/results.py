@@ -34,6 +34,7 @@ def peak(history: pd.DataFrame, column: str = "valid_acc") -> tuple[float, int]:
 
 def describe_run(run: dict) -> str:
     """'RNN steps: 6 – State size: 10 – no readout layer' from a run.json."""
+    run = run.get("hyperparameters", run)
     if run.get("model") == "mlp":
         hidden = ", ".join(str(h) for h in run.get("hidden", []))
         return f"Feedforward network – hidden layers: {hidden}"
