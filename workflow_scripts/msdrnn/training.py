@@ -1,0 +1,295 @@
+"""The epoch loop: shuffling, history, checkpoint and resume, final outputs, run record.
+
+Determinism: weights are drawn from ``seed``, epoch ``e`` trains on the permutation drawn
+from ``(seed, e)``, and the checkpoint after every epoch holds weights, optimizer state,
+the epoch and the history. A run restarted after a kill at any moment resumes after the
+last finished epoch and ends bitwise identical to an uninterrupted run.
+
+Files in ``out``: ``checkpoint/checkpoint.npz`` (progress, written after every epoch) and,
+only when the last epoch is done, ``weights.npz``, ``history.csv`` and ``run.json``. Each
+file is written to a temporary name and renamed, so a kill never leaves a torn one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from msdrnn.dataset_io import Split
+
+OUTPUTS = ("weights.npz", "history.csv", "run.json")
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "seconds")
+CHECKPOINT = Path("checkpoint") / "checkpoint.npz"
+
+
+class ConfigError(ValueError):
+    """Hyperparameters that cannot describe a run of the study."""
+
+
+class TrainingDiverged(RuntimeError):
+    """A non-finite loss: the run stops, the last good checkpoint stays."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides the numbers a run produces (and ``threads``, which may too)."""
+
+    model: str = "rnn"
+    steps: int = 4
+    state_size: int = 341
+    readout: bool = True
+    hidden: list[int] = field(default_factory=lambda: [512, 256])
+    epochs: int = 50
+    seed: int = 0
+    batch_size: int = 50
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    classes: int = 10
+    xla: bool = False
+
+    def check(self) -> None:
+        """Raise ``ConfigError`` for settings the model cannot run with."""
+        if self.model not in ("rnn", "mlp"):
+            raise ConfigError(f"unknown model '{self.model}' (choose rnn or mlp)")
+        if self.optimizer != "adam":
+            raise ConfigError(f"unknown optimizer '{self.optimizer}' (only adam)")
+        if self.epochs < 1:
+            raise ConfigError(f"epochs must be at least 1; got {self.epochs}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch size must be at least 1; got {self.batch_size}")
+        if not (self.learning_rate > 0 and np.isfinite(self.learning_rate)):
+            raise ConfigError(f"learning rate must be positive; got {self.learning_rate}")
+        if self.model == "mlp":
+            if not self.hidden or min(self.hidden) < 1:
+                raise ConfigError(f"hidden layer sizes must be positive; got {self.hidden}")
+            return
+        if self.steps < 1 or 120 % self.steps:
+            raise ConfigError(f"steps={self.steps} does not divide the 120 segments of a song "
+                              "(choose one of 1 2 3 4 5 6 8 10 12 15 20 24 30 40 60 120)")
+        if self.state_size < 1:
+            raise ConfigError(f"state size must be at least 1; got {self.state_size}")
+        if not self.readout and self.state_size != self.classes:
+            raise ConfigError(f"without a readout the state size must equal the number of "
+                              f"classes ({self.classes}); got {self.state_size}")
+
+    def model_settings(self) -> dict:
+        """The settings that matter for this model kind (what a checkpoint must match)."""
+        common = {"model": self.model, "seed": self.seed, "batch_size": self.batch_size,
+                  "learning_rate": self.learning_rate, "optimizer": self.optimizer,
+                  "classes": self.classes}
+        if self.model == "mlp":
+            return {**common, "hidden": list(self.hidden)}
+        return {**common, "steps": self.steps, "state_size": self.state_size,
+                "readout": self.readout}
+
+
+def epoch_order(seed: int, epoch: int, songs: int) -> np.ndarray:
+    """The order in which epoch ``epoch`` (1-based) visits the training songs."""
+    return np.random.default_rng([seed, epoch]).permutation(songs)
+
+
+def data_digest(*splits: Split) -> str:
+    """A hash of the training data, so a checkpoint is never resumed on other data."""
+    digest = hashlib.blake2b(digest_size=16)
+    for split in splits:
+        digest.update(np.ascontiguousarray(split.inputs).data)
+        digest.update(np.ascontiguousarray(split.targets).data)
+    return digest.hexdigest()
+
+
+def build_model(config: TrainConfig):
+    """The model of ``config``, weights drawn from its seed."""
+    from msdrnn.model import MLP, BasicRNN
+
+    if config.model == "mlp":
+        return MLP(config.hidden, config.seed, config.classes)
+    return BasicRNN(config.state_size, config.steps, config.readout, config.seed,
+                    config.classes)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, fsync and rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def history_csv(history: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, HISTORY_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in history:
+        writer.writerow({k: (row[k] if k == "epoch" else repr(float(row[k])))
+                         for k in HISTORY_COLUMNS})
+    return buffer.getvalue().encode()
+
+
+def save_checkpoint(out: Path, trainer, epoch: int, history: list[dict], meta: dict) -> None:
+    """Weights, optimizer state, epoch and history after ``epoch``, replacing the last one."""
+    path = out / CHECKPOINT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    progress = {"epoch": epoch, "history": history, **meta}
+    arrays = {**trainer.state(), "progress_json": np.array(json.dumps(progress))}
+    atomic_write(path, npz_bytes(arrays))
+
+
+def load_checkpoint(out: Path) -> tuple[dict, dict[str, np.ndarray]] | None:
+    """The saved progress and arrays, or None when there is no readable checkpoint."""
+    path = out / CHECKPOINT
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+        return json.loads(str(arrays.pop("progress_json"))), arrays
+    except (OSError, ValueError, KeyError) as err:
+        print(f"ignoring unreadable checkpoint {path}: {err}", flush=True)
+        return None
+
+
+def device_description() -> str:
+    """What ran the computation: the GPU TensorFlow uses, or the CPU model."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU: {details.get('device_name', gpus[0].name)}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"CPU: {cpu}"
+
+
+def package_versions() -> dict[str, str]:
+    import h5py
+    import keras
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": np.__version__, "h5py": h5py.__version__}
+
+
+def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path,
+          run_info: dict | None = None, log: Callable[[str], None] = print) -> list[dict]:
+    """Train ``config`` on the splits, writing checkpoints and finally the outputs in ``out``.
+
+    Resumes from ``out/checkpoint`` when it was written by the same settings on the same
+    data; raises ``TrainingDiverged`` (checkpoint left as it was) on a non-finite loss.
+    Returns the history, one dict per epoch.
+    """
+    import keras
+    import tensorflow as tf
+
+    from msdrnn.model import Trainer
+
+    config.check()
+    started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:  # outputs of an earlier run must not pass for this run's
+        (out / name).unlink(missing_ok=True)
+
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    model = build_model(config)
+    trainer = Trainer(model, config.learning_rate, config.batch_size, jit_compile=config.xla)
+    meta = {"settings": config.model_settings(), "data": data_digest(train_split, valid_split)}
+
+    history: list[dict] = []
+    saved = load_checkpoint(out)
+    if saved is not None:
+        progress, arrays = saved
+        if progress.get("settings") != meta["settings"] or progress.get("data") != meta["data"]:
+            log(f"checkpoint in {out / CHECKPOINT} is for other settings or data: starting over")
+        elif progress["epoch"] > config.epochs:
+            log(f"checkpoint is at epoch {progress['epoch']}, past the {config.epochs} asked "
+                "for: starting over")
+        else:
+            trainer.restore(arrays)
+            history = progress["history"]
+            log(f"resuming after epoch {progress['epoch']} from {out / CHECKPOINT}")
+    first_epoch = len(history) + 1
+
+    batches = train_split.size // config.batch_size
+    for epoch in range(first_epoch, config.epochs + 1):
+        tick = time.perf_counter()
+        order = epoch_order(config.seed, epoch, train_split.size)
+        part_losses, hits = trainer.train_epoch(train_split.inputs, train_split.targets, order)
+        check_finite(part_losses, trainer, epoch)
+        valid_loss, valid_acc = trainer.evaluate(valid_split.inputs, valid_split.targets)
+        seconds = time.perf_counter() - tick
+        row = {"epoch": epoch, "train_loss": float(np.mean(part_losses[:, -1], dtype=np.float64)),
+               "train_acc": float(np.sum(hits, dtype=np.float64) / (batches * config.batch_size)),
+               "valid_loss": valid_loss, "valid_acc": valid_acc, "seconds": seconds}
+        history.append(row)
+        save_checkpoint(out, trainer, epoch, history, meta)
+        log(f"epoch {epoch:3d}/{config.epochs}  train loss {row['train_loss']:.4f} "
+            f"acc {row['train_acc']:.4f}  valid loss {valid_loss:.4f} acc {valid_acc:.4f}  "
+            f"{seconds:7.2f} s  {batches * config.batch_size / seconds:8.1f} songs/s")
+
+    weights = {name: var.numpy() for name, var in model.weights.items()}
+    best = max(history, key=lambda row: row["valid_acc"])
+    record = {
+        **(run_info or {}),
+        "model": config.model,
+        "hyperparameters": asdict(config),
+        "seed": config.seed,
+        "train_songs": train_split.size,
+        "valid_songs": valid_split.size,
+        "batches_per_epoch": batches,
+        "updates_per_epoch": batches * getattr(model, "parts", 1),
+        "flops_per_song": model.flops_per_song(),
+        "best_epoch": best["epoch"],
+        "best_valid_acc": best["valid_acc"],
+        "final_valid_acc": history[-1]["valid_acc"],
+        "resumed_after_epoch": first_epoch - 1,
+        "epoch_seconds_total": float(sum(row["seconds"] for row in history)),
+        "wall_seconds_this_process": time.perf_counter() - started,
+        "device": device_description(),
+        "versions": package_versions(),
+        "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                    "inter_op": tf.config.threading.get_inter_op_parallelism_threads()},
+        "platform": platform.platform(),
+    }
+    atomic_write(out / "weights.npz", npz_bytes(weights))
+    atomic_write(out / "history.csv", history_csv(history))
+    atomic_write(out / "run.json", (json.dumps(record, indent=2) + "\n").encode())
+    return history
+
+
+def check_finite(part_losses: np.ndarray, trainer, epoch: int) -> None:
+    """Stop on the first non-finite loss, naming epoch, batch and part."""
+    bad = np.argwhere(~np.isfinite(part_losses))
+    if len(bad) == 0 and all(np.isfinite(v.numpy()).all() for v in trainer.model.weights.values()):
+        return
+    where = ""
+    if len(bad):
+        batch, part = (int(i) + 1 for i in bad[0])
+        where = f", batch {batch}, part {part} of {part_losses.shape[1]}"
+    kept = f"the checkpoint of epoch {epoch - 1} is kept" if epoch > 1 else "no checkpoint yet"
+    raise TrainingDiverged(f"loss became NaN or inf in epoch {epoch}{where}; stopped, {kept} "
+                           "(try a smaller --learning-rate)")

@@ -1,0 +1,141 @@
+"""Train the study's basic RNN (or the MLP baseline) on a dataset.h5; resumable.
+
+    python workflow_scripts/train.py --dataset results/data/dataset.h5 --steps 4 \\
+        --state-size 341 --readout --epochs 50 --seed 0 --out results/best
+
+Writes ``history.csv``, ``weights.npz`` and ``run.json`` into ``--out`` when the last epoch
+is done, and a checkpoint after every epoch in ``--out/checkpoint/``; the same command run
+again after an interruption continues after the last finished epoch. Bad input: exit code
+2 and ``error: ...`` on stderr, before any training. A diverging run: exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from msdrnn.dataset_io import DataError, load_split, read_label_map
+from msdrnn.training import ConfigError, TrainConfig, TrainingDiverged
+
+HPARAM_KEYS = {"steps": int, "state_size": int, "readout": bool}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", type=Path, required=True,
+                        help="dataset.h5 (train/valid[/test] inputs (N,120,25), targets)")
+    parser.add_argument("--steps-file", type=Path,
+                        help="per-step file to read the arrays from instead of --dataset")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--model", choices=("rnn", "mlp"), default="rnn")
+    parser.add_argument("--steps", type=int, default=6, help="segments per part (divides 120)")
+    parser.add_argument("--state-size", type=int, default=10)
+    parser.add_argument("--readout", action=argparse.BooleanOptionalAction, default=False,
+                        help="linear readout from the state (--no-readout: state size = classes)")
+    parser.add_argument("--hidden", default="512,256",
+                        help="MLP hidden layer sizes, comma-separated")
+    parser.add_argument("--hparams", type=Path,
+                        help="JSON with any of steps, state_size, readout; overrides the flags")
+    parser.add_argument("--epochs", type=int, default=35)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--optimizer", choices=("adam",), default="adam")
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                        help="TensorFlow intra-op threads (default: the cores this process "
+                             "may use)")
+    parser.add_argument("--xla", action="store_true",
+                        help="compile with XLA (slower on CPU with TensorFlow 2.21)")
+    return parser.parse_args(argv)
+
+
+def read_hparams(path: Path) -> dict:
+    """The hyperparameters of a search trial or its best result, type-checked."""
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"{path}: cannot read hyperparameters ({err})") from None
+    if not isinstance(values, dict) or not set(values) & set(HPARAM_KEYS):
+        raise ConfigError(f"{path}: expected a JSON object with one or more of the keys "
+                          f"{sorted(HPARAM_KEYS)}; got {values!r}")
+    # other keys (the search's trial number, objective, ...) describe the file, not the run
+    values = {key: value for key, value in values.items() if key in HPARAM_KEYS}
+    for key, kind in HPARAM_KEYS.items():
+        if key in values and type(values[key]) is not kind:
+            raise ConfigError(f"{path}: '{key}' must be {kind.__name__}; got {values[key]!r}")
+    return values
+
+
+def make_config(args: argparse.Namespace, classes: int) -> TrainConfig:
+    values = {"steps": args.steps, "state_size": args.state_size, "readout": args.readout}
+    if args.hparams:
+        values.update(read_hparams(args.hparams))
+    try:
+        hidden = [int(size) for size in args.hidden.split(",")]
+    except ValueError:
+        raise ConfigError(f"--hidden must be comma-separated integers; got '{args.hidden}'") \
+            from None
+    config = TrainConfig(model=args.model, hidden=hidden, epochs=args.epochs, seed=args.seed,
+                         batch_size=args.batch_size, learning_rate=args.learning_rate,
+                         optimizer=args.optimizer, classes=classes, xla=args.xla, **values)
+    config.check()
+    return config
+
+
+def load_data(args: argparse.Namespace, classes: int) -> list:
+    """The train and valid splits, checked against what the model expects."""
+    source = args.steps_file or args.dataset
+    splits = [load_split(source, name) for name in ("train", "valid")]
+    for name, split in zip(("train", "valid"), splits, strict=True):
+        if split.inputs.shape[1:] != (120, 25):
+            raise DataError(f"{source}: '{name}/inputs' holds songs of shape "
+                            f"{split.inputs.shape[1:]}; expected (120, 25)")
+        if split.size == 0:
+            raise DataError(f"{source}: '{name}' holds no songs")
+        if split.targets.min() < 0 or split.targets.max() >= classes:
+            raise DataError(f"{source}: '{name}/targets' outside 0..{classes - 1} "
+                            f"(label_map has {classes} genres)")
+    return splits
+
+
+def main(argv: list[str] | None = None, stderr=None) -> int:
+    """Run the command; returns the exit code. ``stderr`` takes the error lines (tests)."""
+    report = stderr or (lambda line: print(line, file=sys.stderr))
+    args = parse_args(argv)
+    try:
+        if args.threads < 1:
+            raise ConfigError(f"--threads must be at least 1; got {args.threads}")
+        label_map = read_label_map(args.dataset)
+        config = make_config(args, classes=len(label_map))
+        train_split, valid_split = load_data(args, config.classes)
+        if train_split.size < config.batch_size:
+            raise DataError(f"only {train_split.size} training songs: fewer than one batch "
+                            f"of {config.batch_size}")
+    except (DataError, ConfigError) as err:
+        report(f"error: {err}")
+        return 2
+
+    import tensorflow as tf  # after the checks: bad input fails fast
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(min(2, args.threads))
+    from msdrnn.training import train
+
+    run_info = {"command": sys.argv, "dataset": str(args.dataset),
+                "steps_file": str(args.steps_file) if args.steps_file else None,
+                "label_map": label_map, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    try:
+        train(config, train_split, valid_split, args.out, run_info,
+              log=lambda line: print(line, flush=True))
+    except TrainingDiverged as err:
+        report(f"error: {err}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
