@@ -26,5 +26,7 @@ rule baseline:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["baseline"]["epochs"]),
     shell:
-        TRAIN_SHELL + " --steps-file {input.steps} --steps {params.steps}"
-        " --state-size {params.state_size} {params.readout} >> {log} 2>&1"
+        train_command(
+            "--steps-file {input.steps} --steps {params.steps}"
+            " --state-size {params.state_size} {params.readout}"
+        )

@@ -50,7 +50,7 @@ rule bayes_trial:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["bayes"]["epochs"]),
     shell:
-        TRAIN_SHELL + " --hparams {input.proposal} --readout >> {log} 2>&1"
+        train_command("--hparams {input.proposal} --readout")
 
 
 rule bayes_collect:

@@ -23,7 +23,7 @@ rule best_train:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["best"]["epochs"]),
     shell:
-        TRAIN_SHELL + " --hparams {input.best} --readout >> {log} 2>&1"
+        train_command("--hparams {input.best} --readout")
 
 
 rule evaluate_test:
@@ -48,5 +48,7 @@ rule evaluate_test:
         mem_mb=lambda wildcards, input: int(1000 + 2 * input.size_mb),
         runtime=20,
     shell:
-        JOB_HEADER + "python workflow_scripts/evaluate.py --dataset {input.dataset}"
-        " --weights {input.weights} --split test --out {output} >> {log} 2>&1"
+        logged(
+            "python workflow_scripts/evaluate.py --dataset {input.dataset}"
+            " --weights {input.weights} --split test --out {output}"
+        )

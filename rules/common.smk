@@ -1,6 +1,5 @@
-"""Helpers shared by the rule files: config checks, paths, parameters and resources."""
+"""Helpers shared by every stage: config checks, paths, parameters and resources."""
 
-import json
 import math
 from pathlib import Path
 
@@ -97,6 +96,31 @@ def steps_file(steps) -> str:
     return f"results/data/steps_{steps}.h5"
 
 
+SYNTHETIC_DIR = "results/data/synthetic"
+
+
+def dataset_inputs(wildcards) -> dict:
+    """What dataset.h5 is built from: the generated tree, the label file, or the npz files."""
+    data = config["data"]
+    inputs = {"code": ["workflow_scripts/prepare_dataset.py", *DATA_CODE]}
+    if data["source"] == "synthetic":
+        inputs["tree"] = f"{SYNTHETIC_DIR}/COMPLETE"
+    elif data["source"] == "msd_h5":
+        inputs["labels"] = data["labels"]
+    return inputs
+
+
+def dataset_args(wildcards, input) -> str:
+    """The data source as flags of prepare_dataset.py."""
+    data = config["data"]
+    if data["source"] == "synthetic":
+        return (f"--source synthetic --msd-root {SYNTHETIC_DIR} "
+                f"--labels {SYNTHETIC_DIR}/msd_tagtraum_cd2c.cls")
+    if data["source"] == "msd_h5":
+        return f"--source msd_h5 --msd-root '{data['msd_root']}' --labels '{data['labels']}'"
+    return f"--source npz --npz-dir '{data['npz_dir']}'"
+
+
 # ---------------------------------------------------------------- training
 
 
@@ -116,6 +140,27 @@ def train_params() -> dict:
     }
 
 
+# Every submitted job's log starts with where it ran: the SLURM job id, or "local".
+JOB_HEADER = 'echo "job ${{SLURM_JOB_ID:-local}} on $(hostname)" > {log}; '
+
+
+def logged(command: str) -> str:
+    """A job's shell command with its output, after the where-it-ran line, in its log."""
+    return " ".join([JOB_HEADER, command, ">> {log} 2>&1"])
+
+
+def train_command(model_args: str) -> str:
+    """Shell command of a training job: the shared flags, then the model's own."""
+    return logged(" ".join([
+        "python workflow_scripts/train.py --dataset {input.dataset}",
+        "--epochs {params.epochs} --seed {params.seed}",
+        "--batch-size {params.train[batch_size]} --learning-rate {params.train[learning_rate]}",
+        "--optimizer {params.train[optimizer]} --threads {threads}",
+        "--out $(dirname {output.history})",
+        model_args,
+    ]))
+
+
 def readout_flag(readout: bool) -> str:
     return "--readout" if readout else "--no-readout"
 
@@ -129,6 +174,15 @@ def train_mem_mb(wildcards, input) -> int:
 def train_runtime(epochs: int) -> int:
     """Minutes asked for a training job of so many epochs."""
     return int(10 + math.ceil(epochs * config["resources"]["train_minutes_per_epoch"]))
+
+
+def grid_histories() -> list[str]:
+    grid = config["grid"]
+    return expand(
+        "results/grid/steps_{steps}/seed_{seed}/history.csv",
+        steps=grid["steps"],
+        seed=grid["seeds"],
+    )
 
 
 # ---------------------------------------------------------------- Bayesian search
@@ -214,18 +268,42 @@ def final_outputs() -> list[str]:
     return outputs
 
 
-def as_json(value) -> str:
-    """A config value as one shell-safe JSON word (for flags that take a list)."""
-    return "'" + json.dumps(value, separators=(",", ":")).replace("'", "'\\''") + "'"
+# ---------------------------------------------------------------- figures and summary
 
 
-# Every submitted job's log starts with where it ran: the SLURM job id, or "local".
-JOB_HEADER = 'echo "job ${{SLURM_JOB_ID:-local}} on $(hostname)" > {log}; '
+RUN_TITLES = {"baseline": "Baseline", "best": "Best parameters", "mlp": "Feedforward"}
 
-TRAIN_SHELL = (
-    JOB_HEADER + "python workflow_scripts/train.py --dataset {input.dataset}"
-    " --epochs {params.epochs} --seed {params.seed}"
-    " --batch-size {params.train[batch_size]} --learning-rate {params.train[learning_rate]}"
-    " --optimizer {params.train[optimizer]} --threads {threads}"
-    " --out $(dirname {output.history})"
-)
+
+def figure(name: str, caption: str, category: str, subcategory: str | None = None) -> list:
+    png, pdf = plot_files(name)
+    labels = {"figure": name.replace("_", " ")}
+    in_report = report(png, caption=f"../report/{caption}.rst", category=category,
+                       subcategory=subcategory, labels=labels)
+    return [in_report, pdf]
+
+
+def curve_figures(prefix: str, category: str) -> list:
+    return [
+        *figure(f"{prefix}_train_error", f"{prefix}_curves", category),
+        *figure(f"{prefix}_valid_error", f"{prefix}_curves", category),
+        *figure(f"{prefix}_train_accuracy", f"{prefix}_curves", category),
+        *figure(f"{prefix}_valid_accuracy", f"{prefix}_curves", category),
+    ]
+
+
+def summary_inputs(wildcards) -> dict:
+    inputs = {
+        "baseline": "results/baseline/history.csv",
+        "baseline_run": "results/baseline/run.json",
+        "grid": "results/grid/summary.csv",
+        "trials": "results/bayes/trials.csv",
+        "best_params": "results/bayes/best.json",
+        "best": "results/best/history.csv",
+        "mlp": "results/mlp/history.csv",
+        "mlp_run": "results/mlp/run.json",
+        "code": ["workflow_scripts/write_summary.py", "workflow_scripts/msdrnn/summary.py"],
+    }
+    if has_test_split():
+        inputs["best_test"] = "results/best/test_metrics.json"
+        inputs["mlp_test"] = "results/mlp/test_metrics.json"
+    return inputs

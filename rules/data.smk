@@ -1,31 +1,6 @@
 """Data preparation: raw MSD files (or the course's npz files, or the embedded
 synthetic tree) -> results/data/dataset.h5 -> one per-step array file per steps value."""
 
-SYNTHETIC_DIR = "results/data/synthetic"
-
-
-def dataset_inputs(wildcards) -> dict:
-    """What dataset.h5 is built from: the generated tree, the label file, or the npz files."""
-    data = config["data"]
-    inputs = {"code": ["workflow_scripts/prepare_dataset.py", *DATA_CODE]}
-    if data["source"] == "synthetic":
-        inputs["tree"] = f"{SYNTHETIC_DIR}/COMPLETE"
-    elif data["source"] == "msd_h5":
-        inputs["labels"] = data["labels"]
-    return inputs
-
-
-def dataset_args(wildcards, input) -> str:
-    """The data source as flags of prepare_dataset.py."""
-    data = config["data"]
-    if data["source"] == "synthetic":
-        return (f"--source synthetic --msd-root {SYNTHETIC_DIR} "
-                f"--labels {SYNTHETIC_DIR}/msd_tagtraum_cd2c.cls")
-    if data["source"] == "msd_h5":
-        return f"--source msd_h5 --msd-root '{data['msd_root']}' --labels '{data['labels']}'"
-    return f"--source npz --npz-dir '{data['npz_dir']}'"
-
-
 rule generate_synthetic:
     """The embedded data set: a small MSD-format tree and tagtraum label file (not real music)."""
     input:
@@ -35,7 +10,6 @@ rule generate_synthetic:
     params:
         genres=",".join(config["data"]["genres"]),
         synthetic=config["data"]["synthetic"],
-        out_dir=SYNTHETIC_DIR,
     conda:
         "../envs/data.yaml"
     log:
@@ -47,7 +21,7 @@ rule generate_synthetic:
         mem_mb=1000,
         runtime=30,
     shell:
-        "python workflow_scripts/generate_synthetic.py --out-dir {params.out_dir}"
+        "python workflow_scripts/generate_synthetic.py --out-dir $(dirname {output})"
         " --genres {params.genres} --tracks-per-genre {params.synthetic[tracks_per_genre]}"
         " --aggregate-files {params.synthetic[aggregate_files]} --seed {params.synthetic[seed]}"
         " > {log} 2>&1"

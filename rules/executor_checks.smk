@@ -34,10 +34,13 @@ def _sinfo(*args):
     except (OSError, _subprocess.TimeoutExpired) as err:
         raise _WorkflowError(f"SLURM: `sinfo {' '.join(args)}` failed: {err}") from err
     if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines() or ["(no message)"]
         raise _WorkflowError(
-            f"SLURM: `sinfo {' '.join(args)}` failed (exit {proc.returncode}): "
-            f"{proc.stderr.strip()}. Is slurmctld reachable from this machine "
-            "(check `sinfo` and SLURM_CONF)?"
+            f"SLURM: `sinfo {' '.join(args)}` cannot reach a cluster (exit "
+            f"{proc.returncode}: {lines[-1]}). On a cluster, run Snakemake on a login node "
+            "(check SLURM_CONF); on this machine, start the one-node cluster with "
+            "`tools/local_slurm.sh start` (as root), or run without SLURM: "
+            "`snakemake --profile profiles/local`."
         )
     return proc.stdout
 

@@ -1,26 +1,6 @@
 """Figures (PNG for the report, PDF for print) and the summary table. Plotting jobs read
 CSV/JSON results only and never import TensorFlow."""
 
-RUN_TITLES = {"baseline": "Baseline", "best": "Best parameters", "mlp": "Feedforward"}
-
-
-def figure(name: str, caption: str, category: str, subcategory: str | None = None) -> list:
-    png, pdf = plot_files(name)
-    labels = {"figure": name.replace("_", " ")}
-    in_report = report(png, caption=f"../report/{caption}.rst", category=category,
-                       subcategory=subcategory, labels=labels)
-    return [in_report, pdf]
-
-
-def curve_figures(prefix: str, category: str) -> list:
-    return [
-        *figure(f"{prefix}_train_error", f"{prefix}_curves", category),
-        *figure(f"{prefix}_valid_error", f"{prefix}_curves", category),
-        *figure(f"{prefix}_train_accuracy", f"{prefix}_curves", category),
-        *figure(f"{prefix}_valid_accuracy", f"{prefix}_curves", category),
-    ]
-
-
 rule plot_run:
     """Training and validation error and accuracy of one run (seed plots 23-24, 36-37)."""
     input:
@@ -113,24 +93,6 @@ rule plot_confusion:
     shell:
         "python workflow_scripts/plot_confusion.py --metrics {input.metrics} --run {input.run}"
         " --dpi {params.dpi} --out-prefix results/figures/best_test > {log} 2>&1"
-
-
-def summary_inputs(wildcards) -> dict:
-    inputs = {
-        "baseline": "results/baseline/history.csv",
-        "baseline_run": "results/baseline/run.json",
-        "grid": "results/grid/summary.csv",
-        "trials": "results/bayes/trials.csv",
-        "best_params": "results/bayes/best.json",
-        "best": "results/best/history.csv",
-        "mlp": "results/mlp/history.csv",
-        "mlp_run": "results/mlp/run.json",
-        "code": ["workflow_scripts/write_summary.py", "workflow_scripts/msdrnn/summary.py"],
-    }
-    if has_test_split():
-        inputs["best_test"] = "results/best/test_metrics.json"
-        inputs["mlp_test"] = "results/mlp/test_metrics.json"
-    return inputs
 
 
 rule summary:

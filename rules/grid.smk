@@ -1,15 +1,6 @@
 """Grid search over the number of RNN steps (seed plot 25): one job per steps value and seed."""
 
 
-def grid_histories() -> list[str]:
-    grid = config["grid"]
-    return expand(
-        "results/grid/steps_{steps}/seed_{seed}/history.csv",
-        steps=grid["steps"],
-        seed=grid["seeds"],
-    )
-
-
 rule grid_train:
     input:
         dataset=DATASET,
@@ -37,8 +28,10 @@ rule grid_train:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["grid"]["epochs"]),
     shell:
-        TRAIN_SHELL + " --steps-file {input.steps} --steps {wildcards.steps}"
-        " --state-size {params.state_size} {params.readout} >> {log} 2>&1"
+        train_command(
+            "--steps-file {input.steps} --steps {wildcards.steps}"
+            " --state-size {params.state_size} {params.readout}"
+        )
 
 
 rule grid_summary:

@@ -23,4 +23,4 @@ rule mlp_train:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["mlp"]["epochs"] or config["best"]["epochs"]),
     shell:
-        TRAIN_SHELL + " --model mlp --hidden {params.hidden} >> {log} 2>&1"
+        train_command("--model mlp --hidden {params.hidden}")
