@@ -116,6 +116,42 @@ def test_order_carries_more_than_the_segment_bag(tree, tmp_path):
     assert spread(order) > 3 * spread(bag)
 
 
+def test_genre_shows_in_the_order_not_in_the_song_means(tmp_path):
+    """Per-song means tell the genre poorly; where the song goes (its build-up) tells it well.
+
+    Nearest-centroid accuracy, fitted on train and scored on valid (chance 1/6): per-song
+    means stay weak, the difference between the end and the first half of the crop (which
+    shuffling a song's segments destroys) separates the genres.
+    """
+    genres = [f"G{i}" for i in range(6)]
+    tree, out = tmp_path / "tree", tmp_path / "dataset.h5"
+    generate_tree(tree, genres, 64, seed=0, aggregate_files=0, workers=1)
+    prepare_dataset(DataConfig(source="synthetic", msd_root=str(tree),
+                               labels=str(tree / LABEL_FILE), genres=tuple(genres),
+                               per_genre=60, per_genre_test=0, workers=1), out)
+    train, valid = load_split(out, "train"), load_split(out, "valid")
+
+    def accuracy(statistic):
+        a, b = statistic(train.inputs), statistic(valid.inputs)
+        centres = np.stack([a[train.targets == g].mean(0) for g in range(len(genres))])
+        nearest = ((b[:, None] - centres) ** 2).sum(-1).argmin(1)
+        return float((nearest == valid.targets).mean())
+
+    def end_minus_start(x):
+        return x[:, -30:].mean(1) - x[:, :60].mean(1)
+
+    def shuffle(x):  # segments permuted within each song
+        order = np.argsort(np.random.default_rng(0).random(x.shape[:2]), axis=1)
+        return np.take_along_axis(x, order[..., None], axis=1)
+
+    song_means = accuracy(lambda x: x.mean(1))
+    build_up = accuracy(end_minus_start)
+    shuffled = accuracy(lambda x: end_minus_start(shuffle(x)))
+    assert song_means < 0.6
+    assert build_up > 0.9
+    assert shuffled < 0.5 and build_up - song_means > 0.35
+
+
 def test_command_line_round_trip(tmp_path):
     scripts = Path(__file__).resolve().parents[1] / "workflow_scripts"
     tree, out = tmp_path / "tree", tmp_path / "data" / "dataset.h5"

@@ -1,18 +1,27 @@
 """Write a synthetic Million Song Dataset tree and tagtraum label file (not real music).
 
 The data are random numbers shaped like MSD segments, made so that the order of a song's
-segments tells its genre better than their statistics do:
+segments tells its genre much better than their statistics do:
 
 * There are ``K`` segment *types*, each a random mean vector in the 25-d feature space.
 * A song is a Markov chain over types. Genre g moves with the transition matrix
   ``T_g = a * P_g + (1 - a) / K``, where ``P_g`` is a genre-specific permutation. Every
   ``T_g`` is doubly stochastic, so all genres share the uniform stationary distribution:
-  a bag of segments (type counts) says little about the genre, the type *transitions* say
-  a lot.
-* Each segment is its type mean plus a weak genre mean shift plus Gaussian noise, mapped
-  to MSD scales (timbre around 0 with tens of units, pitches clipped to [0, 1], loudness
-  in dB around -30). A random per-song offset blurs the genre shift, so averaging a
-  song's segments (what an order-blind model can do) recovers the genre only in part.
+  type counts say nothing about the genre. The type transitions tell it to a model that
+  counts them, but a small tanh RNN hardly picks them up.
+* The main signal is a genre-specific *build-up*: up to the middle of the song the
+  segments carry no genre drift; from the middle on they drift linearly along a
+  genre-specific unit direction in feature space, reaching ``drift`` noise units
+  ``drift_span`` segments later (the end of the central 120-segment crop the data set
+  takes, with the default 60) and staying there. Where a segment stands in the song is
+  what carries it: the last segments of the crop sit ``drift`` away from the first ones in
+  the genre's direction, while the song mean moves only a quarter of that, blurred by the
+  per-song offset below. Shuffling a song's segments leaves only that quarter.
+* Each segment is its type mean plus the drift plus a weak genre mean shift plus Gaussian
+  noise, mapped to MSD scales (timbre around 0 with tens of units, pitches clipped to
+  [0, 1], loudness in dB around -30). A random per-song offset blurs the mean shift and
+  the drift's share of the song mean, so averaging a song's segments (what an order-blind
+  model can do) recovers the genre only weakly.
 
 The tree has the real layout (``data/A/B/C/TRACKID.h5`` single-track files in the
 PyTables layout, aggregate files in ``data/aggregate/``) and the nuisances of the real
@@ -54,8 +63,10 @@ class SignalModel:
     n_types: int = 8
     order_strength: float = 0.5  # a: weight of the genre permutation in T_g
     type_scale: float = 0.8  # spread of the type means (noise units)
-    genre_shift: float = 0.1  # spread of the per-genre mean shift (noise units)
-    song_spread: float = 0.3  # spread of a per-song mean offset that hides the shift
+    genre_shift: float = 0.03  # spread of the per-genre mean shift (noise units)
+    song_spread: float = 0.5  # spread of a per-song mean offset that hides the song means
+    drift: float = 1.75  # length of the genre drift at the end of the build-up (noise units)
+    drift_span: int = 60  # segments from the middle of the song to the end of the build-up
     min_segments: int = 120
     max_segments: int = 400
 
@@ -226,7 +237,7 @@ def _track_ids(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def _model_params(n_genres: int, seed: int, model: SignalModel) -> dict:
-    """Type means, per-genre permutations (all distinct) and per-genre mean shifts."""
+    """Type means, per-genre permutations (all distinct), mean shifts, drift directions."""
     rng = np.random.default_rng([seed, 2])
     perms: list[np.ndarray] = []
     while len(perms) < n_genres:
@@ -238,9 +249,12 @@ def _model_params(n_genres: int, seed: int, model: SignalModel) -> dict:
         powers[g, 0] = np.arange(model.n_types)
         for k in range(1, model.max_segments):
             powers[g, k] = perm[powers[g, k - 1]]
+    means = rng.normal(0.0, model.type_scale, (model.n_types, 25))
+    shifts = rng.normal(0.0, model.genre_shift, (n_genres, 25))
+    directions = rng.normal(0.0, 1.0, (n_genres, 25))
     return {
-        "means": rng.normal(0.0, model.type_scale, (model.n_types, 25)),
-        "shifts": rng.normal(0.0, model.genre_shift, (n_genres, 25)),
+        "means": means, "shifts": shifts,
+        "directions": directions / np.linalg.norm(directions, axis=1, keepdims=True),
         "powers": powers,  # powers[g, k, t]: type reached from t after k permutation moves
     }
 
@@ -256,7 +270,10 @@ def _track_arrays(spec: TrackSpec, seed: int, params: dict, model: SignalModel) 
     last_jump = np.maximum.accumulate(np.where(jump, np.arange(n), 0))
     types = params["powers"][spec.genre, np.arange(n) - last_jump, jump_types[last_jump]]
     offset = params["shifts"][spec.genre] + rng.normal(0.0, model.song_spread, 25)
-    z = params["means"][types] + offset + rng.normal(0.0, 1.0, (n, 25))
+    # The build-up: 0 up to the middle of the song, then rising to 1 over drift_span segments.
+    build = np.clip((np.arange(n) - (n - 1) / 2) / model.drift_span, 0.0, 1.0)
+    drift = model.drift * build[:, None] * params["directions"][spec.genre]
+    z = params["means"][types] + offset + drift + rng.normal(0.0, 1.0, (n, 25))
     timbre = 20.0 * z[:, :12]
     timbre[:, 0] += 45.0
     starts = np.cumsum(rng.uniform(0.1, 0.5, n)) - 0.1
