@@ -20,6 +20,12 @@ rule bayes_propose:
         "../envs/search.yaml"
     log:
         "results/logs/bayes/propose_{trial}.log",
+    benchmark:
+        "results/benchmarks/bayes/propose_{trial}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     localrule: True
     shell:
         "python workflow_scripts/bayes_propose.py --trial {wildcards.trial} {params.search}"
@@ -68,6 +74,12 @@ rule bayes_collect:
         "../envs/search.yaml"
     log:
         "results/logs/bayes/collect.log",
+    benchmark:
+        "results/benchmarks/bayes/collect.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     localrule: True
     shell:
         "python workflow_scripts/bayes_collect.py --top-fraction {params.top_fraction}"

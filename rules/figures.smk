@@ -19,6 +19,12 @@ rule plot_run:
         "../envs/plot.yaml"
     log:
         "results/logs/figures/{run}.log",
+    benchmark:
+        "results/benchmarks/figures/{run}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     localrule: True
     shell:
         "python workflow_scripts/plot_run.py --history {input.history} --run {input.run}"
@@ -44,6 +50,12 @@ rule plot_grid:
         "../envs/plot.yaml"
     log:
         "results/logs/figures/grid.log",
+    benchmark:
+        "results/benchmarks/figures/grid.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     localrule: True
     shell:
         "python workflow_scripts/plot_grid.py --summary {input.summary}"
@@ -68,6 +80,12 @@ rule plot_bayes:
         "../envs/plot.yaml"
     log:
         "results/logs/figures/bayes.log",
+    benchmark:
+        "results/benchmarks/figures/bayes.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     localrule: True
     shell:
         "python workflow_scripts/plot_bayes.py --trials {input.trials}"
@@ -89,6 +107,12 @@ rule plot_confusion:
         "../envs/plot.yaml"
     log:
         "results/logs/figures/confusion.log",
+    benchmark:
+        "results/benchmarks/figures/confusion.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     localrule: True
     shell:
         "python workflow_scripts/plot_confusion.py --metrics {input.metrics} --run {input.run}"
@@ -111,6 +135,12 @@ rule summary:
         "../envs/plot.yaml"
     log:
         "results/logs/summary.log",
+    benchmark:
+        "results/benchmarks/summary.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     localrule: True
     shell:
         "python workflow_scripts/write_summary.py --n-classes {params.n_classes}"

@@ -45,6 +45,12 @@ rule grid_summary:
         "../envs/plot.yaml"
     log:
         "results/logs/grid/summary.log",
+    benchmark:
+        "results/benchmarks/grid/summary.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     localrule: True
     shell:
         "python workflow_scripts/summarize_grid.py --out {output} {input.histories} > {log} 2>&1"
