@@ -21,10 +21,12 @@ rule generate_synthetic:
         mem_mb=1000,
         runtime=30,
     shell:
-        "python workflow_scripts/generate_synthetic.py --out-dir $(dirname {output})"
-        " --genres {params.genres} --tracks-per-genre {params.synthetic[tracks_per_genre]}"
-        " --aggregate-files {params.synthetic[aggregate_files]} --seed {params.synthetic[seed]}"
-        " > {log} 2>&1"
+        logged(
+            "python workflow_scripts/generate_synthetic.py --out-dir $(dirname {output})"
+            " --genres {params.genres} --tracks-per-genre {params.synthetic[tracks_per_genre]}"
+            " --aggregate-files {params.synthetic[aggregate_files]}"
+            " --seed {params.synthetic[seed]}"
+        )
 
 
 rule prepare_dataset:
@@ -56,11 +58,13 @@ rule prepare_dataset:
         mem_mb=2048,
         runtime=120,
     shell:
-        "python workflow_scripts/prepare_dataset.py {params.source} --genres {params.genres}"
-        " --segments {params.segments} --per-genre {params.per_genre}"
-        " --per-genre-test {params.per_genre_test} --valid-fraction {params.valid_fraction}"
-        " --seed {params.seed} --on-bad-file {params.on_bad_file} {params.short_genres}"
-        " {params.standardize} --workers {threads} --out {output.dataset} > {log} 2>&1"
+        logged(
+            "python workflow_scripts/prepare_dataset.py {params.source} --genres {params.genres}"
+            " --segments {params.segments} --per-genre {params.per_genre}"
+            " --per-genre-test {params.per_genre_test} --valid-fraction {params.valid_fraction}"
+            " --seed {params.seed} --on-bad-file {params.on_bad_file} {params.short_genres}"
+            " {params.standardize} --workers {threads} --out {output.dataset}"
+        )
 
 
 rule segment_steps:
@@ -84,5 +88,7 @@ rule segment_steps:
         mem_mb=lambda wildcards, input: int(1000 + 3 * input.size_mb),
         runtime=30,
     shell:
-        "python workflow_scripts/make_steps.py --dataset {input.dataset} --steps {wildcards.steps}"
-        " --out {output} > {log} 2>&1"
+        logged(
+            "python workflow_scripts/make_steps.py --dataset {input.dataset}"
+            " --steps {wildcards.steps} --out {output}"
+        )

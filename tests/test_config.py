@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_workflow import ROOT, copy_repo
+from workflow_copy import ROOT, copy_repo
 
 
 @pytest.fixture(scope="module")

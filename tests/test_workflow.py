@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from workflow_copy import copy_repo
 
 from msdrnn.results import read_history, read_json
 from msdrnn.search import SearchSpace, objective, propose
@@ -30,18 +30,6 @@ PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion"}
 TRAIN_RULES = {"baseline", "grid_train", "bayes_trial", "best_train", "mlp_train"}
 
 pytestmark = pytest.mark.slow
-
-
-def copy_repo(dest: Path) -> Path:
-    """The workflow's files (not results) in a fresh folder."""
-    for name in ("Snakefile", "config.yaml", "rules", "workflow_scripts", "configs",
-                 "schemas", "report", "envs", "profiles"):
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.exists():
-            shutil.copy2(src, dest / name)
-    return dest
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

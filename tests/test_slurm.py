@@ -1,0 +1,507 @@
+"""The study through the SLURM profile, and the profile's messages for a missing SLURM.
+
+With MSDRNN_SLURM_TEST=1 (set by .ci/run; needs root) the `slurm` tests install (apt-get,
+if needed), start and finally stop a one-node SLURM cluster on localhost with
+tools/local_slurm.sh, run the smoke study with `--profile profiles/slurm`, check that every
+non-local job ran as a SLURM job and that the results equal those of a local run, and
+redo one training job with `--profile profiles/slurm-gpu`. The other tests need no
+cluster: they hide or fake the SLURM commands on PATH.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from workflow_copy import copy_repo
+
+ROOT = Path(__file__).resolve().parents[1]
+CLUSTER_SCRIPT = ROOT / "tools" / "local_slurm.sh"
+SMOKE = "configs/smoke.yaml"
+TRAIN_RULES = {"baseline", "grid_train", "bayes_trial", "best_train", "mlp_train"}
+DATA_RULES = {"generate_synthetic", "prepare_dataset", "segment_steps"}
+# commands of Debian's slurm-client, slurmctld and slurmd packages
+SLURM_COMMANDS = {
+    "sacct",
+    "sacctmgr",
+    "salloc",
+    "sattach",
+    "sbatch",
+    "sbcast",
+    "scancel",
+    "scontrol",
+    "scrontab",
+    "sdiag",
+    "sh5util",
+    "sinfo",
+    "sprio",
+    "squeue",
+    "sreport",
+    "srun",
+    "sshare",
+    "sstat",
+    "strigger",
+    "sview",
+    "slurmctld",
+    "slurmd",
+    "slurmstepd",
+}
+# The profile checks a job's status 20 s after submission, then every 30, 40, ... s; the
+# smoke study's jobs take 10-30 s, which a first check after 5 s (then 20, 45 s) suits.
+FAST_STATUS = ["--slurm-init-seconds-before-status-checks", "5"]
+RUN_TIMEOUT_S = 480
+# what the local run makes for the comparison (all training runs; no plots, no report)
+COMPARED = [
+    "results/baseline/weights.npz",
+    "results/grid/summary.csv",
+    "results/bayes/trials.csv",
+    "results/best/weights.npz",
+    "results/mlp/weights.npz",
+]
+
+needs_cluster = pytest.mark.skipif(
+    os.environ.get("MSDRNN_SLURM_TEST") != "1",
+    reason="starts a SLURM cluster on localhost (root, apt-get); set MSDRNN_SLURM_TEST=1",
+)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def snakemake_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", *args]
+
+
+def run(cmd, cwd: Path, env: dict | None = None, timeout: int = 300):
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def path_without_slurm(tmp_path: Path) -> str:
+    """A PATH with every command of the current PATH except SLURM's."""
+    mirror = tmp_path / "bin-without-slurm"
+    mirror.mkdir()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if not folder or not Path(folder).is_dir():
+            continue
+        for entry in Path(folder).iterdir():
+            if entry.name in SLURM_COMMANDS or (mirror / entry.name).exists():
+                continue
+            if entry.is_file() and os.access(entry, os.X_OK):
+                (mirror / entry.name).symlink_to(entry)
+    python_dir = str(Path(sys.executable).parent)
+    return os.pathsep.join([python_dir, str(mirror)])
+
+
+def fake_slurm(tmp_path: Path, partitions: str = "debug*", gres: str = "(null)") -> Path:
+    """sinfo/squeue/sbatch stand-ins; sbatch records that it was called and fails."""
+    fake = tmp_path / "fake-slurm"
+    fake.mkdir()
+    scripts = {
+        "sinfo": f"""#!/bin/sh
+case "$*" in
+  *%G*) echo '{gres}' ;;
+  *-p*) ;;
+  *%P*) echo '{partitions}' ;;
+  *) echo 'PARTITION AVAIL'; echo '{partitions} up' ;;
+esac
+""",
+        "squeue": "#!/bin/sh\nexit 0\n",
+        "sbatch": f"#!/bin/sh\ntouch '{fake}/sbatch-called'\necho 'sbatch: fake' >&2\nexit 1\n",
+        "scontrol": "#!/bin/sh\nexit 1\n",
+    }
+    for name, text in scripts.items():
+        script = fake / name
+        script.write_text(text)
+        script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return fake
+
+
+def error_text(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+def read_table(path: Path, drop=("seconds",)) -> list[dict]:
+    """A CSV's rows without its wall-clock columns."""
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [{k: v for k, v in row.items() if k not in drop} for row in rows]
+
+
+def assert_same_arrays(a: Path, b: Path) -> None:
+    with np.load(a) as left, np.load(b) as right:
+        assert sorted(left.files) == sorted(right.files), a
+        for key in left.files:
+            x, y = left[key], right[key]
+            assert x.dtype == y.dtype and x.shape == y.shape, f"{a}:{key}"
+            assert x.tobytes() == y.tobytes(), f"{a}:{key} differs between SLURM and local runs"
+
+
+JOB_BLOCK = re.compile(r"^(local)?rule (\w+):\n((?:[ \t]+.*\n)*)", re.MULTILINE)
+SUBMITTED = re.compile(
+    r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.", re.MULTILINE
+)
+
+
+def parse_run_log(text: str):
+    """(snakemake jobid -> (rule, is_local, log file or None), jobid -> (slurm id, slurm log))."""
+    jobs = {}
+    for match in JOB_BLOCK.finditer(text):
+        fields = dict(
+            line.strip().split(": ", 1) for line in match.group(3).splitlines() if ": " in line
+        )
+        if "jobid" in fields:
+            jobs[fields["jobid"]] = (match.group(2), bool(match.group(1)), fields.get("log"))
+    submitted = {m.group(1): (m.group(2), Path(m.group(3))) for m in SUBMITTED.finditer(text)}
+    return jobs, submitted
+
+
+# ----------------------------------------------------------------------- the cluster
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A running one-node cluster; started (and stopped again) here unless one is up."""
+    if os.environ.get("MSDRNN_SLURM_TEST") != "1":
+        pytest.skip("set MSDRNN_SLURM_TEST=1 to start a SLURM cluster on localhost")
+    if os.geteuid() != 0:
+        pytest.fail(
+            "MSDRNN_SLURM_TEST=1 needs root: tools/local_slurm.sh starts munged, "
+            "slurmctld and slurmd"
+        )
+    state_dir = Path(os.environ.get("SLURM_LOCAL_DIR", "/tmp/msdrnn-slurm"))
+    # one placeholder GPU, so the GPU profile's requests can be checked
+    env = {**os.environ, "SLURM_LOCAL_DIR": str(state_dir), "SLURM_LOCAL_GPUS": "1"}
+    script = ["bash", str(CLUSTER_SCRIPT)]
+
+    def call(*args, timeout=600):
+        return subprocess.run(
+            script + list(args), env=env, capture_output=True, text=True, timeout=timeout
+        )
+
+    if any(shutil.which(c) is None for c in ("munged", "slurmctld", "slurmd", "sbatch")):
+        installed = call("install")
+        assert installed.returncode == 0, f"installing SLURM failed:\n{error_text(installed)}"
+    already_up = call("status").returncode == 0
+    if not already_up:
+        started = call("start", timeout=180)
+        if started.returncode != 0:
+            call("stop")
+            pytest.fail(f"could not start the SLURM cluster:\n{error_text(started)}")
+    try:
+        yield {"dir": state_dir, "conf": state_dir / "etc" / "slurm.conf"}
+    finally:
+        if not already_up:
+            stopped = call("stop")
+            assert stopped.returncode == 0, error_text(stopped)
+
+
+def slurm_record(job_id: str) -> str:
+    out = subprocess.run(
+        ["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True, timeout=30
+    )
+    return out.stdout
+
+
+@dataclass
+class SmokeRuns:
+    slurm_dir: Path
+    local_dir: Path
+    slurm_log: str
+    env: dict
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(slurm_cluster, tmp_path_factory) -> SmokeRuns:
+    """The smoke study through --profile profiles/slurm, and locally in another copy."""
+    slurm_dir = copy_repo(tmp_path_factory.mktemp("on-slurm"))
+    local_dir = copy_repo(tmp_path_factory.mktemp("local"))
+    env = {**os.environ, "SLURM_CONF": str(slurm_cluster["conf"]), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("MSDRNN_SLURM_TEST", None)
+    started = time.monotonic()
+    # the local run shares the cores with the cluster's jobs while the SLURM run polls;
+    # it makes only what is compared
+    local = subprocess.Popen(
+        snakemake_cmd(*COMPARED, "--profile", "profiles/local", "--configfile", SMOKE),
+        cwd=local_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        on_slurm = run(
+            snakemake_cmd("--profile", "profiles/slurm", "--configfile", SMOKE, *FAST_STATUS),
+            cwd=slurm_dir,
+            env=env,
+            timeout=RUN_TIMEOUT_S,
+        )
+        if on_slurm.returncode != 0:
+            local.kill()
+        local_out, _ = local.communicate(timeout=RUN_TIMEOUT_S)
+    finally:
+        if local.poll() is None:
+            local.kill()
+            local.communicate()
+    print(f"smoke study through SLURM and locally: {time.monotonic() - started:.0f} s")
+    slurm_text = error_text(on_slurm)
+    ctld_log = slurm_cluster["dir"] / "log" / "slurmctld.log"
+    assert on_slurm.returncode == 0, (
+        f"SLURM run failed:\n{slurm_text[-6000:]}\n--- slurmctld.log ---\n"
+        + (ctld_log.read_text()[-3000:] if ctld_log.exists() else "(none)")
+    )
+    assert local.returncode == 0, f"local run failed:\n{local_out[-6000:]}"
+    return SmokeRuns(slurm_dir, local_dir, slurm_text, env)
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+@needs_cluster
+def test_every_cluster_job_ran_as_a_slurm_job(smoke_runs, slurm_cluster):
+    jobs, submitted = parse_run_log(smoke_runs.slurm_log)
+    remote = {jobid: job for jobid, job in jobs.items() if not job[1]}
+    local_rules = {job[0] for job in jobs.values() if job[1]}
+    remote_rules = {job[0] for job in remote.values()}
+    assert TRAIN_RULES | DATA_RULES <= remote_rules, remote_rules
+    assert not (TRAIN_RULES | DATA_RULES) & local_rules, local_rules
+    assert set(remote) == set(submitted), (
+        f"jobs run but not submitted to SLURM: {sorted(set(remote) - set(submitted))}"
+    )
+    jobcomp = (slurm_cluster["dir"] / "log" / "jobcomp.log").read_text()
+    for jobid, (rule, _, rule_log) in sorted(remote.items()):
+        slurm_id, slurm_log = submitted[jobid]
+        # SLURM's records: the controller (finished jobs stay for MinJobAge) and jobcomp.log
+        record = slurm_record(slurm_id)
+        assert "JobState=COMPLETED" in record, f"{rule}: SLURM job {slurm_id}: {record}"
+        assert re.search(rf"Comment=rule_{rule}(_wildcards_\S*)?(\s|$)", record), (
+            f"{rule}: SLURM job {slurm_id}: {record}"
+        )
+        assert re.search(rf"JobId={slurm_id} .*JobState=COMPLETED", jobcomp), (
+            f"{rule}: SLURM job {slurm_id} missing from jobcomp.log"
+        )
+        # the plugin's per-job log, named after the SLURM job id
+        assert slurm_log.name == f"{slurm_id}.log" and slurm_log.exists(), slurm_log
+        assert re.search(rf"^rule {rule}:", slurm_log.read_text(), re.MULTILINE), slurm_log
+        # and the rule's own log starts with the job id it ran under ("job 12 on node1")
+        if rule_log:
+            text = (smoke_runs.slurm_dir / rule_log.split(", ")[0]).read_text()
+            assert re.search(rf"^job {slurm_id} on ", text, re.MULTILINE), (
+                f"{rule}: {rule_log} does not name SLURM job {slurm_id}:\n{text[:300]}"
+            )
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+@needs_cluster
+def test_slurm_results_equal_local_results(smoke_runs):
+    slurm_results = smoke_runs.slurm_dir / "results"
+    local_results = smoke_runs.local_dir / "results"
+
+    def found(root: Path, name: str) -> list[Path]:
+        return sorted(p.relative_to(root) for p in root.rglob(name))
+
+    histories = found(slurm_results, "history.csv")
+    weights = found(slurm_results, "weights.npz")
+    assert histories and weights
+    assert histories == found(local_results, "history.csv")
+    assert weights == found(local_results, "weights.npz")
+    for rel in [*histories, Path("bayes/trials.csv"), Path("grid/summary.csv")]:
+        assert read_table(slurm_results / rel) == read_table(local_results / rel), rel
+    for rel in weights:
+        assert_same_arrays(slurm_results / rel, local_results / rel)
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+@needs_cluster
+def test_gpu_profile_gets_a_gpu_from_slurm(smoke_runs, slurm_cluster):
+    if (
+        "gpu"
+        not in subprocess.run(
+            ["sinfo", "-h", "-o", "%G"], capture_output=True, text=True, env=smoke_runs.env
+        ).stdout
+    ):
+        pytest.skip("the running cluster announces no GPU (start it with SLURM_LOCAL_GPUS=1)")
+    # redo one training job (its only input is kept) with the GPU profile
+    result = run(
+        snakemake_cmd(
+            "results/mlp/history.csv",
+            "--profile",
+            "profiles/slurm-gpu",
+            "--configfile",
+            SMOKE,
+            *FAST_STATUS,
+            "--forcerun",
+            "mlp_train",
+        ),
+        cwd=smoke_runs.slurm_dir,
+        env=smoke_runs.env,
+        timeout=RUN_TIMEOUT_S,
+    )
+    assert result.returncode == 0, error_text(result)[-6000:]
+    jobs, submitted = parse_run_log(error_text(result))
+    assert [jobs[jobid][0] for jobid in submitted] == ["mlp_train"], submitted
+    [(slurm_id, _)] = submitted.values()
+    record = slurm_record(slurm_id)
+    assert "JobState=COMPLETED" in record and "gres:gpu:1" in record, record
+    # the CPU profile's jobs asked for none
+    _, earlier = parse_run_log(smoke_runs.slurm_log)
+    assert not any("gres:gpu" in slurm_record(sid) for sid, _ in earlier.values())
+    # a placeholder GPU: TensorFlow computed on the CPU and gives the same weights
+    assert_same_arrays(
+        smoke_runs.slurm_dir / "results/mlp/weights.npz",
+        smoke_runs.local_dir / "results/mlp/weights.npz",
+    )
+
+
+# ------------------------------------------------------------- bad input, no cluster
+
+
+@pytest.fixture(scope="module")
+def study_copy(tmp_path_factory):
+    return copy_repo(tmp_path_factory.mktemp("study"))
+
+
+def test_profile_without_sbatch_says_what_to_install(study_copy, tmp_path):
+    env = {**os.environ, "PATH": path_without_slurm(tmp_path)}
+    result = run(
+        snakemake_cmd("--profile", "profiles/slurm", "--configfile", SMOKE), cwd=study_copy, env=env
+    )
+    text = error_text(result)
+    assert result.returncode != 0
+    assert text.count("not found on PATH") == 1, text[-3000:]
+    assert "`sbatch`" in text and "apt-get install slurm-client" in text
+    assert "profiles/local" in text
+    assert not (study_copy / "results" / "data").exists(), "a job ran"
+
+
+def test_dry_run_with_profile_needs_no_slurm(study_copy, tmp_path):
+    env = {**os.environ, "PATH": path_without_slurm(tmp_path)}
+    result = run(
+        snakemake_cmd("--profile", "profiles/slurm", "--configfile", SMOKE, "-n"),
+        cwd=study_copy,
+        env=env,
+    )
+    assert result.returncode == 0, error_text(result)[-3000:]
+
+
+def test_unknown_partition_is_named_before_any_submission(study_copy, tmp_path):
+    fake = fake_slurm(tmp_path, partitions="debug*\ngpu")
+    env = {**os.environ, "PATH": os.pathsep.join([str(fake), path_without_slurm(tmp_path)])}
+    result = run(
+        snakemake_cmd(
+            "--profile",
+            "profiles/slurm",
+            "--configfile",
+            SMOKE,
+            "--default-resources",
+            "mem_mb=1000",
+            "runtime=10",
+            "slurm_partition=nosuch",
+        ),
+        cwd=study_copy,
+        env=env,
+    )
+    text = error_text(result)
+    assert result.returncode != 0
+    assert text.count("SLURM partition 'nosuch'") == 1, text[-3000:]
+    assert "does not exist" in text and "debug, gpu" in text
+    assert "slurm_partition=NAME" in text
+    assert not (fake / "sbatch-called").exists(), "sbatch was called"
+
+
+def test_profile_with_unreachable_cluster(study_copy, tmp_path):
+    fake = fake_slurm(tmp_path)
+    (fake / "sinfo").write_text(
+        "#!/bin/sh\necho 'sinfo: fatal: Could not establish a configuration source' >&2\nexit 1\n"
+    )
+    env = {**os.environ, "PATH": os.pathsep.join([str(fake), path_without_slurm(tmp_path)])}
+    result = run(
+        snakemake_cmd("--profile", "profiles/slurm", "--configfile", SMOKE),
+        cwd=study_copy,
+        env=env,
+    )
+    text = error_text(result)
+    assert result.returncode != 0
+    assert text.count("cannot reach a cluster") == 1, text[-3000:]
+    assert "tools/local_slurm.sh start" in text
+    assert not (fake / "sbatch-called").exists(), "sbatch was called"
+
+
+def test_gpu_profile_on_cluster_without_gpus(study_copy, tmp_path):
+    fake = fake_slurm(tmp_path, gres="(null)")
+    env = {**os.environ, "PATH": os.pathsep.join([str(fake), path_without_slurm(tmp_path)])}
+    result = run(
+        snakemake_cmd("--profile", "profiles/slurm-gpu", "--configfile", SMOKE),
+        cwd=study_copy,
+        env=env,
+    )
+    text = error_text(result)
+    assert result.returncode != 0
+    assert "ask for a GPU" in text and "profiles/slurm" in text, text[-3000:]
+    assert not (fake / "sbatch-called").exists(), "sbatch was called"
+
+
+def test_gpu_profile_plans_a_gpu_for_training_jobs_only(study_copy):
+    result = run(
+        snakemake_cmd("--profile", "profiles/slurm-gpu", "--configfile", SMOKE, "-n"),
+        cwd=study_copy,
+    )
+    assert result.returncode == 0, error_text(result)[-3000:]
+    planned = {}
+    for match in JOB_BLOCK.finditer(error_text(result)):
+        resources = re.search(r"^\s+resources: (.*)$", match.group(3), re.MULTILINE)
+        gpu = bool(resources and re.search(r"\bgpu=1\b", resources.group(1)))
+        planned.setdefault(match.group(2), set()).add(gpu)
+    assert TRAIN_RULES | DATA_RULES <= set(planned), planned
+    for rule, gpu in planned.items():
+        assert gpu == {rule in TRAIN_RULES}, f"{rule}: gpu={gpu}"
+
+
+# ------------------------------------------------------------------------- profiles
+
+
+def load_profile(name: str) -> dict:
+    return yaml.safe_load((ROOT / "profiles" / name / "config.yaml").read_text())
+
+
+def workflow_rules() -> set[str]:
+    text = "\n".join(p.read_text() for p in [ROOT / "Snakefile", *ROOT.glob("rules/*.smk")])
+    return set(re.findall(r"^(?:rule|checkpoint) (\w+):", text, re.MULTILINE))
+
+
+def test_gpu_profile_is_the_slurm_profile_plus_gpus_for_training():
+    cpu, gpu = load_profile("slurm"), load_profile("slurm-gpu")
+    gpu_resources = gpu.pop("set-resources")
+    assert gpu == cpu, "profiles/slurm-gpu must repeat profiles/slurm apart from set-resources"
+    assert set(gpu_resources) == TRAIN_RULES
+    assert all(res.get("gpu") == 1 for res in gpu_resources.values())
+    assert TRAIN_RULES <= workflow_rules()
+
+
+def test_slurm_profile_settings():
+    profile = load_profile("slurm")
+    assert profile["executor"] == "slurm"
+    assert profile["slurm-status-command"] in {"squeue", "sacct"}
+    defaults = dict(item.split("=", 1) for item in profile["default-resources"])
+    assert {"mem_mb", "runtime", "cpus_per_task"} <= set(defaults)
+    assert defaults["cpus_per_task"] == "threads"
+    local = load_profile("local")
+    assert local["cores"] == "all" and local["rerun-incomplete"] is True
+
+
+def test_cluster_script_is_valid_bash():
+    result = subprocess.run(["bash", "-n", str(CLUSTER_SCRIPT)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    usage = subprocess.run(["bash", str(CLUSTER_SCRIPT)], capture_output=True, text=True)
+    assert usage.returncode == 0 and "start" in usage.stdout and "stop" in usage.stdout

@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# Start and stop a one-node SLURM cluster on this machine, for trying
+# `snakemake --profile profiles/slurm` without a real cluster (and for CI).
+#
+# Usage (as root, Debian/Ubuntu):
+#   tools/local_slurm.sh install   # apt-get install munge slurmctld slurmd slurm-client
+#   tools/local_slurm.sh start     # write the config, start munged, slurmctld and slurmd
+#   tools/local_slurm.sh status    # daemons, node and queue
+#   tools/local_slurm.sh stop      # cancel jobs, stop the daemons this script started
+#   tools/local_slurm.sh purge     # stop, then delete the state folder
+#
+# Settings (environment variables):
+#   SLURM_LOCAL_DIR        state folder (config, logs, spool)  [/tmp/msdrnn-slurm]
+#   SLURM_LOCAL_PARTITION  name of the single (default) partition [debug]
+#   SLURM_LOCAL_CPUS       CPUs of the node                       [nproc]
+#   SLURM_LOCAL_MEM_MB     memory of the node in MB         [90% of `free -m`]
+#   SLURM_LOCAL_PORT       slurmctld port (slurmd uses PORT+1)    [6817]
+#   SLURM_LOCAL_GPUS       1: the node announces one placeholder gres/gpu [0]
+#                          (backed by /dev/null: shows that profiles/slurm-gpu
+#                          asks for GPUs; the jobs still compute on CPUs)
+#
+# The node runs jobs as root without cgroups (ProctrackType=proctrack/linuxproc,
+# TaskPlugin=task/none) and without an accounting database
+# (AccountingStorageType=accounting_storage/none). Finished jobs stay visible to
+# `squeue --states=all` and `scontrol show job` for a day (MinJobAge), and every
+# finished job is appended to $SLURM_LOCAL_DIR/log/jobcomp.log.
+#
+# The client commands (sbatch, squeue, sinfo, ...) and the job steps find the
+# config through /etc/slurm/slurm.conf, which `start` links to the generated file
+# (and `stop` removes again); `start` refuses to replace an existing one.
+set -euo pipefail
+
+DIR="${SLURM_LOCAL_DIR:-/tmp/msdrnn-slurm}"
+PARTITION="${SLURM_LOCAL_PARTITION:-debug}"
+PORT="${SLURM_LOCAL_PORT:-6817}"
+CONF="$DIR/etc/slurm.conf"
+ETC_CONF=/etc/slurm/slurm.conf
+PACKAGES=(munge slurmctld slurmd slurm-client)
+NODE="$(hostname -s)"
+
+log() { printf 'local_slurm: %s\n' "$*"; }
+die() { printf 'local_slurm: error: %s\n' "$*" >&2; exit 1; }
+
+need_root() {
+    [[ "$(id -u)" -eq 0 ]] || die "run this as root (the daemons run as root on this one-node cluster)"
+}
+
+missing_commands() {
+    local c missing=()
+    for c in munged slurmctld slurmd sbatch squeue sinfo scontrol scancel; do
+        command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+    done
+    echo "${missing[*]:-}"
+}
+
+pid_alive() {  # pid_alive FILE: the pid recorded in FILE is a running process
+    [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+export_conf() {
+    export SLURM_CONF="$CONF"
+}
+
+cmd_install() {
+    need_root
+    if [[ -z "$(missing_commands)" ]]; then
+        log "munge and SLURM are already installed"
+        return 0
+    fi
+    command -v apt-get >/dev/null || die "apt-get not found: install ${PACKAGES[*]} with your package manager"
+    log "installing ${PACKAGES[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # policy-rc.d may keep the packaged services from starting; this script starts them.
+    apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+    [[ -z "$(missing_commands)" ]] || die "still missing after install: $(missing_commands)"
+}
+
+munge_works() {
+    munge -n 2>/dev/null | unmunge >/dev/null 2>&1
+}
+
+start_munge() {
+    if munge_works; then
+        log "munged is already running"
+        return 0
+    fi
+    if [[ ! -s /etc/munge/munge.key ]]; then
+        log "creating /etc/munge/munge.key"
+        mungekey --create --keyfile=/etc/munge/munge.key
+        chown munge:munge /etc/munge/munge.key
+        chmod 0400 /etc/munge/munge.key
+    fi
+    id munge >/dev/null 2>&1 || die "user 'munge' missing: reinstall the munge package"
+    install -d -o munge -g munge -m 0755 /run/munge
+    install -d -o munge -g munge -m 0700 /var/lib/munge /var/log/munge
+    runuser -u munge -- /usr/sbin/munged
+    touch "$DIR/run/munged.started-here"
+    local i
+    for i in $(seq 1 20); do
+        munge_works && { log "started munged"; return 0; }
+        sleep 0.5
+    done
+    die "munged does not answer (see /var/log/munge/munged.log)"
+}
+
+write_conf() {
+    local cpus mem gpus gres_types="" node_gres=""
+    cpus="${SLURM_LOCAL_CPUS:-$(nproc)}"
+    mem="${SLURM_LOCAL_MEM_MB:-$(free -m | awk '/^Mem:/ {print int($2 * 0.9)}')}"
+    gpus="${SLURM_LOCAL_GPUS:-0}"
+    [[ "$gpus" == 0 || "$gpus" == 1 ]] || die "SLURM_LOCAL_GPUS must be 0 or 1 (one placeholder GPU)"
+    if [[ "$gpus" -gt 0 ]]; then
+        gres_types="GresTypes=gpu"
+        node_gres=" Gres=gpu:${gpus}"
+        printf 'NodeName=%s Name=gpu Count=%s File=/dev/null\n' "$NODE" "$gpus" >"$DIR/etc/gres.conf"
+    else
+        rm -f "$DIR/etc/gres.conf"
+    fi
+    cat >"$CONF" <<EOF
+# Generated by tools/local_slurm.sh: one node, one partition, no accounting.
+ClusterName=msdrnn
+SlurmctldHost=${NODE}(127.0.0.1)
+SlurmctldPort=${PORT}
+SlurmdPort=$((PORT + 1))
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+MpiDefault=none
+SwitchType=switch/none
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/filetxt
+JobCompLoc=${DIR}/log/jobcomp.log
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=1000
+SlurmdParameters=config_overrides
+ReturnToService=2
+MinJobAge=86400
+KillWait=10
+InactiveLimit=0
+SlurmctldTimeout=60
+SlurmdTimeout=120
+StateSaveLocation=${DIR}/state
+SlurmdSpoolDir=${DIR}/spool
+SlurmctldPidFile=${DIR}/run/slurmctld.pid
+SlurmdPidFile=${DIR}/run/slurmd.pid
+SlurmctldLogFile=${DIR}/log/slurmctld.log
+SlurmdLogFile=${DIR}/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+${gres_types}
+NodeName=${NODE} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${mem}${node_gres} State=UNKNOWN
+PartitionName=${PARTITION} Nodes=${NODE} Default=YES MaxTime=INFINITE State=UP
+EOF
+}
+
+link_etc_conf() {
+    # Inside a job, Snakemake runs the rule with `srun` after clearing SLURM_* variables
+    # (SLURM_CONF included), so srun must find the config at the default path.
+    mkdir -p "$(dirname "$ETC_CONF")"
+    if [[ -L "$ETC_CONF" && "$(readlink "$ETC_CONF")" == "$CONF" ]]; then
+        return 0
+    fi
+    if [[ -e "$ETC_CONF" || -L "$ETC_CONF" ]]; then
+        die "$ETC_CONF already exists (another SLURM setup, or a cluster started with another SLURM_LOCAL_DIR). Jobs need this path to point at $CONF: stop that setup or move the file away, then run start again"
+    fi
+    ln -s "$CONF" "$ETC_CONF"
+    touch "$DIR/run/etc-link.created-here"
+}
+
+node_state() {
+    sinfo -h -N -n "$NODE" -o %T 2>/dev/null | head -n 1
+}
+
+wait_for_node() {
+    local i state=""
+    for i in $(seq 1 60); do
+        state="$(node_state)"
+        case "$state" in
+            idle*|mixed*|allocated*) return 0 ;;
+            inval*) die "node $NODE is invalid: $(sinfo -h -R -o %E 2>/dev/null | head -n 1); see $DIR/log/slurmctld.log" ;;
+            down*|drain*|fail*)
+                scontrol update NodeName="$NODE" State=RESUME >/dev/null 2>&1 || true ;;
+        esac
+        sleep 1
+    done
+    die "node $NODE did not become idle (state: '${state:-unknown}'); see $DIR/log/slurmctld.log and $DIR/log/slurmd.log"
+}
+
+is_running() {
+    pid_alive "$DIR/run/slurmctld.pid" && pid_alive "$DIR/run/slurmd.pid"
+}
+
+usage_hint() {
+    cat <<EOF
+local_slurm: one-node SLURM cluster '$NODE' is up; partition '$PARTITION' (default).
+  config:   $CONF   (linked from $ETC_CONF)
+  logs:     $DIR/log/{slurmctld,slurmd,jobcomp}.log
+  try:      sinfo; srun hostname
+  workflow: snakemake --profile profiles/slurm
+  stop:     tools/local_slurm.sh stop
+EOF
+}
+
+cmd_start() {
+    need_root
+    local missing
+    missing="$(missing_commands)"
+    [[ -z "$missing" ]] || die "missing commands: $missing. Install the Debian packages with: tools/local_slurm.sh install  (apt-get install ${PACKAGES[*]})"
+    mkdir -p "$DIR"/{etc,state,spool,log,run}
+    export_conf
+    if is_running && scontrol ping >/dev/null 2>&1; then
+        log "already running"
+        wait_for_node
+        usage_hint
+        return 0
+    fi
+    write_conf
+    link_etc_conf
+    start_munge
+    if ! pid_alive "$DIR/run/slurmctld.pid"; then
+        slurmctld -i -f "$CONF"
+    fi
+    local i
+    for i in $(seq 1 30); do
+        scontrol ping >/dev/null 2>&1 && break
+        sleep 0.5
+    done
+    scontrol ping >/dev/null 2>&1 || die "slurmctld did not start; see $DIR/log/slurmctld.log"
+    if ! pid_alive "$DIR/run/slurmd.pid"; then
+        slurmd -f "$CONF" -N "$NODE"
+    fi
+    wait_for_node
+    usage_hint
+}
+
+cmd_stop() {
+    need_root
+    export_conf
+    if [[ -f "$CONF" ]] && scontrol ping >/dev/null 2>&1; then
+        local jobs
+        jobs="$(squeue -h -t PENDING,RUNNING,SUSPENDED,CONFIGURING,COMPLETING -o %i 2>/dev/null || true)"
+        if [[ -n "$jobs" ]]; then
+            log "cancelling jobs: $(echo "$jobs" | tr '\n' ' ')"
+            # shellcheck disable=SC2086
+            scancel $jobs || true
+            sleep 2
+        fi
+        scontrol shutdown >/dev/null 2>&1 || true
+    fi
+    local f i
+    for f in slurmd slurmctld; do
+        for i in $(seq 1 20); do
+            pid_alive "$DIR/run/$f.pid" || break
+            sleep 0.5
+        done
+        if pid_alive "$DIR/run/$f.pid"; then
+            kill "$(cat "$DIR/run/$f.pid")" 2>/dev/null || true
+            sleep 1
+            pid_alive "$DIR/run/$f.pid" && kill -9 "$(cat "$DIR/run/$f.pid")" 2>/dev/null || true
+        fi
+        rm -f "$DIR/run/$f.pid"
+    done
+    if [[ -f "$DIR/run/munged.started-here" ]]; then
+        if [[ -s /run/munge/munged.pid ]]; then
+            kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
+        fi
+        rm -f "$DIR/run/munged.started-here"
+    fi
+    if [[ -f "$DIR/run/etc-link.created-here" ]]; then
+        [[ -L "$ETC_CONF" ]] && rm -f "$ETC_CONF"
+        rm -f "$DIR/run/etc-link.created-here"
+    fi
+    log "stopped (logs kept in $DIR/log)"
+}
+
+cmd_status() {
+    export_conf
+    local f rc=0
+    for f in slurmctld slurmd; do
+        if pid_alive "$DIR/run/$f.pid"; then
+            log "$f running (pid $(cat "$DIR/run/$f.pid"))"
+        else
+            log "$f not running"; rc=3
+        fi
+    done
+    if munge_works; then log "munged answers"; else log "munged does not answer"; rc=3; fi
+    if [[ $rc -eq 0 ]]; then
+        sinfo
+        squeue --states=all
+    fi
+    return $rc
+}
+
+cmd_purge() {
+    cmd_stop
+    case "$DIR" in
+        /|/tmp|/root|/home|"") die "refusing to delete '$DIR'" ;;
+    esac
+    rm -rf "$DIR"
+    log "deleted $DIR"
+}
+
+case "${1:-}" in
+    install) cmd_install ;;
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    purge) cmd_purge ;;
+    *)
+        awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"
+        [[ -n "${1:-}" ]] && exit 2
+        exit 0 ;;
+esac
