@@ -1,0 +1,51 @@
+"""Refresh the README's "Results of the default run" from a finished study: the summary
+table and two figures, copied in by this command instead of pasted by hand.
+
+    python workflow_scripts/readme_results.py   # after `snakemake --cores all`
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+from pathlib import Path
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+FIGURES = ("grid_max_valid_accuracy.png", "best_accuracy.png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--readme", type=Path, default=Path("README.md"))
+    parser.add_argument("--figures-dir", type=Path, default=Path("docs/figures"))
+    parser.add_argument("--seconds", type=float, help="wall time of the run, to quote")
+    args = parser.parse_args(argv)
+
+    summary = (args.results / "summary.md").read_text().splitlines()
+    body = [line.replace("# ", "#### ", 1) if line.startswith("#") else line
+            for line in summary[1:]]
+    args.figures_dir.mkdir(parents=True, exist_ok=True)
+    for name in FIGURES:
+        shutil.copy2(args.results / "figures" / name, args.figures_dir / name)
+    timing = (f"The default study took {args.seconds / 60:.1f} minutes on a 2-core machine "
+              "(`snakemake --cores all`, from a fresh clone).\n\n" if args.seconds else "")
+    block = "\n".join([
+        START, "", timing + "\n".join(body).strip(), "",
+        *[f"![{name[:-4]}]({(args.figures_dir / name).as_posix()})" for name in FIGURES],
+        "", END,
+    ])
+    readme = args.readme.read_text()
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), flags=re.S)
+    if not pattern.search(readme):
+        print(f"error: {args.readme}: no {START} ... {END} block", file=sys.stderr)
+        return 2
+    args.readme.write_text(pattern.sub(lambda _: block, readme))
+    print(f"updated {args.readme} and {args.figures_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
