@@ -9,7 +9,9 @@ rule generate_synthetic:
         f"{SYNTHETIC_DIR}/COMPLETE",
     params:
         genres=",".join(config["data"]["genres"]),
-        synthetic=config["data"]["synthetic"],
+        tracks_per_genre=config["data"]["synthetic"]["tracks_per_genre"],
+        aggregate_files=config["data"]["synthetic"]["aggregate_files"],
+        seed=config["data"]["synthetic"]["seed"],
     conda:
         "../envs/data.yaml"
     log:
@@ -23,9 +25,8 @@ rule generate_synthetic:
     shell:
         logged(
             "python workflow_scripts/generate_synthetic.py --out-dir $(dirname {output})"
-            " --genres {params.genres} --tracks-per-genre {params.synthetic[tracks_per_genre]}"
-            " --aggregate-files {params.synthetic[aggregate_files]}"
-            " --seed {params.synthetic[seed]}"
+            " --genres {params.genres} --tracks-per-genre {params.tracks_per_genre}"
+            " --aggregate-files {params.aggregate_files} --seed {params.seed}"
         )
 
 
@@ -68,13 +69,13 @@ rule prepare_dataset:
 
 
 rule segment_steps:
-    """The songs cut into parts of `steps` segments, (N, parts, steps, 25); temporary, so
-    that a 14-value grid never keeps 14 copies of the data on disk."""
+    """The songs cut into parts of `steps` segments, (N, parts, steps, 25), as a virtual
+    dataset over dataset.h5: a few kB, so a 14-value grid never keeps 14 copies of the data."""
     input:
         dataset=DATASET,
         code=["workflow_scripts/make_steps.py", "workflow_scripts/msdrnn/dataset.py"],
     output:
-        temp("results/data/steps_{steps}.h5"),
+        "results/data/steps_{steps}.h5",
     wildcard_constraints:
         steps=r"\d+",
     conda:
@@ -85,7 +86,7 @@ rule segment_steps:
         "results/benchmarks/data/segment_steps_{steps}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, input: int(1000 + 3 * input.size_mb),
+        mem_mb=1000,
         runtime=30,
     shell:
         logged(

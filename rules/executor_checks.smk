@@ -65,8 +65,8 @@ def check_slurm(workflow):
     if missing:
         raise _WorkflowError(
             f"SLURM executor selected (--profile profiles/slurm or --executor slurm), "
-            f"but {', '.join('`' + m + '`' for m in missing)} not found on PATH. "
-            + _SLURM_INSTALL_HINT
+            f"but {', '.join(f'`{m}`' for m in missing)} not found on PATH. "
+            f"{_SLURM_INSTALL_HINT}"
         )
     available = {
         name.strip().rstrip("*")

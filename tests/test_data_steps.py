@@ -8,7 +8,7 @@ import pytest
 from msd_files import make_tree
 
 from msdrnn.dataset import DataConfig, make_steps, prepare_dataset
-from msdrnn.dataset_io import load_split, read_label_map
+from msdrnn.dataset_io import DataError, load_split, read_label_map
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +39,23 @@ def test_steps_file_is_a_reshape(dataset, tmp_path, steps):
             np.testing.assert_array_equal(f[split]["targets"][()], d[split]["targets"][()])
             np.testing.assert_array_equal(f[split]["track_ids"][()], d[split]["track_ids"][()])
             np.testing.assert_array_equal(load_split(out, split).inputs, full)
+
+
+def test_steps_file_holds_no_copy_and_follows_the_dataset(dataset, tmp_path):
+    """A virtual dataset over dataset.h5: small on disk, found from another folder, and a
+    missing source is an error (HDF5 alone would read zeros)."""
+    moved = tmp_path / "data"
+    moved.mkdir()
+    source = moved / "dataset.h5"
+    source.write_bytes(dataset.read_bytes())
+    out = moved / "steps_6.h5"
+    make_steps(source, 6, out)
+    assert out.stat().st_size < source.stat().st_size / 5
+    with h5py.File(out) as f:
+        assert f["train/inputs"].is_virtual
+    np.testing.assert_array_equal(load_split(out, "train").inputs,
+                                  load_split(source, "train").inputs)
+    source.unlink()
+    with pytest.raises(DataError, match=r"steps_6\.h5: '/train/inputs' maps onto dataset\.h5, "
+                                        r"which is missing"):
+        load_split(out, "train")

@@ -163,7 +163,13 @@ def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
 
 
 def make_steps(dataset: str | Path, steps: int, out: str | Path) -> None:
-    """Write ``out`` with every split's inputs as (N, parts, steps, features) float32."""
+    """Write ``out`` with every split's inputs as (N, parts, steps, features) float32.
+
+    The inputs are an HDF5 virtual dataset that maps each part onto its segments in
+    ``dataset``: the file holds no copy of the data (a few kB instead of the dataset's
+    size), so a grid over 14 steps values never keeps 14 copies on disk, and the file can
+    stay in place instead of being remade (and rerunning its consumers) for every job.
+    """
     dataset, out = Path(dataset), Path(out)
     if not dataset.is_file():
         raise DataError(f"{dataset}: no such file (expected dataset.h5)")
@@ -186,13 +192,18 @@ def make_steps(dataset: str | Path, steps: int, out: str | Path) -> None:
         with h5py.File(tmp, "w") as f:
             f.attrs.update({"steps": steps, "parts": parts, "dataset": str(dataset)})
             src.copy(src["label_map"], f, "label_map")
+            source_file = os.path.relpath(dataset.resolve(), out.resolve().parent)
             for name in splits:
                 group, inputs = f.create_group(name), src[name]["inputs"]
                 n, _, features = inputs.shape
-                target = group.create_dataset("inputs", (n, parts, steps, features), "f4")
-                for start in range(0, n, _CHUNK):
-                    block = inputs[start:start + _CHUNK].astype(np.float32)
-                    target[start:start + len(block)] = block.reshape(-1, parts, steps, features)
+                if inputs.dtype != np.float32:
+                    raise DataError(f"{dataset}: '{name}/inputs' is {inputs.dtype}; "
+                                    "expected float32")
+                layout = h5py.VirtualLayout((n, parts, steps, features), np.float32)
+                source = h5py.VirtualSource(source_file, inputs.name, shape=inputs.shape)
+                for part in range(parts):
+                    layout[:, part] = source[:, part * steps:(part + 1) * steps]
+                group.create_virtual_dataset("inputs", layout)
                 for key in ("targets", "track_ids"):
                     src.copy(src[name][key], group, key)
     log.info("wrote %s: steps %d, parts %d", out, steps, parts)

@@ -56,6 +56,7 @@ def load_split(path: str | Path, split: str) -> Split:
         for field in ("inputs", "targets"):
             if field not in group:
                 raise DataError(f"{path}: '{split}/{field}' is missing")
+        _check_virtual_sources(path, group["inputs"])
         inputs = group["inputs"][()]
         targets = group["targets"][()]
     if inputs.ndim == 4:  # per-step file: (N, parts, steps, features)
@@ -77,6 +78,18 @@ def load_split(path: str | Path, split: str) -> Split:
         raise DataError(f"{path}: '{split}/inputs' holds NaN or inf (first at row {bad})")
     return Split(inputs=np.ascontiguousarray(inputs, dtype=np.float32),
                  targets=targets.astype(np.int64))
+
+
+def _check_virtual_sources(path: str | Path, inputs: h5py.Dataset) -> None:
+    """A per-step file maps onto dataset.h5; HDF5 would read a missing source as zeros."""
+    if not inputs.is_virtual:
+        return
+    for name in sorted({source.file_name for source in inputs.virtual_sources()}):
+        if not (Path(path).parent / name).is_file():
+            raise DataError(
+                f"{path}: '{inputs.name}' maps onto {name}, which is missing; remake this "
+                "per-step file with workflow_scripts/make_steps.py"
+            )
 
 
 def _open(path: str | Path) -> h5py.File:
