@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from matplotlib.ticker import MaxNLocator
 
 from msdrnn.plots import METRICS, new_figure, plot_runs, save
 from msdrnn.results import read_history
@@ -38,7 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     for row in trials.itertuples():
         ax.annotate(f"{row.state_size}/{row.steps}", (row.trial, row.objective),
                     fontsize=6, textcoords="offset points", xytext=(0, 4), ha="center")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(title="labels: state size / steps", title_fontsize=7)
     save(fig, args.out_dir / "bayes_objective", args.dpi)
 

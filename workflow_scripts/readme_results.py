@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     summary = (args.results / "summary.md").read_text().splitlines()
-    body = [line.replace("# ", "#### ", 1) if line.startswith("#") else line
+    body = [f"#### {line.lstrip('#').strip()}" if line.startswith("#") else line
             for line in summary[1:]]
     args.figures_dir.mkdir(parents=True, exist_ok=True)
     for name in FIGURES:

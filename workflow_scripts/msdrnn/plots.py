@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 FORMATS = ("png", "pdf")
 
@@ -30,6 +31,8 @@ def new_figure(title: str, xlabel: str, ylabel: str, width: float = 7.0):
     ax.set_title("\n".join(textwrap.fill(line, chars) for line in title.splitlines()),
                  fontsize=9)
     ax.set_xlabel(xlabel)
+    if xlabel in ("Epoch", "Trial"):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     return fig, ax
