@@ -43,7 +43,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs (after warm-up)")
     parser.add_argument("--reference-epochs", type=int, default=2,
                         help="timed epochs of the Keras reference (after warm-up)")
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--threads", type=int, default=1,
+                        help="intra-op threads of both trainers (the workflow runs 1 per job)")
     parser.add_argument("--memory-songs", type=int, default=50000,
                         help="songs of the memory run (0: skip it)")
     parser.add_argument("--workdir", type=Path, help="keep the data here (default: temporary)")
