@@ -372,12 +372,20 @@ def study_copy(tmp_path_factory):
     return copy_repo(tmp_path_factory.mktemp("study"))
 
 
+def run_profile(study: Path, path: str, profile: str = "profiles/slurm", *extra: str):
+    """The smoke study through `profile` with PATH set to `path`; returns (result, text)."""
+    result = run(snakemake_cmd("--profile", profile, "--configfile", SMOKE, *extra),
+                 cwd=study, env={**os.environ, "PATH": path})
+    return result, error_text(result)
+
+
+def with_fake(fake: Path, tmp_path: Path) -> str:
+    """PATH with the fake SLURM commands first and no real ones."""
+    return os.pathsep.join([str(fake), path_without_slurm(tmp_path)])
+
+
 def test_profile_without_sbatch_says_what_to_install(study_copy, tmp_path):
-    env = {**os.environ, "PATH": path_without_slurm(tmp_path)}
-    result = run(
-        snakemake_cmd("--profile", "profiles/slurm", "--configfile", SMOKE), cwd=study_copy, env=env
-    )
-    text = error_text(result)
+    result, text = run_profile(study_copy, path_without_slurm(tmp_path))
     assert result.returncode != 0
     assert text.count("not found on PATH") == 1, text[-3000:]
     assert "`sbatch`" in text and "apt-get install slurm-client" in text
@@ -386,33 +394,15 @@ def test_profile_without_sbatch_says_what_to_install(study_copy, tmp_path):
 
 
 def test_dry_run_with_profile_needs_no_slurm(study_copy, tmp_path):
-    env = {**os.environ, "PATH": path_without_slurm(tmp_path)}
-    result = run(
-        snakemake_cmd("--profile", "profiles/slurm", "--configfile", SMOKE, "-n"),
-        cwd=study_copy,
-        env=env,
-    )
-    assert result.returncode == 0, error_text(result)[-3000:]
+    result, text = run_profile(study_copy, path_without_slurm(tmp_path), "profiles/slurm", "-n")
+    assert result.returncode == 0, text[-3000:]
 
 
 def test_unknown_partition_is_named_before_any_submission(study_copy, tmp_path):
     fake = fake_slurm(tmp_path, partitions="debug*\ngpu")
-    env = {**os.environ, "PATH": os.pathsep.join([str(fake), path_without_slurm(tmp_path)])}
-    result = run(
-        snakemake_cmd(
-            "--profile",
-            "profiles/slurm",
-            "--configfile",
-            SMOKE,
-            "--default-resources",
-            "mem_mb=1000",
-            "runtime=10",
-            "slurm_partition=nosuch",
-        ),
-        cwd=study_copy,
-        env=env,
-    )
-    text = error_text(result)
+    result, text = run_profile(study_copy, with_fake(fake, tmp_path), "profiles/slurm",
+                               "--default-resources", "mem_mb=1000", "runtime=10",
+                               "slurm_partition=nosuch")
     assert result.returncode != 0
     assert text.count("SLURM partition 'nosuch'") == 1, text[-3000:]
     assert "does not exist" in text and "debug, gpu" in text
@@ -425,13 +415,7 @@ def test_profile_with_unreachable_cluster(study_copy, tmp_path):
     (fake / "sinfo").write_text(
         "#!/bin/sh\necho 'sinfo: fatal: Could not establish a configuration source' >&2\nexit 1\n"
     )
-    env = {**os.environ, "PATH": os.pathsep.join([str(fake), path_without_slurm(tmp_path)])}
-    result = run(
-        snakemake_cmd("--profile", "profiles/slurm", "--configfile", SMOKE),
-        cwd=study_copy,
-        env=env,
-    )
-    text = error_text(result)
+    result, text = run_profile(study_copy, with_fake(fake, tmp_path))
     assert result.returncode != 0
     assert text.count("cannot reach a cluster") == 1, text[-3000:]
     assert "tools/local_slurm.sh start" in text
@@ -440,13 +424,7 @@ def test_profile_with_unreachable_cluster(study_copy, tmp_path):
 
 def test_gpu_profile_on_cluster_without_gpus(study_copy, tmp_path):
     fake = fake_slurm(tmp_path, gres="(null)")
-    env = {**os.environ, "PATH": os.pathsep.join([str(fake), path_without_slurm(tmp_path)])}
-    result = run(
-        snakemake_cmd("--profile", "profiles/slurm-gpu", "--configfile", SMOKE),
-        cwd=study_copy,
-        env=env,
-    )
-    text = error_text(result)
+    result, text = run_profile(study_copy, with_fake(fake, tmp_path), "profiles/slurm-gpu")
     assert result.returncode != 0
     assert "ask for a GPU" in text and "profiles/slurm" in text, text[-3000:]
     assert not (fake / "sbatch-called").exists(), "sbatch was called"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "seconds"]
+# history.csv, as the trainer writes it
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "seconds")
 
 
 def read_history(path: str | Path) -> pd.DataFrame:
@@ -15,7 +16,7 @@ def read_history(path: str | Path) -> pd.DataFrame:
     history = pd.read_csv(path)
     missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
     if missing:
-        raise ValueError(f"{path}: missing columns {missing}; expected {HISTORY_COLUMNS}")
+        raise ValueError(f"{path}: missing columns {missing}; expected {list(HISTORY_COLUMNS)}")
     if history.empty:
         raise ValueError(f"{path}: no epochs recorded")
     return history

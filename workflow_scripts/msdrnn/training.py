@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from msdrnn.dataset_io import Split
+from msdrnn.results import HISTORY_COLUMNS
 
 OUTPUTS = ("weights.npz", "history.csv", "run.json")
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "seconds")
 CHECKPOINT = Path("checkpoint") / "checkpoint.npz"
 
 
