@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from msd_files import make_tree, segments, track_file, track_id, write_labels, write_msd_file
 
-from msdrnn.dataset import DataConfig, make_steps, prepare_dataset
-from msdrnn.dataset_io import DataError, load_split
+from msdrnn.dataset import DataConfig, prepare_dataset
+from msdrnn.dataset_io import load_split
+from msdrnn.errors import DataError
+from msdrnn.steps import make_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 GENRES = {"Rap": 6, "Rock": 6}
@@ -205,7 +207,7 @@ def test_steps_must_divide_segments(tree, tmp_path):
     prepare_dataset(config(root), dataset)
     out = folder / "steps_7.h5"
     out.write_bytes(OLD)
-    with pytest.raises(DataError, match=r"steps 7: does not divide the 120 segments"):
+    with pytest.raises(DataError, match=r"steps 7 does not divide the 120 segments"):
         make_steps(dataset, 7, out)
     assert out.read_bytes() == OLD
     assert sorted(p.name for p in folder.iterdir()) == ["dataset.h5", "dataset.skipped.tsv",
@@ -213,7 +215,7 @@ def test_steps_must_divide_segments(tree, tmp_path):
     result = subprocess.run(
         [sys.executable, ROOT / "workflow_scripts" / "make_steps.py", "--dataset", dataset,
          "--steps", "0", "--out", out], capture_output=True, text=True)
-    assert result.returncode == 2 and "error: steps 0" in result.stderr
+    assert result.returncode == 2 and "steps 0 does not divide" in result.stderr
 
 
 def test_corrupt_aggregate_file_stops_or_is_skipped(tmp_path):

@@ -9,8 +9,10 @@ import h5py
 import numpy as np
 import pytest
 
-from msdrnn.dataset import GENRES, DataConfig, prepare_dataset
-from msdrnn.dataset_io import DataError, load_split, read_label_map
+from msdrnn.dataset import DataConfig, prepare_dataset
+from msdrnn.dataset_io import load_split, read_label_map
+from msdrnn.errors import DataError
+from msdrnn.study import GENRES
 
 OLD = b"earlier results"
 

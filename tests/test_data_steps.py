@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from msd_files import make_tree
 
-from msdrnn.dataset import DataConfig, make_steps, prepare_dataset
-from msdrnn.dataset_io import DataError, load_split, read_label_map
+from msdrnn.dataset import DataConfig, prepare_dataset
+from msdrnn.dataset_io import load_split, read_label_map
+from msdrnn.errors import DataError
+from msdrnn.steps import make_steps
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from msdrnn.dataset import DataConfig, prepare_dataset
-from msdrnn.dataset_io import DataError, load_split
+from msdrnn.dataset_io import load_split
+from msdrnn.errors import DataError
 from msdrnn.msd import read_labels, track_path
 from msdrnn.synthetic import LABEL_FILE, generate_tree
 

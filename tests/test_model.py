@@ -10,7 +10,8 @@ from test_train_data import shuffled_segments, synthetic_dataset
 
 from msdrnn import reference
 from msdrnn.dataset_io import load_split
-from msdrnn.model import MLP, BasicRNN, Trainer, cross_entropy
+from msdrnn.model import MLP, BasicRNN, cross_entropy
+from msdrnn.trainer import Trainer
 
 RNG = np.random.default_rng(0)
 

@@ -17,8 +17,8 @@ import pytest
 from test_train_data import random_dataset, synthetic_dataset
 
 from msdrnn import reference
-from msdrnn.dataset import make_steps
 from msdrnn.dataset_io import load_split
+from msdrnn.steps import make_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "workflow_scripts" / "train.py"
@@ -186,8 +186,9 @@ def test_bad_input_through_the_command_line(tmp_path):
 
 def test_nan_loss_stops_naming_epoch_and_part_and_keeps_the_last_checkpoint(tmp_path,
                                                                              monkeypatch):
-    from msdrnn.model import Trainer
-    from msdrnn.training import TrainConfig, TrainingDiverged, load_checkpoint, train
+    from msdrnn.errors import TrainingDiverged
+    from msdrnn.trainer import Trainer
+    from msdrnn.training import TrainConfig, load_checkpoint, train
 
     data = random_dataset(tmp_path / "d.h5")
     real_epoch = Trainer.train_epoch

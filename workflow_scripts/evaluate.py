@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from msdrnn import reference
-from msdrnn.dataset_io import DataError, load_split, read_label_map
+from msdrnn.dataset_io import load_split, read_label_map
+from msdrnn.errors import DataError
 
 
 def evaluate(logits: np.ndarray, targets: np.ndarray, genres: list[str]) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from msdrnn.cli import run
-from msdrnn.dataset import make_steps
+from msdrnn.steps import make_steps
 
 
 def main() -> None:

@@ -11,7 +11,8 @@ import argparse
 from pathlib import Path
 
 from msdrnn.cli import names, run
-from msdrnn.dataset import GENRES, DataConfig, prepare_dataset
+from msdrnn.dataset import DataConfig, prepare_dataset
+from msdrnn.study import GENRES
 from msdrnn.synthetic import LABEL_FILE
 
 

@@ -18,8 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from msdrnn.dataset_io import DataError, load_split, read_label_map
-from msdrnn.training import ConfigError, TrainConfig, TrainingDiverged
+from msdrnn.dataset_io import load_split, read_label_map
+from msdrnn.errors import ConfigError, DataError, TrainingDiverged
+from msdrnn.training import TrainConfig
 
 HPARAM_KEYS = {"steps": int, "state_size": int, "readout": bool}
 

@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from msdrnn.dataset_io import DataError
+from msdrnn.errors import DataError
 
 
 def run(main: Callable[[], None]) -> None:

@@ -21,26 +21,24 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import os
 import time
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from msdrnn.dataset_io import SPLITS, DataError
-from msdrnn.msd import N_FEATURES, Location, locate_tracks, read_labels, read_task
+from msdrnn.dataset_io import SPLITS, Rows
+from msdrnn.errors import DataError
+from msdrnn.files import atomic_path, ordered_map
+from msdrnn.msd import Location, locate_tracks, read_labels, read_task
+from msdrnn.npz import load_npz
+from msdrnn.study import FEATURES, GENRES
 from msdrnn.synthetic import MARKER
 
 log = logging.getLogger(__name__)
 
-GENRES = ("Rap", "Rock", "RnB", "Electronic", "Metal", "Blues", "Pop", "Jazz", "Country",
-          "Reggae")
 SOURCES = ("synthetic", "msd_h5", "npz")
 _CHUNK = 2048  # rows per write: bounds the temporary copies while writing
 
@@ -98,24 +96,6 @@ class DataConfig:
 
 
 @dataclass
-class _Split:
-    """Rows ``index`` of ``inputs`` (all rows if None) with their targets and IDs."""
-
-    inputs: np.ndarray
-    targets: np.ndarray
-    track_ids: list[str]
-    index: np.ndarray | None = None
-
-    def rows(self, start: int, stop: int) -> np.ndarray:
-        if self.index is None:
-            return self.inputs[start:stop]
-        return self.inputs[self.index[start:stop]]
-
-    def __len__(self) -> int:
-        return len(self.targets)
-
-
-@dataclass
 class _Collected:
     """Crops read from track files: ``inputs`` rows and, per genre, (track_id, row)."""
 
@@ -132,7 +112,7 @@ def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
     cfg.validate()
     out = Path(out)
     if cfg.source == "npz":
-        splits, label_map, standardize, selection = _load_npz(cfg)
+        splits, label_map, standardize, selection = load_npz(cfg)
         skipped: list[tuple[str, str]] = []
     else:
         splits, label_map, selection, skipped = _load_msd(cfg)
@@ -144,7 +124,7 @@ def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
     std = np.where(std == 0, 1.0, std)
     counts = {name: {g: int(np.sum(s.targets == i)) for i, g in enumerate(label_map)}
               for name, s in splits.items()}
-    with _atomic(out) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["source"] = cfg.source
         f.attrs["config"] = json.dumps(asdict(cfg))
         f.attrs["counts"] = json.dumps(counts)
@@ -155,61 +135,14 @@ def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
         f.create_dataset("std", data=std)
         for name, split in splits.items():
             _write_split(f.create_group(name), split, mean if standardize else None, std)
-        with _atomic(_skipped_path(out)) as tsv_tmp:
+        with atomic_path(_skipped_path(out)) as tsv_tmp:
             tsv_tmp.write_text("path\treason\n" + "".join(
                 f"{path}\t{reason}\n" for path, reason in skipped))
     log.info("wrote %s: %s", out, ", ".join(f"{n} {len(s)}" for n, s in splits.items()))
     return counts
 
 
-def make_steps(dataset: str | Path, steps: int, out: str | Path) -> None:
-    """Write ``out`` with every split's inputs as (N, parts, steps, features) float32.
-
-    The inputs are an HDF5 virtual dataset that maps each part onto its segments in
-    ``dataset``: the file holds no copy of the data (a few kB instead of the dataset's
-    size), so a grid over 14 steps values never keeps 14 copies on disk, and the file can
-    stay in place instead of being remade (and rerunning its consumers) for every job.
-    """
-    dataset, out = Path(dataset), Path(out)
-    if not dataset.is_file():
-        raise DataError(f"{dataset}: no such file (expected dataset.h5)")
-    try:
-        src = h5py.File(dataset, "r")
-    except OSError as err:
-        raise DataError(f"{dataset}: not a readable HDF5 file ({err})") from None
-    with src, _atomic(out) as tmp:
-        splits = [s for s in SPLITS if s in src]
-        for key in ["label_map", "train/inputs"] + [f"{s}/{field}" for s in splits
-                                                    for field in ("targets", "track_ids")]:
-            if key not in src:
-                raise DataError(f"{dataset}: '{key}' is missing (expected a dataset.h5)")
-        segments = src["train/inputs"].shape[1]
-        if steps < 1 or segments % steps:
-            divisors = [k for k in range(1, segments + 1) if segments % k == 0]
-            raise DataError(f"steps {steps}: does not divide the {segments} segments of "
-                            f"{dataset}; expected one of {divisors}")
-        parts = segments // steps
-        with h5py.File(tmp, "w") as f:
-            f.attrs.update({"steps": steps, "parts": parts, "dataset": str(dataset)})
-            src.copy(src["label_map"], f, "label_map")
-            source_file = os.path.relpath(dataset.resolve(), out.resolve().parent)
-            for name in splits:
-                group, inputs = f.create_group(name), src[name]["inputs"]
-                n, _, features = inputs.shape
-                if inputs.dtype != np.float32:
-                    raise DataError(f"{dataset}: '{name}/inputs' is {inputs.dtype}; "
-                                    "expected float32")
-                layout = h5py.VirtualLayout((n, parts, steps, features), np.float32)
-                source = h5py.VirtualSource(source_file, inputs.name, shape=inputs.shape)
-                for part in range(parts):
-                    layout[:, part] = source[:, part * steps:(part + 1) * steps]
-                group.create_virtual_dataset("inputs", layout)
-                for key in ("targets", "track_ids"):
-                    src.copy(src[name][key], group, key)
-    log.info("wrote %s: steps %d, parts %d", out, steps, parts)
-
-
-def _load_msd(cfg: DataConfig) -> tuple[dict[str, _Split], list[str], dict, list]:
+def _load_msd(cfg: DataConfig) -> tuple[dict[str, Rows], list[str], dict, list]:
     """Select, read and split the labelled MSD tracks (SPEC section 2)."""
     labels = read_labels(cfg.labels)
     wanted = {t: g for t, g in labels.items() if g in cfg.genres}
@@ -252,8 +185,8 @@ def _collect(order: dict[str, list[str]], locations: dict[str, Location], cfg: D
     target = cfg.per_genre + cfg.per_genre_test
     total = sum(min(target, len(ids)) for ids in order.values())
     genre_of = {t: g for g, ids in order.items() for t in ids}
-    with _mapper(cfg.workers) as mapper:
-        got = _Collected(np.empty((total, cfg.segments, N_FEATURES), np.float32),
+    with ordered_map(cfg.workers) as mapper:
+        got = _Collected(np.empty((total, cfg.segments, FEATURES), np.float32),
                          {g: [] for g in order}, skipped)
         progress = _Progress(total)
         position = dict.fromkeys(order, 0)
@@ -324,7 +257,7 @@ def _check_counts(cfg: DataConfig, wanted: dict[str, str], available: dict[str, 
                     "there is (see the table above)")
 
 
-def _split(cfg: DataConfig, got: _Collected) -> dict[str, _Split]:
+def _split(cfg: DataConfig, got: _Collected) -> dict[str, Rows]:
     """Per genre: first per_genre tracks to train+valid (last valid_fraction valid), rest
     test. Rows within a split are shuffled with ``seed``."""
     members: dict[str, list[tuple[str, int, int]]] = {s: [] for s in SPLITS}
@@ -341,124 +274,14 @@ def _split(cfg: DataConfig, got: _Collected) -> dict[str, _Split]:
         if name == "test" and cfg.per_genre_test == 0:
             continue
         items = [items[i] for i in rng.permutation(len(items))]
-        splits[name] = _Split(got.inputs, np.array([x[2] for x in items], dtype=np.int64),
+        splits[name] = Rows(got.inputs, np.array([x[2] for x in items], dtype=np.int64),
                               [x[0] for x in items], np.array([x[1] for x in items], np.int64))
     if not len(splits["train"]) or not len(splits["valid"]):
         raise DataError(f"{cfg.msd_root}: no usable tracks for the train or valid split")
     return splits
 
 
-def _load_npz(cfg: DataConfig) -> tuple[dict[str, _Split], list[str], bool, dict]:
-    """Load the course's npz files (SPEC section 2), checking shapes, values and targets."""
-    folder = Path(cfg.npz_dir)
-    prefix = f"msd-{len(cfg.genres)}-genre"
-    label_map = None
-    splits = {}
-    for name in ("train", "valid"):
-        path = folder / f"{prefix}-{name}.npz"
-        with _open_npz(path) as f:
-            inputs = _npz_inputs(path, f, cfg.segments)
-            targets = _npz_field(path, f, "targets")
-            names = _npz_label_map(path, f)
-        if names is not None and label_map is not None and names != label_map:
-            raise DataError(f"{path}: 'label_map' {names} differs from the train file's "
-                            f"{label_map}; expected the same genres in the same order")
-        label_map = label_map or names
-        splits[name] = (inputs, targets)
-    test_inputs = folder / f"{prefix}-test-inputs.npz"
-    test_targets = folder / f"{prefix}-test-targets.npz"
-    if cfg.per_genre_test and (test_inputs.is_file() or test_targets.is_file()):
-        for path in (test_inputs, test_targets):
-            if not path.is_file():
-                raise DataError(f"{path}: not found (expected beside {test_inputs.name} "
-                                f"and {test_targets.name})")
-        with _open_npz(test_inputs) as f:
-            inputs = _npz_inputs(test_inputs, f, cfg.segments)
-        with _open_npz(test_targets) as f:
-            splits["test"] = (inputs, _npz_field(test_targets, f, "targets"))
-    elif cfg.per_genre_test:
-        log.info("%s: no %s-test-*.npz files; no test split", folder, prefix)
-    if label_map is None:
-        log.warning("%s: label_map unreadable without unpickling or absent; using "
-                    "data.genres %s", folder, list(cfg.genres))
-        label_map = list(cfg.genres)
-    result = {}
-    for name, (inputs, targets) in splits.items():
-        path = folder / (f"{prefix}-{name}.npz" if name != "test" else test_targets.name)
-        if len(targets) != len(inputs) or targets.ndim != 1:
-            raise DataError(f"{path}: 'targets' has shape {targets.shape}; expected "
-                            f"({len(inputs)},), one per input row")
-        if targets.dtype.kind not in "iu" or (len(targets) and (
-                targets.min() < 0 or targets.max() >= len(label_map))):
-            raise DataError(f"{path}: 'targets' are {targets.dtype} in "
-                            f"{targets.min()}..{targets.max()}; expected integers in "
-                            f"0..{len(label_map) - 1} (one per genre of the label map)")
-        result[name] = _Split(inputs, targets.astype(np.int64),
-                              [f"{name}-{i:06d}" for i in range(len(targets))])
-    mean = result["train"].inputs.mean(axis=0)
-    looks_standard = bool(np.abs(mean).mean() < 0.05 and abs(
-        result["train"].inputs.std(axis=0).mean() - 1) < 0.05)
-    log.info("npz inputs %s standardised per dimension%s", "look" if looks_standard
-             else "do not look", "; standardising them" if cfg.standardize_npz else
-             "; kept as they are (data.standardize_npz: false)")
-    return result, label_map, cfg.standardize_npz, {"npz_dir": str(folder), "prefix": prefix,
-                                                    "looked_standardized": looks_standard}
-
-
-@contextmanager
-def _open_npz(path: Path) -> Iterator[np.lib.npyio.NpzFile]:
-    if not path.is_file():
-        raise DataError(f"{path}: not found (expected a course .npz file)")
-    try:
-        f = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
-        raise DataError(f"{path}: not a readable .npz file ({err})") from None
-    if not isinstance(f, np.lib.npyio.NpzFile):
-        raise DataError(f"{path}: a single .npy array; expected an .npz archive")
-    with f:
-        yield f
-
-
-def _npz_field(path: Path, f: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
-    if key not in f.files:
-        raise DataError(f"{path}: no '{key}' array (found: {f.files})")
-    try:
-        return f[key]
-    except ValueError as err:  # object arrays need unpickling
-        raise DataError(f"{path}: '{key}' cannot be read without unpickling ({err}); "
-                        "expected a numeric array") from None
-    except (OSError, EOFError) as err:
-        raise DataError(f"{path}: '{key}' is unreadable ({err})") from None
-
-
-def _npz_inputs(path: Path, f: np.lib.npyio.NpzFile, segments: int) -> np.ndarray:
-    """``inputs`` as (N, segments, 25) float32: from (N, segments*25) or as stored."""
-    inputs = _npz_field(path, f, "inputs")
-    flat = segments * N_FEATURES
-    if inputs.dtype.kind not in "fiu" or not (
-            (inputs.ndim == 2 and inputs.shape[1] == flat)
-            or inputs.shape[1:] == (segments, N_FEATURES)):
-        raise DataError(f"{path}: 'inputs' has shape {inputs.shape}, dtype {inputs.dtype}; "
-                        f"expected (N, {flat}) or (N, {segments}, {N_FEATURES}) numbers")
-    inputs = inputs.reshape(len(inputs), segments, N_FEATURES).astype(np.float32, copy=False)
-    finite = np.isfinite(inputs).all(axis=(1, 2))
-    if not finite.all():
-        raise DataError(f"{path}: 'inputs' holds NaN or inf (first at row "
-                        f"{int(np.flatnonzero(~finite)[0])}); expected finite numbers")
-    return inputs
-
-
-def _npz_label_map(path: Path, f: np.lib.npyio.NpzFile) -> list[str] | None:
-    if "label_map" not in f.files:
-        return None
-    try:
-        return [str(name) for name in f["label_map"]]
-    except ValueError:
-        log.warning("%s: 'label_map' cannot be read without unpickling; not unpickled", path)
-        return None
-
-
-def _train_stats(train: _Split) -> tuple[np.ndarray, np.ndarray]:
+def _train_stats(train: Rows) -> tuple[np.ndarray, np.ndarray]:
     """Per-dimension mean and population std of the train rows, in float64 chunks."""
     total = np.zeros(train.inputs.shape[1:])
     for start in range(0, len(train), _CHUNK):
@@ -470,7 +293,7 @@ def _train_stats(train: _Split) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.sqrt(squares / len(train))
 
 
-def _write_split(group: h5py.Group, split: _Split, mean: np.ndarray | None,
+def _write_split(group: h5py.Group, split: Rows, mean: np.ndarray | None,
                  std: np.ndarray) -> None:
     """Write one split, standardising chunk by chunk when ``mean`` is given."""
     n = len(split)
@@ -484,28 +307,6 @@ def _write_split(group: h5py.Group, split: _Split, mean: np.ndarray | None,
 
 def _skipped_path(out: Path) -> Path:
     return out.with_name(out.stem + ".skipped.tsv")
-
-
-@contextmanager
-def _atomic(out: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``out``; rename it to ``out`` if the block succeeds."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    try:
-        yield tmp
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-@contextmanager
-def _mapper(workers: int) -> Iterator[Callable]:
-    """An ordered ``map``: a pool of ``workers`` processes, or plain ``map`` for one."""
-    if workers == 1:
-        yield map
-        return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield lambda function, tasks: pool.imap(function, tasks, chunksize=16)
 
 
 class _Progress:

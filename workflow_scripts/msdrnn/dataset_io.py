@@ -14,12 +14,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from msdrnn.errors import DataError
+
 SPLITS = ("train", "valid", "test")
-
-
-class DataError(ValueError):
-    """Bad input data: the message names the file, the field and what was expected."""
-
 
 @dataclass(frozen=True)
 class Split:
@@ -33,18 +30,30 @@ class Split:
         return len(self.targets)
 
 
+@dataclass
+class Rows:
+    """A split being built: rows ``index`` of ``inputs`` (all if None), targets and IDs."""
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    track_ids: list[str]
+    index: np.ndarray | None = None
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        if self.index is None:
+            return self.inputs[start:stop]
+        return self.inputs[self.index[start:stop]]
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
 def read_label_map(path: str | Path) -> list[str]:
     """Genre names in class-index order."""
     with _open(path) as f:
         if "label_map" not in f:
             raise DataError(f"{path}: no 'label_map' dataset (expected genre names)")
-        return [_text(name) for name in f["label_map"][()]]
-
-
-def available_splits(path: str | Path) -> list[str]:
-    """The splits present in a data file, in train/valid/test order."""
-    with _open(path) as f:
-        return [s for s in SPLITS if s in f]
+        return list(f["label_map"].asstr()[()])
 
 
 def load_split(path: str | Path, split: str) -> Split:
@@ -101,6 +110,3 @@ def _open(path: str | Path) -> h5py.File:
     except OSError as err:
         raise DataError(f"{path}: not a readable HDF5 file ({err})") from None
 
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,35 +1,36 @@
 """The study's basic RNN, trained with truncated back-propagation through time, and the MLP.
 
-Reading order, as in SPEC section 1:
+Reading order:
 
 1. ``BasicRNN``: weights ``W_x`` (25, S), ``W_h`` (S, S), ``b`` (S,) and, with a readout,
    ``W_out`` (S, 10), ``b_out`` (10,). The cell is ``h_t = tanh(x_t W_x + h_{t-1} W_h + b)``.
 2. ``BasicRNN.train_batch``: a batch of songs cut into ``parts = 120 // steps`` parts; the
    state starts at zero, is carried from part to part as a constant (no gradient crosses
-   parts), and every part makes one Adam update against the song's label.
-3. ``Trainer.train_epoch``: many batches, all their parts and all their updates, in one
-   compiled TensorFlow graph call. The seed ran one small session call per part; that
-   Python loop, not the arithmetic, is what made it slow. The backward pass of a part is
-   written out (``run_part_bptt``) so that its weight gradients are single large products.
-4. ``Trainer.evaluate``: the forward pass over whole songs, scored on the final output.
+   parts), and every part makes one Adam update against the song's label. The backward
+   pass of a part is written out (``run_part_bptt``) so that its weight gradients are
+   single large products.
+3. ``BasicRNN.song_logits``: the forward pass over whole songs, scored on the final output.
 
-``MLP`` is the feedforward baseline on the flat 3000 inputs, trained by the same ``Trainer``
-(one update per batch). Weights are ``tf.Variable`` s named as in ``weights.npz``, so
-``reference.py`` recomputes the logits with NumPy alone.
+``MLP`` is the feedforward baseline on the flat 3000 inputs (one update per batch). Both
+are trained by ``msdrnn.trainer.Trainer``. Weights are ``tf.Variable`` s named as in
+``weights.npz``, so ``msdrnn.reference`` recomputes the logits with NumPy alone.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import tensorflow as tf
 
-CLASSES = 10
-SEGMENTS = 120
-FEATURES = 25
+from msdrnn.study import CLASSES, FEATURES, SEGMENTS, readout_error, steps_error
+
+if TYPE_CHECKING:
+    from msdrnn.trainer import Adam
 
 
 def glorot_uniform(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
-    """Glorot/Xavier uniform matrix, the default initialiser of the seed's ``get_variable``."""
+    """Glorot/Xavier uniform matrix, the original study's ``get_variable`` default."""
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32)
 
@@ -50,72 +51,23 @@ def correct(logits: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.cast(hits, tf.float32))
 
 
-class Adam:
-    """Adam (Kingma & Ba) on a list of variables, as ``tf.train.AdamOptimizer`` and Keras do it.
-
-    Written out so that its whole state (``m``, ``v``, ``step``) is plain variables that
-    run inside the compiled epoch and are saved and restored bit for bit by the checkpoint.
-    ``epsilon`` 1e-8 is the default of the TensorFlow the seed used.
-    """
-
-    def __init__(self, variables: list[tf.Variable], learning_rate: float = 1e-3,
-                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8):
-        self.variables = variables
-        self.learning_rate = learning_rate
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="adam_step")
-        self.m = [tf.Variable(tf.zeros_like(v), trainable=False, name=f"m_{v.name}")
-                  for v in variables]
-        self.v = [tf.Variable(tf.zeros_like(v), trainable=False, name=f"v_{v.name}")
-                  for v in variables]
-
-    def apply(self, gradients: list[tf.Tensor]) -> None:
-        """One update of every variable."""
-        self.step.assign_add(1)
-        t = tf.cast(self.step, tf.float32)
-        beta1_power, beta2_power = self.beta_1**t, self.beta_2**t
-        for var, m, v, g in zip(self.variables, self.m, self.v, gradients, strict=True):
-            # m += (g - m)(1 - beta_1); v += (g^2 - v)(1 - beta_2); var -= alpha m / (sqrt v + eps)
-            # as one fused kernel, the one tf.train.AdamOptimizer runs.
-            tf.raw_ops.ResourceApplyAdam(
-                var=var.handle, m=m.handle, v=v.handle, beta1_power=beta1_power,
-                beta2_power=beta2_power, lr=self.learning_rate, beta1=self.beta_1,
-                beta2=self.beta_2, epsilon=self.epsilon, grad=g)
-
-    def state(self) -> dict[str, np.ndarray]:
-        """The optimizer state as NumPy arrays, for the checkpoint."""
-        state = {"adam_step": np.array(self.step.numpy())}
-        for var, m, v in zip(self.variables, self.m, self.v, strict=True):
-            state[f"adam_m/{var.name}"] = m.numpy()
-            state[f"adam_v/{var.name}"] = v.numpy()
-        return state
-
-    def restore(self, state: dict[str, np.ndarray]) -> None:
-        self.step.assign(int(state["adam_step"]))
-        for var, m, v in zip(self.variables, self.m, self.v, strict=True):
-            m.assign(state[f"adam_m/{var.name}"])
-            v.assign(state[f"adam_v/{var.name}"])
-
-
 class BasicRNN:
-    """The seed's basic RNN: one tanh cell shared by all steps, optional linear readout."""
+    """The study's basic RNN: one tanh cell shared by all steps, optional linear readout."""
 
     kind = "rnn"
 
     def __init__(self, state_size: int, steps: int, readout: bool, seed: int,
                  classes: int = CLASSES):
-        if steps < 1 or SEGMENTS % steps:
-            raise ValueError(f"steps={steps} does not divide the {SEGMENTS} segments")
+        problem = steps_error(steps) or readout_error(state_size, readout, classes)
         if state_size < 1:
-            raise ValueError(f"state size must be positive; got {state_size}")
-        if not readout and state_size != classes:
-            raise ValueError(f"without a readout the state size must equal the number of "
-                             f"classes ({classes}); got {state_size}")
+            problem = f"state size must be positive; got {state_size}"
+        if problem:
+            raise ValueError(problem)
         self.state_size, self.steps, self.readout = state_size, steps, readout
         self.classes = classes
         self.parts = SEGMENTS // steps
         rng = np.random.default_rng([seed, 1])
-        # The seed multiplies [x_t, h_{t-1}] by one (25 + S, S) matrix: initialise it whole.
+        # The original multiplies [x_t, h_{t-1}] by one (25 + S, S) matrix: initialise it whole.
         w = glorot_uniform(rng, FEATURES + state_size, state_size)
         init = {"W_x": w[:FEATURES], "W_h": w[FEATURES:],
                 "b": np.zeros(state_size, np.float32)}
@@ -207,7 +159,7 @@ class BasicRNN:
 
         Returns the loss of every part (parts,) and, for the final part, the mean loss and
         the number of correct songs. Each part's loss and carried state come from the
-        weights before that part's update, as in the seed's single session call per part.
+        weights before that part's update, as in the original study's single session call per part.
         """
         variables = optimizer.variables
         parts = tf.reshape(songs, [-1, self.parts, self.steps, FEATURES])
@@ -275,85 +227,3 @@ class MLP:
         sizes = [SEGMENTS * FEATURES, *self.hidden, self.classes]
         forward = float(sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)))
         return {"forward": forward, "train": 3.0 * forward}
-
-
-class Trainer:
-    """Compiled training and evaluation for a model; holds the optimizer.
-
-    ``train_epoch`` visits the songs in the given order (the epoch's shuffle) and runs many
-    batches, all their parts and all their updates, in one graph call; the songs go in
-    chunks of ``chunk_batches`` batches, gathered in shuffled order in NumPy, so the
-    training set is never copied whole. ``evaluate`` scores whole songs in chunks.
-    ``jit_compile=True`` compiles both with XLA: with TensorFlow 2.21 that ran about 10 to
-    100 times slower on CPU than the plain graph, so it is off by default.
-    """
-
-    def __init__(self, model: BasicRNN | MLP, learning_rate: float = 1e-3,
-                 batch_size: int = 50, jit_compile: bool = False, eval_chunk: int = 1000,
-                 chunk_batches: int = 100):
-        self.model = model
-        self.batch_size = batch_size
-        self.eval_chunk = eval_chunk
-        self.chunk_batches = chunk_batches
-        self.optimizer = Adam(list(model.weights.values()), learning_rate)
-        songs = tf.TensorSpec([None, SEGMENTS, FEATURES], tf.float32)
-        labels = tf.TensorSpec([None], tf.int64)
-        self._train_batches = tf.function(self._batches, jit_compile=jit_compile,
-                                          input_signature=[songs, labels])
-        self._logits = tf.function(model.song_logits, jit_compile=jit_compile,
-                                   input_signature=[songs])
-
-    def _batches(self, songs: tf.Tensor, targets: tf.Tensor):
-        """Train on consecutive batches of ``songs``: per-part losses and final-part hits."""
-        batches = tf.shape(songs)[0] // self.batch_size
-        losses = tf.TensorArray(tf.float32, size=batches)
-        hits = tf.TensorArray(tf.float32, size=batches)
-        for i in tf.range(batches):
-            batch = slice(i * self.batch_size, (i + 1) * self.batch_size)
-            part_losses, _, n_correct = self.model.train_batch(
-                songs[batch], targets[batch], self.optimizer)
-            losses = losses.write(i, part_losses)
-            hits = hits.write(i, n_correct)
-        return losses.stack(), hits.stack()
-
-    def train_epoch(self, inputs: np.ndarray, targets: np.ndarray,
-                    order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Train on ``len(order) // batch_size`` batches; the last incomplete one is dropped.
-
-        Returns the loss of every part of every batch (batches, parts) and the number of
-        correct songs of every batch on its final part (batches,).
-        """
-        inputs, targets = np.asarray(inputs), np.asarray(targets, np.int64)
-        batches = len(order) // self.batch_size
-        losses, hits = [], []
-        for first in range(0, batches, self.chunk_batches):
-            last = min(first + self.chunk_batches, batches)
-            index = order[first * self.batch_size:last * self.batch_size]
-            chunk_losses, chunk_hits = self._train_batches(inputs[index], targets[index])
-            losses.append(chunk_losses.numpy())
-            hits.append(chunk_hits.numpy())
-        return np.concatenate(losses), np.concatenate(hits)
-
-    def logits(self, inputs: np.ndarray | tf.Tensor) -> np.ndarray:
-        """Final-output logits of whole songs, in chunks of ``eval_chunk`` songs."""
-        n = int(inputs.shape[0])
-        chunks = [self._logits(np.asarray(inputs[i:i + self.eval_chunk], np.float32)).numpy()
-                  for i in range(0, n, self.eval_chunk)]
-        return np.concatenate(chunks) if chunks else np.zeros((0, self.model.classes), np.float32)
-
-    def evaluate(self, inputs: np.ndarray | tf.Tensor, targets: np.ndarray) -> tuple[float, float]:
-        """Mean cross-entropy and accuracy (fraction) on the final output of whole songs."""
-        logits = self.logits(inputs)
-        loss = cross_entropy(tf.constant(logits), tf.constant(targets, tf.int64)).numpy()
-        return float(np.mean(loss)), float(np.mean(np.argmax(logits, axis=1) == targets))
-
-    def state(self) -> dict[str, np.ndarray]:
-        """Weights and optimizer state as NumPy arrays."""
-        state = {name: var.numpy() for name, var in self.model.weights.items()}
-        state.update(self.optimizer.state())
-        return state
-
-    def restore(self, state: dict[str, np.ndarray]) -> None:
-        for name, var in self.model.weights.items():
-            var.assign(state[name])
-        self.optimizer.restore(state)

@@ -24,7 +24,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from msdrnn.dataset_io import DataError
+from msdrnn.errors import DataError
+from msdrnn.study import FEATURES
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ ARRAYS = (
     ("segments_pitches", 12),
     ("segments_loudness_start", None),
 )
-N_FEATURES = 25
+
 TRACK_ID = re.compile(r"TR[A-Z0-9]{16}")
 _HIERARCHY_DIR = re.compile(r"[A-Z]")
 
@@ -205,7 +206,7 @@ def read_file(path: str, tracks: list[tuple[str, int | None]], segments: int) ->
             if n < segments:
                 results.append(TrackResult(track_id, None, n))
                 continue
-            crop = np.empty((segments, N_FEATURES), dtype=np.float32)
+            crop = np.empty((segments, FEATURES), dtype=np.float32)
             column = 0
             for (_, width), array, start in zip(ARRAYS, arrays, starts, strict=True):
                 part = _read_rows(array, start + (n - segments) // 2, segments, width)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import time
@@ -44,7 +43,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from msdrnn.dataset_io import DataError
+from msdrnn.errors import DataError
+from msdrnn.files import ordered_map
 from msdrnn.msd import track_path
 
 log = logging.getLogger(__name__)
@@ -109,11 +109,12 @@ def generate_tree(out_dir: str | Path, genres: Sequence[str], tracks_per_genre: 
     try:
         singles = [s for s in specs if s.has_file and s.aggregate is None]
         tasks = [(str(tmp / "data"), s, seed, params, model) for s in singles]
-        done = 0
-        for done, _ in enumerate(_map(_write_single, tasks, workers), start=1):
-            if done % 5000 == 0:
-                log.info("generated %d/%d track files (%.0f files/s)", done, len(tasks),
-                         done / (time.monotonic() - start))
+        pool_workers = workers if len(tasks) >= 100 else 1  # a pool costs more than it saves
+        with ordered_map(pool_workers, chunksize=64) as mapper:
+            for done, _ in enumerate(mapper(_write_single, tasks), start=1):
+                if done % 5000 == 0:
+                    log.info("generated %d/%d track files (%.0f files/s)", done, len(tasks),
+                             done / (time.monotonic() - start))
         for k in range(aggregate_files):
             members = [s for s in specs if s.aggregate == k]
             write_aggregate_file(tmp / "data" / "aggregate" / f"aggregate_{k:02d}.h5",
@@ -295,15 +296,6 @@ def _write_single(task: tuple[str, TrackSpec, int, dict, SignalModel]) -> None:
     data_dir, spec, seed, params, model = task
     write_track_file(track_path(data_dir, spec.track_id),
                      _track_arrays(spec, seed, params, model))
-
-
-def _map(function, tasks: list, workers: int):
-    """``map`` over tasks, in a pool of ``workers`` processes when more than one."""
-    if workers == 1 or len(tasks) < 100:
-        yield from map(function, tasks)
-        return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap_unordered(function, tasks, chunksize=64)
 
 
 def _write_labels(path: Path, specs: list[TrackSpec]) -> None:

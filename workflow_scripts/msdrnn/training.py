@@ -16,7 +16,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import platform
 import time
 from collections.abc import Callable
@@ -26,18 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from msdrnn.dataset_io import Split
+from msdrnn.errors import ConfigError, TrainingDiverged
+from msdrnn.files import atomic_write
+from msdrnn.provenance import device_description, package_versions
 from msdrnn.results import HISTORY_COLUMNS
+from msdrnn.study import CLASSES, readout_error, steps_error
 
 OUTPUTS = ("weights.npz", "history.csv", "run.json")
 CHECKPOINT = Path("checkpoint") / "checkpoint.npz"
-
-
-class ConfigError(ValueError):
-    """Hyperparameters that cannot describe a run of the study."""
-
-
-class TrainingDiverged(RuntimeError):
-    """A non-finite loss: the run stops, the last good checkpoint stays."""
 
 
 @dataclass
@@ -54,7 +49,7 @@ class TrainConfig:
     batch_size: int = 50
     learning_rate: float = 1e-3
     optimizer: str = "adam"
-    classes: int = 10
+    classes: int = CLASSES
     xla: bool = False
 
     def check(self) -> None:
@@ -73,14 +68,12 @@ class TrainConfig:
             if not self.hidden or min(self.hidden) < 1:
                 raise ConfigError(f"hidden layer sizes must be positive; got {self.hidden}")
             return
-        if self.steps < 1 or 120 % self.steps:
-            raise ConfigError(f"steps={self.steps} does not divide the 120 segments of a song "
-                              "(choose one of 1 2 3 4 5 6 8 10 12 15 20 24 30 40 60 120)")
         if self.state_size < 1:
             raise ConfigError(f"state size must be at least 1; got {self.state_size}")
-        if not self.readout and self.state_size != self.classes:
-            raise ConfigError(f"without a readout the state size must equal the number of "
-                              f"classes ({self.classes}); got {self.state_size}")
+        problem = steps_error(self.steps) or readout_error(self.state_size, self.readout,
+                                                           self.classes)
+        if problem:
+            raise ConfigError(problem)
 
     def model_settings(self) -> dict:
         """The settings that matter for this model kind (what a checkpoint must match)."""
@@ -115,16 +108,6 @@ def build_model(config: TrainConfig):
         return MLP(config.hidden, config.seed, config.classes)
     return BasicRNN(config.state_size, config.steps, config.readout, config.seed,
                     config.classes)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, fsync and rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -166,34 +149,6 @@ def load_checkpoint(out: Path) -> tuple[dict, dict[str, np.ndarray]] | None:
         return None
 
 
-def device_description() -> str:
-    """What ran the computation: the GPU TensorFlow uses, or the CPU model."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        return f"GPU: {details.get('device_name', gpus[0].name)}"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"CPU: {cpu}"
-
-
-def package_versions() -> dict[str, str]:
-    import h5py
-    import keras
-    import tensorflow as tf
-
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__, "h5py": h5py.__version__}
-
-
 def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path,
           run_info: dict | None = None, log: Callable[[str], None] = print) -> list[dict]:
     """Train ``config`` on the splits, writing checkpoints and finally the outputs in ``out``.
@@ -205,7 +160,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     import keras
     import tensorflow as tf
 
-    from msdrnn.model import Trainer
+    from msdrnn.trainer import Trainer
 
     config.check()
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 """Benchmark the trainer against the obvious Keras version, a large matmul, and memory.
 
-    python benchmarks/bench_train.py                 # ~5 minutes on 2 cores
-    python benchmarks/bench_train.py --songs 8000 --epochs 5 --memory-songs 0
+    python perf/bench_train.py                 # ~5 minutes on 2 cores
+    python perf/bench_train.py --songs 8000 --epochs 5 --memory-songs 0
 
 On the same synthetic data (the project's generator; ``--songs`` training songs, a quarter
 as many validation songs), after one warm-up epoch, the median of ``--epochs`` epochs:
@@ -88,7 +88,8 @@ def ours(train, valid, steps: int, state_size: int, readout: bool, epochs: int) 
     """Median epoch seconds (train + validation) of the project's trainer."""
     import numpy as np
 
-    from msdrnn.model import BasicRNN, Trainer
+    from msdrnn.model import BasicRNN
+    from msdrnn.trainer import Trainer
 
     model = BasicRNN(state_size, steps, readout, seed=0)
     trainer = Trainer(model)

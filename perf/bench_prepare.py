@@ -6,7 +6,7 @@ per second (end to end, including start-up and writing dataset.h5) and peak memo
 largest single process (getrusage of the children) and the summed resident memory of the
 process tree (sampled with psutil when it is installed). Not a test.
 
-Example: python benchmarks/bench_prepare.py --runs 3
+Example: python perf/bench_prepare.py --runs 3
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Refresh the README's "Results of the default run" from a finished study: the summary
 table and two figures, copied in by this command instead of pasted by hand.
 
-    python workflow_scripts/readme_results.py   # after `snakemake --cores all`
+    python tools/readme_results.py   # after `snakemake --cores all`
 """
 
 from __future__ import annotations
