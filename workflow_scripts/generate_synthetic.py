@@ -8,12 +8,13 @@ Example: python workflow_scripts/generate_synthetic.py --out-dir results/synthet
 from __future__ import annotations
 
 import argparse
+import sys
 
 from msdrnn.cli import names, run
 from msdrnn.synthetic import generate_tree
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", required=True)
     parser.add_argument("--genres", type=names, required=True)
@@ -23,11 +24,12 @@ def main() -> None:
     parser.add_argument("--extra-genres", type=names, default=["Folk", "Latin"],
                         help="labels outside --genres given to a few tracks")
     parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     generate_tree(args.out_dir, args.genres, args.tracks_per_genre, args.seed,
                   aggregate_files=args.aggregate_files, extra_genres=args.extra_genres,
                   workers=args.workers)
+    return 0
 
 
 if __name__ == "__main__":
-    run(main)
+    sys.exit(run(main))

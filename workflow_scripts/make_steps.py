@@ -7,19 +7,21 @@ Example: python workflow_scripts/make_steps.py --dataset results/data/dataset.h5
 from __future__ import annotations
 
 import argparse
+import sys
 
 from msdrnn.cli import run
 from msdrnn.steps import make_steps
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--out", required=True)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     make_steps(args.dataset, args.steps, args.out)
+    return 0
 
 
 if __name__ == "__main__":
-    run(main)
+    sys.exit(run(main))

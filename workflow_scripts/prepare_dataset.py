@@ -8,6 +8,7 @@ Example: python workflow_scripts/prepare_dataset.py --source synthetic \
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from msdrnn.cli import names, run
@@ -16,7 +17,7 @@ from msdrnn.study import GENRES
 from msdrnn.synthetic import LABEL_FILE
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     defaults = DataConfig()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", choices=["synthetic", "msd_h5", "npz"],
@@ -38,7 +39,7 @@ def main() -> None:
                         default=defaults.standardize_npz)
     parser.add_argument("--workers", type=int, default=defaults.workers)
     parser.add_argument("--out", required=True)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.source == "synthetic" and not args.labels:
         args.labels = str(Path(args.msd_root, LABEL_FILE))
     config = DataConfig(
@@ -49,7 +50,8 @@ def main() -> None:
         allow_short_genres=args.allow_short_genres, standardize_npz=args.standardize_npz,
         workers=args.workers)
     prepare_dataset(config, args.out)
+    return 0
 
 
 if __name__ == "__main__":
-    run(main)
+    sys.exit(run(main))

@@ -1,4 +1,11 @@
-"""Shared command-line plumbing: timestamped logging and the DataError exit code."""
+"""The one command-line contract of every workflow script.
+
+Each script defines ``main(argv: list[str] | None = None) -> int`` and ends with
+``sys.exit(cli.run(main))``. ``run`` sets up timestamped logging on stderr and turns the
+study's errors into one ``error: ...`` line: bad data or settings exit with code 2 before
+any expensive work, a diverged training run with code 1. Anything else is a bug and keeps
+its traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +13,24 @@ import logging
 import sys
 from collections.abc import Callable
 
-from msdrnn.errors import DataError
+from msdrnn.errors import ConfigError, DataError, TrainingDiverged
+
+EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 1
 
 
-def run(main: Callable[[], None]) -> None:
-    """Run ``main`` with timestamped logs on stderr; a DataError exits 2 with one line."""
+def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
+    """Run ``main(argv)`` with logging set up; return its exit code."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     try:
-        main()
-    except DataError as err:
+        return main(argv)
+    except (DataError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        return EXIT_BAD_INPUT
+    except TrainingDiverged as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_DIVERGED
 
 
 def names(text: str) -> list[str]:
