@@ -26,6 +26,8 @@ include: "rules/grid.smk"
 include: "rules/bayes.smk"
 include: "rules/best.smk"
 include: "rules/mlp.smk"
+include: "rules/controls.smk"
+include: "rules/evaluate.smk"
 include: "rules/figures.smk"
 
 

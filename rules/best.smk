@@ -1,4 +1,5 @@
-"""The search's best parameters trained longer (seed plots 36, 37), then one test evaluation."""
+"""Confirmation runs: the search's best parameters trained under seeds that no trial used
+(best.seeds), one job per seed, so the summary can give their spread."""
 
 
 rule best_train:
@@ -7,48 +8,22 @@ rule best_train:
         best="results/bayes/best.json",
         code=TRAIN_CODE,
     output:
-        **train_outputs("results/best"),
+        **train_outputs("results/best/seed_{seed}"),
+    wildcard_constraints:
+        seed=r"\d+",
     params:
         epochs=config["best"]["epochs"],
-        seed=config["best"]["seed"],
+        seed=lambda wildcards: int(wildcards.seed),
         train=train_params(),
     conda:
         "../envs/train.yaml"
     log:
-        "results/logs/best/train.log",
+        "results/logs/best/train_seed_{seed}.log",
     benchmark:
-        "results/benchmarks/best/train.tsv"
+        "results/benchmarks/best/train_seed_{seed}.tsv"
     threads: config["train"]["threads"]
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["best"]["epochs"]),
     shell:
         train_command("--hparams {input.best} --readout")
-
-
-rule evaluate_test:
-    """Test accuracy, per-genre accuracy and confusion matrix of a trained model, computed
-    with NumPy from its weights.npz (no TensorFlow)."""
-    input:
-        dataset=DATASET,
-        weights="results/{model}/weights.npz",
-        code=["workflow_scripts/evaluate.py", "workflow_scripts/msdrnn/reference.py"],
-    output:
-        "results/{model}/test_metrics.json",
-    wildcard_constraints:
-        model="best|mlp",
-    conda:
-        "../envs/data.yaml"
-    log:
-        "results/logs/{model}/evaluate.log",
-    benchmark:
-        "results/benchmarks/{model}/evaluate.tsv"
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, input: int(1000 + 2 * input.size_mb),
-        runtime=20,
-    shell:
-        logged(
-            "python workflow_scripts/evaluate.py --dataset {input.dataset}"
-            " --weights {input.weights} --split test --out {output}"
-        )

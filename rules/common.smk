@@ -64,6 +64,16 @@ def check_config(config: dict) -> None:
             f"config: bayes.n_initial ({bayes['n_initial']}) is more than "
             f"bayes.n_calls ({bayes['n_calls']}), the number of trials in all"
         )
+    for key in ("best", "mlp"):
+        seeds = config[key]["seeds"]
+        if len(set(seeds)) != len(seeds):
+            raise WorkflowError(f"config: {key}.seeds has a seed twice: {seeds}")
+    if bayes["seed"] in config["best"]["seeds"]:
+        raise WorkflowError(
+            f"config: best.seeds {config['best']['seeds']} contains bayes.seed "
+            f"({bayes['seed']}), the seed of every search trial; confirmation runs need seeds "
+            "no trial used"
+        )
     needed = {"msd_h5": ("msd_root", "labels"), "npz": ("npz_dir",), "synthetic": ()}
     for key in needed[data["source"]]:
         if not data.get(key):
@@ -234,6 +244,64 @@ def proposal_args(wildcards) -> str:
     return " ".join(args)
 
 
+# ---------------------------------------------------------------- confirmation runs, controls
+
+
+SHUFFLED_DATASET = "results/controls/shuffled_dataset.h5"
+CONFIRMATION_DIRS = {"best": "results/best", "mlp": "results/mlp",
+                     "shuffled_rnn": "results/controls/shuffled_rnn"}
+
+
+def run_seeds(kind: str) -> list[int]:
+    """Seeds of the confirmation runs of one kind; the shuffled control runs under the
+    best parameters' seeds, so that both have intervals across the same seeds."""
+    return config["mlp"]["seeds"] if kind == "mlp" else config["best"]["seeds"]
+
+
+def seed_dirs(kind: str) -> list[str]:
+    """results/best/seed_1, ...: one folder per seed of a confirmation run."""
+    return [f"{CONFIRMATION_DIRS[kind]}/seed_{seed}" for seed in run_seeds(kind)]
+
+
+def evaluated_runs() -> list[str]:
+    """Every run evaluated on the test split, as its folder under results/."""
+    folders = ["results/baseline", *[d for kind in CONFIRMATION_DIRS for d in seed_dirs(kind)],
+               "results/controls/song_stats"]
+    return [folder.removeprefix("results/") for folder in folders]
+
+
+def evaluation_inputs(wildcards) -> dict:
+    """What a test evaluation reads: the data the run was trained on (shuffled for the
+    shuffled control), its best-epoch and final weights (the song-statistics control is
+    fitted once: the same file twice)."""
+    folder = f"results/{wildcards.run}"
+    fitted_once = wildcards.run == "controls/song_stats"
+    return {
+        "dataset": SHUFFLED_DATASET if wildcards.run.startswith("controls/shuffled_rnn/")
+        else DATASET,
+        "best_weights": f"{folder}/weights.npz" if fitted_once else f"{folder}/weights_best.npz",
+        "final_weights": f"{folder}/weights.npz",
+        "code": ["workflow_scripts/evaluate.py", "workflow_scripts/msdrnn/reference.py",
+                 "workflow_scripts/msdrnn/controls.py", "workflow_scripts/msdrnn/dataset_io.py"],
+    }
+
+
+def training_runs() -> dict[str, tuple[str, str]]:
+    """Every training run of the study: name (its folder under results/) -> (kind, folder)."""
+    runs = {"baseline": ("baseline", "results/baseline")}
+    grid = config["grid"]
+    for steps in grid["steps"]:
+        for seed in grid["seeds"]:
+            runs[f"grid/steps_{steps}/seed_{seed}"] = (
+                "grid", f"results/grid/steps_{steps}/seed_{seed}")
+    for trial in trial_ids():
+        runs[f"bayes/trial_{trial}"] = ("bayes", trial_dir(trial))
+    for kind in CONFIRMATION_DIRS:
+        for folder in seed_dirs(kind):
+            runs[folder.removeprefix("results/")] = (kind, folder)
+    return runs
+
+
 # ---------------------------------------------------------------- targets
 
 
@@ -246,10 +314,11 @@ def figure_outputs() -> list[str]:
         "baseline_error", "baseline_accuracy",
         "grid_max_valid_accuracy",
         "grid_train_error", "grid_valid_error", "grid_train_accuracy", "grid_valid_accuracy",
-        "bayes_objective",
+        "bayes_objective", "bayes_space",
         "bayes_train_error", "bayes_valid_error", "bayes_train_accuracy", "bayes_valid_accuracy",
         "best_error", "best_accuracy",
         "mlp_error", "mlp_accuracy",
+        "controls_accuracy",
     ]
     if has_test_split():
         names.append("best_test_confusion")
@@ -259,12 +328,14 @@ def figure_outputs() -> list[str]:
 def final_outputs() -> list[str]:
     outputs = figure_outputs() + [
         "results/summary.md",
+        "results/summary.json",
+        "results/runs.csv",
         "results/grid/summary.csv",
         "results/bayes/trials.csv",
         "results/bayes/best.json",
     ]
     if has_test_split():
-        outputs += ["results/best/test_metrics.json", "results/mlp/test_metrics.json"]
+        outputs += [f"results/{run}/test_metrics.json" for run in evaluated_runs()]
     return outputs
 
 
@@ -272,6 +343,11 @@ def final_outputs() -> list[str]:
 
 
 RUN_TITLES = {"baseline": "Baseline", "best": "Best parameters", "mlp": "Feedforward"}
+
+
+def first_run_dir(run: str) -> str:
+    """The folder whose curves a run's figures show: the first seed of a confirmation run."""
+    return seed_dirs(run)[0] if run in CONFIRMATION_DIRS else f"results/{run}"
 
 
 def figure(name: str, caption: str, category: str, subcategory: str | None = None) -> list:
@@ -291,19 +367,64 @@ def curve_figures(prefix: str, category: str) -> list:
     ]
 
 
+def histories(kind: str) -> list[str]:
+    return [f"{folder}/history.csv" for folder in seed_dirs(kind)]
+
+
+def test_metrics(kind: str) -> list[str]:
+    return [f"{folder}/test_metrics.json" for folder in seed_dirs(kind)]
+
+
+SUMMARY_CODE = [
+    "workflow_scripts/write_summary.py",
+    "workflow_scripts/msdrnn/summary.py",
+    "workflow_scripts/msdrnn/stats.py",
+    "workflow_scripts/msdrnn/results.py",
+]
+
+
 def summary_inputs(wildcards) -> dict:
+    """Every result the summary compares; the test metrics when there is a test split."""
     inputs = {
-        "baseline": "results/baseline/history.csv",
-        "baseline_run": "results/baseline/run.json",
         "grid": "results/grid/summary.csv",
         "trials": "results/bayes/trials.csv",
         "best_params": "results/bayes/best.json",
-        "best": "results/best/history.csv",
-        "mlp": "results/mlp/history.csv",
-        "mlp_run": "results/mlp/run.json",
-        "code": ["workflow_scripts/write_summary.py", "workflow_scripts/msdrnn/summary.py"],
+        "baseline_history": "results/baseline/history.csv",
+        "baseline_run": "results/baseline/run.json",
+        "best_histories": histories("best"),
+        "mlp_histories": histories("mlp"),
+        "mlp_run": f"{seed_dirs('mlp')[0]}/run.json",
+        "shuffled_histories": histories("shuffled_rnn"),
+        "song_stats_fit": "results/controls/song_stats/fit.json",
+        "code": SUMMARY_CODE,
     }
     if has_test_split():
-        inputs["best_test"] = "results/best/test_metrics.json"
-        inputs["mlp_test"] = "results/mlp/test_metrics.json"
+        inputs.update({
+            "baseline_test": "results/baseline/test_metrics.json",
+            "best_tests": test_metrics("best"),
+            "mlp_tests": test_metrics("mlp"),
+            "shuffled_tests": test_metrics("shuffled_rnn"),
+            "song_stats_test": "results/controls/song_stats/test_metrics.json",
+        })
     return inputs
+
+
+def summary_command() -> str:
+    """write_summary.py with every input by name; the test files only with a test split."""
+    args = [
+        "python workflow_scripts/write_summary.py --n-classes {params.n_classes}",
+        "--grid {input.grid} --trials {input.trials} --best-params {input.best_params}",
+        "--baseline-history {input.baseline_history} --baseline-run {input.baseline_run}",
+        "--best-histories {input.best_histories} --mlp-histories {input.mlp_histories}",
+        "--mlp-run {input.mlp_run} --shuffled-histories {input.shuffled_histories}",
+        "--song-stats-fit {input.song_stats_fit}",
+        "--bootstrap {params.bootstrap} --bootstrap-seed {params.bootstrap_seed}",
+        "--out {output.markdown} --out-json {output.numbers}",
+    ]
+    if has_test_split():
+        args.append(
+            "--baseline-test {input.baseline_test} --best-tests {input.best_tests}"
+            " --mlp-tests {input.mlp_tests} --shuffled-tests {input.shuffled_tests}"
+            " --song-stats-test {input.song_stats_test}"
+        )
+    return logged(" ".join(args))

@@ -2,10 +2,11 @@
 CSV/JSON results only and never import TensorFlow."""
 
 rule plot_run:
-    """Training and validation error and accuracy of one run (seed plots 23-24, 36-37)."""
+    """Training and validation error and accuracy of one run (seed plots 23-24, 36-37); of
+    the first seed for the confirmation runs."""
     input:
-        history="results/{run}/history.csv",
-        run="results/{run}/run.json",
+        history=lambda wildcards: f"{first_run_dir(wildcards.run)}/history.csv",
+        run=lambda wildcards: f"{first_run_dir(wildcards.run)}/run.json",
         code=["workflow_scripts/plot_run.py", *PLOT_CODE],
     output:
         *figure("{run}_error", "run_curves", "Single runs", "{run}"),
@@ -14,7 +15,10 @@ rule plot_run:
         run="baseline|best|mlp",
     params:
         dpi=config["plots"]["dpi"],
-        title=lambda wildcards: RUN_TITLES[wildcards.run],
+        title=lambda wildcards: RUN_TITLES[wildcards.run] + (
+            f", seed {run_seeds(wildcards.run)[0]}" if wildcards.run in CONFIRMATION_DIRS
+            else ""
+        ),
     conda:
         "../envs/plot.yaml"
     log:
@@ -64,14 +68,19 @@ rule plot_grid:
 
 
 rule plot_bayes:
-    """Objective per trial and its running best (seed plot 31), curves of every trial (32-35)."""
+    """Objective per trial and its running best (seed plot 31), the explored space (state
+    size against steps, coloured by objective), curves of every trial (32-35)."""
     input:
         trials="results/bayes/trials.csv",
         histories=expand("results/bayes/trial_{trial}/history.csv", trial=trial_ids()),
         code=["workflow_scripts/plot_bayes.py", *PLOT_CODE],
     output:
-        *figure("bayes_objective", "bayes_objective", "Bayesian search"),
-        *curve_figures("bayes", "Bayesian search"),
+        objective=figure("bayes_objective", "bayes_objective", "Bayesian search"),
+        space=figure("bayes_space", "bayes_space", "Bayesian search"),
+        train_error=figure("bayes_train_error", "bayes_curves", "Bayesian search"),
+        valid_error=figure("bayes_valid_error", "bayes_curves", "Bayesian search"),
+        train_accuracy=figure("bayes_train_accuracy", "bayes_curves", "Bayesian search"),
+        valid_accuracy=figure("bayes_valid_accuracy", "bayes_curves", "Bayesian search"),
     params:
         dpi=config["plots"]["dpi"],
         epochs=config["bayes"]["epochs"],
@@ -88,19 +97,25 @@ rule plot_bayes:
         runtime=10,
     localrule: True
     shell:
-        "python workflow_scripts/plot_bayes.py --trials {input.trials}"
-        " --epochs {params.epochs} --top-fraction {params.top_fraction}"
-        " --dpi {params.dpi} --out-dir results/figures > {log} 2>&1"
+        logged(
+            "python workflow_scripts/plot_bayes.py --trials {input.trials}"
+            " --histories {input.histories}"
+            " --epochs {params.epochs} --top-fraction {params.top_fraction} --dpi {params.dpi}"
+            " --objective {output.objective} --space {output.space}"
+            " --train-error {output.train_error} --valid-error {output.valid_error}"
+            " --train-accuracy {output.train_accuracy} --valid-accuracy {output.valid_accuracy}"
+        )
 
 
 rule plot_confusion:
-    """Confusion matrix of the best run on the test split."""
+    """Confusion matrix of the best-parameter RNN on the test split, best-epoch weights,
+    summed over the seeds of best.seeds."""
     input:
-        metrics="results/best/test_metrics.json",
-        run="results/best/run.json",
+        metrics=test_metrics("best"),
+        run=f"{seed_dirs('best')[0]}/run.json",
         code=["workflow_scripts/plot_confusion.py", *PLOT_CODE],
     output:
-        *figure("best_test_confusion", "confusion", "Best parameters"),
+        figure("best_test_confusion", "confusion", "Best parameters"),
     params:
         dpi=config["plots"]["dpi"],
     conda:
@@ -115,22 +130,53 @@ rule plot_confusion:
         runtime=10,
     localrule: True
     shell:
-        "python workflow_scripts/plot_confusion.py --metrics {input.metrics} --run {input.run}"
-        " --dpi {params.dpi} --out-prefix results/figures/best_test > {log} 2>&1"
+        logged(
+            "python workflow_scripts/plot_confusion.py --metrics {input.metrics}"
+            " --run {input.run} --dpi {params.dpi} --out {output}"
+        )
 
 
-rule summary:
-    """The answer to the research question in one table: results/summary.md."""
+rule plot_controls:
+    """Accuracy of every model beside the controls, and the RNN's differences from each
+    with their 95% intervals."""
+    input:
+        summary="results/summary.json",
+        code=["workflow_scripts/plot_controls.py", *PLOT_CODE],
+    output:
+        figure("controls_accuracy", "controls", "Summary"),
+    params:
+        dpi=config["plots"]["dpi"],
+    conda:
+        "../envs/plot.yaml"
+    log:
+        "results/logs/figures/controls.log",
+    benchmark:
+        "results/benchmarks/figures/controls.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    localrule: True
+    shell:
+        logged(
+            "python workflow_scripts/plot_controls.py --summary {input.summary}"
+            " --dpi {params.dpi} --out {output}"
+        )
+
+
+rule write_summary:
+    """The answer to the research question: results/summary.md, and its numbers in
+    results/summary.json."""
     input:
         unpack(summary_inputs),
     output:
-        report("results/summary.md", caption="../report/summary.rst", category="Summary"),
+        markdown=report("results/summary.md", caption="../report/summary.rst",
+                        category="Summary"),
+        numbers="results/summary.json",
     params:
         n_classes=len(config["data"]["genres"]),
-        test=lambda wildcards, input: (
-            f"--best-test {input.best_test} --mlp-test {input.mlp_test}"
-            if has_test_split() else ""
-        ),
+        bootstrap=config["summary"]["bootstrap"],
+        bootstrap_seed=config["summary"]["seed"],
     conda:
         "../envs/plot.yaml"
     log:
@@ -143,7 +189,34 @@ rule summary:
         runtime=10,
     localrule: True
     shell:
-        "python workflow_scripts/write_summary.py --n-classes {params.n_classes}"
-        " --baseline {input.baseline} --grid {input.grid} --trials {input.trials}"
-        " --best-params {input.best_params} --best {input.best} --mlp {input.mlp}"
-        " {params.test} --out {output} > {log} 2>&1"
+        summary_command()
+
+
+rule collect_runs:
+    """results/runs.csv: one row per training run and epoch, for analysis with pandas."""
+    input:
+        histories=[f"{folder}/history.csv" for _, folder in training_runs().values()],
+        runs=[f"{folder}/run.json" for _, folder in training_runs().values()],
+        code=["workflow_scripts/collect_runs.py", "workflow_scripts/msdrnn/results.py"],
+    output:
+        "results/runs.csv",
+    params:
+        names=list(training_runs()),
+        kinds=[kind for kind, _ in training_runs().values()],
+    conda:
+        "../envs/plot.yaml"
+    log:
+        "results/logs/collect_runs.log",
+    benchmark:
+        "results/benchmarks/collect_runs.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    localrule: True
+    shell:
+        logged(
+            "python workflow_scripts/collect_runs.py --names {params.names}"
+            " --kinds {params.kinds} --histories {input.histories} --runs {input.runs}"
+            " --out {output}"
+        )

@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from msdrnn.summary import build_summary, seed_noise
-
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow_scripts"
 GENRES = ["Rap", "Rock", "RnB", "Electronic", "Metal", "Blues", "Pop", "Jazz", "Country",
@@ -39,30 +37,62 @@ def run_script(name: str, *args: str, cwd: Path) -> None:
                    capture_output=True, text=True)
 
 
+def fake_test_metrics(accuracy: float, seed: int, songs: int = 60) -> dict:
+    """evaluate.py's output for a model that gets about `accuracy` of the songs right."""
+    rng = np.random.default_rng(seed)
+    targets = np.arange(songs) % 10
+    right = rng.random(songs) < accuracy
+    predicted = np.where(right, targets, (targets + 1) % 10)
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (targets, predicted), 1)
+    section = {"accuracy": float(right.mean()), "loss": 1.5, "per_genre_accuracy": {},
+               "confusion_matrix": confusion.tolist(), "predicted": predicted.tolist()}
+    return {"split": "test", "songs": songs, "genres": GENRES, "targets": targets.tolist(),
+            "best_epoch": section, "final": {**section, "accuracy": section["accuracy"] - 0.01}}
+
+
+def write_test(folder: Path, accuracy: float, seed: int) -> None:
+    (folder / "test_metrics.json").write_text(json.dumps(fake_test_metrics(accuracy, seed)))
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> Path:
-    """A results/ tree as the workflow leaves it: baseline, 3x2 grid, 4 trials, best, mlp."""
+    """A results/ tree as the workflow leaves it: baseline, 3x2 grid, 4 trials, two seeds of
+    the best parameters, of the shuffled control and of the feedforward net, song stats."""
     root = tmp_path_factory.mktemp("fake")
     res = root / "results"
-    write_run(res / "baseline", fake_history(6, 0.37), steps=6, state_size=10, readout=False)
+    write_run(res / "baseline", fake_history(6, 0.37), steps=6, state_size=10, readout=False,
+              seed=0)
+    write_test(res / "baseline", 0.35, 0)
     for steps, level in [(4, 0.36), (6, 0.38), (10, 0.30)]:
         for seed in (0, 1):
             write_run(res / f"grid/steps_{steps}/seed_{seed}",
                       fake_history(6, level + 0.01 * seed, seed), steps=steps, state_size=10,
-                      readout=False)
+                      readout=False, seed=seed)
     for trial, (state, steps, level) in enumerate([(100, 6, 0.4), (341, 4, 0.56),
                                                    (300, 4, 0.55), (20, 10, 0.3)]):
         folder = res / f"bayes/trial_{trial:03d}"
         write_run(folder, fake_history(5, level, trial), steps=steps, state_size=state,
-                  readout=True)
+                  readout=True, seed=0)
         (folder / "proposal.json").write_text(json.dumps({
             "trial": trial, "kind": "guided" if trial else "random start",
             "state_size": state, "steps": steps, "readout": True}))
-    write_run(res / "best", fake_history(8, 0.57), steps=4, state_size=341, readout=True)
-    write_run(res / "mlp", fake_history(8, 0.45), model="mlp", hidden=[512, 256])
-    confusion = np.diag(np.full(10, 5)) + 1
-    (res / "best/test_metrics.json").write_text(json.dumps({
-        "accuracy": 0.5, "genres": GENRES, "confusion_matrix": confusion.tolist()}))
+    for seed in (1, 2):
+        for folder, level, hyper in [
+            (res / f"best/seed_{seed}", 0.57, {"steps": 4, "state_size": 341, "readout": True}),
+            (res / f"controls/shuffled_rnn/seed_{seed}", 0.2,
+             {"steps": 4, "state_size": 341, "readout": True}),
+            (res / f"mlp/seed_{seed}", 0.45, {"model": "mlp", "hidden": [512, 256]}),
+        ]:
+            write_run(folder, fake_history(8, level, seed), seed=seed,
+                      hyperparameters={**hyper, "seed": seed})
+            write_test(folder, level, seed)
+    stats = res / "controls/song_stats"
+    stats.mkdir(parents=True)
+    (stats / "fit.json").write_text(json.dumps({
+        "model": "song_stats", "features": 50, "C": 0.1, "valid_acc": 0.25,
+        "tried": [{"C": 0.1, "valid_acc": 0.25}, {"C": 1.0, "valid_acc": 0.2}]}))
+    write_test(stats, 0.25, 7)
     return root
 
 
@@ -82,55 +112,148 @@ def test_grid_summary_and_search_collection(results: Path):
     assert list(trials["running_best"]) == list(trials["objective"].cummax())
 
 
-def test_every_figure_script_writes_png_and_pdf(results: Path):
+def figure_files(name: str) -> list[str]:
+    return [f"results/figures/{name}.{ext}" for ext in ("png", "pdf")]
+
+
+SEEDED = ("best/seed_1", "best/seed_2", "mlp/seed_1", "mlp/seed_2",
+          "controls/shuffled_rnn/seed_1", "controls/shuffled_rnn/seed_2")
+
+
+def summary_args(with_tests: bool = True) -> list[str]:
+    def runs(kind: str, name: str) -> list[str]:
+        return [f"results/{run}/{name}" for run in SEEDED if run.startswith(kind)]
+
+    args = ["--n-classes", "10", "--grid", "results/grid/summary.csv",
+            "--trials", "results/bayes/trials.csv", "--best-params", "results/bayes/best.json",
+            "--baseline-history", "results/baseline/history.csv",
+            "--baseline-run", "results/baseline/run.json",
+            "--best-histories", *runs("best", "history.csv"),
+            "--mlp-histories", *runs("mlp", "history.csv"),
+            "--mlp-run", "results/mlp/seed_1/run.json",
+            "--shuffled-histories", *runs("controls", "history.csv"),
+            "--song-stats-fit", "results/controls/song_stats/fit.json",
+            "--bootstrap", "300", "--bootstrap-seed", "0",
+            "--out", "results/summary.md", "--out-json", "results/summary.json"]
+    if with_tests:
+        args += ["--baseline-test", "results/baseline/test_metrics.json",
+                 "--best-tests", *runs("best", "test_metrics.json"),
+                 "--mlp-tests", *runs("mlp", "test_metrics.json"),
+                 "--shuffled-tests", *runs("controls", "test_metrics.json"),
+                 "--song-stats-test", "results/controls/song_stats/test_metrics.json"]
+    return args
+
+
+def test_summary_intervals_and_verdicts(results: Path):
     test_grid_summary_and_search_collection(results)
+    run_script("write_summary.py", *summary_args(), cwd=results)
+    text = (results / "results/summary.md").read_text()
+    assert "| Chance level | 10 genres | 10.00% | 10.00% | 10.00% |" in text
+    assert "state 341, steps 4, readout, 8 epochs" in text
+    assert "(2 seeds)" in text and "2 pooled sd" not in text and "noise" in text
+    numbers = json.loads((results / "results/summary.json").read_text())
+    names = [c["name"] for c in numbers["comparisons"]]
+    assert names == ["RNN, best parameters vs Feedforward network (non-recurrent)",
+                     "RNN, best parameters vs RNN on shuffled segments (control)",
+                     "RNN, best parameters vs Song statistics (control)",
+                     "RNN, best parameters vs Baseline RNN"]
+    shuffled = numbers["comparisons"][1]
+    assert shuffled["valid"]["method"] == "Welch t, 2 vs 2 seeds"
+    assert shuffled["test"]["low"] > 0  # 57% against 20% on 60 songs: a clear difference
+    assert shuffled["test"]["verdict"].startswith("first higher")
+    song_stats = numbers["comparisons"][2]
+    assert "single run" in song_stats["valid"]["method"]
+    for comparison in numbers["comparisons"]:
+        for side in ("valid", "test"):
+            interval = comparison[side]
+            assert interval["low"] <= interval["difference"] <= interval["high"]
+            excludes_zero = interval["low"] > 0 or interval["high"] < 0
+            assert excludes_zero != interval["verdict"].startswith("no clear difference")
+    assert numbers["grid_best_steps"] == 6
+    assert [c["name"] for c in numbers["grid_comparisons"]] == ["steps 6 vs steps 4",
+                                                                "steps 6 vs steps 10"]
+    assert "steps 6 vs steps 10" in text
+
+
+def test_summary_without_a_test_split(results: Path):
+    test_grid_summary_and_search_collection(results)
+    run_script("write_summary.py", *summary_args(with_tests=False), cwd=results)
+    numbers = json.loads((results / "results/summary.json").read_text())
+    assert all(c["test"] is None for c in numbers["comparisons"])
+    assert "no test split" in (results / "results/summary.md").read_text()
+
+
+def test_summary_with_some_test_files_only_is_one_error_line(results: Path):
+    test_grid_summary_and_search_collection(results)
+    args = [*summary_args(with_tests=False),
+            "--best-tests", "results/best/seed_1/test_metrics.json"]
+    result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py", *args], cwd=results,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: test metrics given for")
+
+
+def test_every_figure_script_writes_png_and_pdf(results: Path):
+    test_summary_intervals_and_verdicts(results)
     figures = results / "results/figures"
-    run_script("plot_run.py", "--history", "results/best/history.csv", "--run",
-               "results/best/run.json", "--title", "Best parameters", "--dpi", "50",
+    run_script("plot_run.py", "--history", "results/best/seed_1/history.csv", "--run",
+               "results/best/seed_1/run.json", "--title", "Best parameters", "--dpi", "50",
                "--out-prefix", "results/figures/best", cwd=results)
     run_script("plot_grid.py", "--summary", "results/grid/summary.csv", "--top-steps", "2",
                "--state-size", "10", "--epochs", "6", "--dpi", "50", "--out-dir",
                "results/figures", cwd=results)
-    run_script("plot_bayes.py", "--trials", "results/bayes/trials.csv", "--epochs", "5",
-               "--top-fraction", "0.1", "--dpi", "50", "--out-dir", "results/figures",
+    histories = [f"results/bayes/trial_{t:03d}/history.csv" for t in range(4)]
+    run_script("plot_bayes.py", "--trials", "results/bayes/trials.csv", "--histories",
+               *histories, "--epochs", "5", "--top-fraction", "0.1", "--dpi", "50",
+               *[arg for name in ("objective", "space", "train_error", "valid_error",
+                                  "train_accuracy", "valid_accuracy")
+                 for arg in (f"--{name.replace('_', '-')}", *figure_files(f"bayes_{name}"))],
                cwd=results)
-    run_script("plot_confusion.py", "--metrics", "results/best/test_metrics.json", "--run",
-               "results/best/run.json", "--dpi", "50", "--out-prefix",
-               "results/figures/best_test", cwd=results)
+    run_script("plot_confusion.py", "--metrics", "results/best/seed_1/test_metrics.json",
+               "results/best/seed_2/test_metrics.json", "--run", "results/best/seed_1/run.json",
+               "--dpi", "50", "--out", *figure_files("best_test_confusion"), cwd=results)
+    run_script("plot_controls.py", "--summary", "results/summary.json", "--dpi", "50",
+               "--out", *figure_files("controls_accuracy"), cwd=results)
     names = ["best_error", "best_accuracy", "grid_max_valid_accuracy", "grid_valid_accuracy",
-             "grid_train_error", "bayes_objective", "bayes_valid_error",
-             "best_test_confusion"]
+             "grid_train_error", "bayes_objective", "bayes_space", "bayes_valid_error",
+             "best_test_confusion", "controls_accuracy"]
     for name in names:
         for ext in ("png", "pdf"):
             path = figures / f"{name}.{ext}"
             assert path.is_file() and path.stat().st_size > 1000, path
 
 
-def test_summary_table_and_noise_verdicts(results: Path):
+def test_plot_bayes_needs_one_history_per_trial(results: Path):
     test_grid_summary_and_search_collection(results)
-    res = results / "results"
-    read = pd.read_csv
-    text = build_summary(
-        n_classes=10, baseline=read(res / "baseline/history.csv"),
-        baseline_run={"steps": 6, "state_size": 10, "readout": False},
-        grid=read(res / "grid/summary.csv"), trials=read(res / "bayes/trials.csv"),
-        best_params=json.loads((res / "bayes/best.json").read_text()),
-        best=read(res / "best/history.csv"), mlp=read(res / "mlp/history.csv"),
-        mlp_run={"model": "mlp", "hidden": [512, 256]},
-        best_test={"accuracy": 0.5}, mlp_test={"accuracy": 0.4},
-    )
-    assert "| Chance level | 10 genres | 10.00% | 10.00% |" in text
-    assert "state 341, steps 4, readout, 8 epochs" in text
-    assert "| 50.00% |" in text and "| 40.00% |" in text
-    assert "best run vs feedforward" in text and "beyond noise" in text
-    assert "grid steps values within noise of the best (6)" in text
+    args = ["--trials", "results/bayes/trials.csv", "--histories",
+            "results/bayes/trial_000/history.csv", "--epochs", "5", "--top-fraction", "0.1",
+            *[arg for name in ("objective", "space", "train-error", "valid-error",
+                               "train-accuracy", "valid-accuracy")
+              for arg in (f"--{name}", "x.png")]]
+    result = subprocess.run([sys.executable, SCRIPTS / "plot_bayes.py", *args], cwd=results,
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "has 4 trials but 1 histories" in result.stderr
 
 
-def test_seed_noise_needs_several_seeds():
-    one_seed = pd.DataFrame({"steps": [4, 6], "max_valid_acc": [0.3, 0.4]})
-    assert seed_noise(one_seed) is None
-    two_seeds = pd.DataFrame({"steps": [4, 4, 6, 6], "max_valid_acc": [0.3, 0.32, 0.4, 0.4]})
-    assert seed_noise(two_seeds) == pytest.approx((0.02**2 / 2 / 2) ** 0.5)
+def test_runs_table_has_one_row_per_run_and_epoch(results: Path):
+    names = ["baseline", "grid/steps_4/seed_1", "best/seed_2", "mlp/seed_1"]
+    kinds = ["baseline", "grid", "best", "mlp"]
+    run_script("collect_runs.py", "--names", *names, "--kinds", *kinds,
+               "--histories", *[f"results/{n}/history.csv" for n in names],
+               "--runs", *[f"results/{n}/run.json" for n in names],
+               "--out", "results/runs.csv", cwd=results)
+    runs = pd.read_csv(results / "results/runs.csv")
+    assert list(runs.columns) == ["run", "kind", "state_size", "steps", "readout", "seed",
+                                  "epoch", "train_loss", "train_acc", "valid_loss",
+                                  "valid_acc", "seconds"]
+    assert list(runs.groupby("run", sort=False).size()) == [6, 6, 8, 8]
+    best = runs[runs["run"] == "best/seed_2"].iloc[0]
+    assert (best["kind"], best["state_size"], best["steps"], best["seed"]) == ("best", 341, 4, 2)
+    mlp = runs[runs["run"] == "mlp/seed_1"].iloc[0]
+    assert pd.isna(mlp["state_size"]) and pd.isna(mlp["steps"]) and mlp["seed"] == 1
+    grid = runs[runs["run"] == "grid/steps_4/seed_1"]
+    expected = pd.read_csv(results / "results/grid/steps_4/seed_1/history.csv")
+    assert np.allclose(grid["valid_acc"], expected["valid_acc"])
 
 
 def test_data_plot_and_search_code_never_imports_tensorflow():
@@ -138,6 +261,8 @@ def test_data_plot_and_search_code_never_imports_tensorflow():
                "msdrnn.reference", "msdrnn.search", "msdrnn.plots", "msdrnn.summary",
                "plot_run", "plot_grid", "plot_bayes", "plot_confusion", "write_summary",
                "summarize_grid", "bayes_propose", "bayes_collect", "evaluate",
+               "msdrnn.stats", "msdrnn.controls", "shuffle_segments", "song_stats",
+               "collect_runs", "plot_controls",
                "prepare_dataset", "make_steps", "generate_synthetic"]
     code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
             "import skopt, msdrnn.search as s; s.SearchSpace(1, 2, (1,)).dimensions()\n"

@@ -1,22 +1,37 @@
-"""Evaluate trained weights on one split with NumPy: accuracy, per-genre accuracy and the
-confusion matrix. Needs no TensorFlow: weights.npz is framework-independent.
+"""Evaluate a trained model on the test split with NumPy: the weights of its best
+validation epoch (the primary numbers) and its final weights.
 
     python workflow_scripts/evaluate.py --dataset results/data/dataset.h5 \
-        --weights results/best/weights.npz --split test --out results/best/test_metrics.json
+        --best-weights results/best/seed_1/weights_best.npz \
+        --final-weights results/best/seed_1/weights.npz \
+        --out results/best/seed_1/test_metrics.json
+
+``--out`` holds ``genres``, ``targets`` (the test songs' classes in file order) and two
+sections, ``best_epoch`` and ``final``, each with accuracy, loss (cross-entropy),
+per-genre accuracy, the confusion matrix (rows: true genre) and every song's predicted
+class (for the paired bootstrap of the summary). A model fitted once, such as the
+song-statistics control, passes the same file twice: both sections are then equal. Needs
+no TensorFlow: the weights files are framework-independent.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from msdrnn import reference
+from msdrnn import cli, reference
+from msdrnn.controls import is_song_stats, song_stats_logits
 from msdrnn.dataset_io import load_split, read_label_map
 from msdrnn.errors import DataError
+from msdrnn.files import atomic_write
+
+log = logging.getLogger("evaluate")
+SECTIONS = ("best_epoch", "final")
 
 
 def evaluate(logits: np.ndarray, targets: np.ndarray, genres: list[str]) -> dict:
@@ -27,40 +42,62 @@ def evaluate(logits: np.ndarray, targets: np.ndarray, genres: list[str]) -> dict
     np.add.at(confusion, (targets, predicted), 1)
     per_genre = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
     return {
-        "songs": int(len(targets)),
         "accuracy": float((predicted == targets).mean()),
         "loss": float(reference.cross_entropy(logits, targets)),
-        "genres": genres,
         "per_genre_accuracy": {g: float(a) for g, a in zip(genres, per_genre, strict=True)},
         "confusion_matrix": confusion.tolist(),
+        "predicted": predicted.tolist(),
     }
+
+
+def load_weights(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a weights file, or DataError naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return dict(npz)
+    except (OSError, ValueError) as err:
+        raise DataError(f"{path}: not a readable weights file ({err})") from None
+
+
+def logits_of(weights: dict[str, np.ndarray], inputs: np.ndarray, path: Path) -> np.ndarray:
+    """Class scores of whichever model the weight names describe."""
+    if is_song_stats(weights):
+        return song_stats_logits(inputs, weights)
+    if "W_h" in weights or "W_0" in weights:
+        return reference.model_logits(inputs, weights)
+    raise DataError(f"{path}: holds {sorted(weights)}; expected RNN (W_x, W_h, b[, W_out, "
+                    "b_out]), feedforward (W_0, b_0, ...) or song-statistics weights")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, required=True)
-    parser.add_argument("--weights", type=Path, required=True)
+    parser.add_argument("--best-weights", type=Path, required=True,
+                        help="weights of the best validation epoch")
+    parser.add_argument("--final-weights", type=Path, required=True,
+                        help="weights after the last epoch")
     parser.add_argument("--split", default="test")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    try:
-        split = load_split(args.dataset, args.split)
-        genres = read_label_map(args.dataset)
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    with np.load(args.weights, allow_pickle=False) as npz:
-        weights = dict(npz)
-    if "W_x" in weights:
-        logits = reference.logits(split.inputs, weights)
-    else:
-        logits = reference.mlp_logits(split.inputs.reshape(split.size, -1), weights)
-    metrics = {"split": args.split, "weights": args.weights.as_posix(),
-               **evaluate(logits, split.targets, genres)}
-    args.out.write_text(json.dumps(metrics, indent=2) + "\n")
-    print(f"{args.split}: accuracy {metrics['accuracy']:.4f} on {metrics['songs']} songs")
+
+    weights = {"best_epoch": load_weights(args.best_weights),
+               "final": load_weights(args.final_weights)}
+    split = load_split(args.dataset, args.split)
+    genres = read_label_map(args.dataset)
+    if split.size and (split.targets.min() < 0 or split.targets.max() >= len(genres)):
+        raise DataError(f"{args.dataset}: '{args.split}/targets' outside 0..{len(genres) - 1}")
+    paths = {"best_epoch": args.best_weights, "final": args.final_weights}
+    metrics: dict = {"split": args.split, "songs": split.size, "genres": genres,
+                     "targets": split.targets.tolist()}
+    for section in SECTIONS:
+        logits = logits_of(weights[section], split.inputs, paths[section])
+        metrics[section] = {"weights": paths[section].as_posix(),
+                            **evaluate(logits, split.targets, genres)}
+        log.info("%s %s: accuracy %.4f on %d songs", args.split, section,
+                 metrics[section]["accuracy"], split.size)
+    atomic_write(args.out, (json.dumps(metrics, indent=1) + "\n").encode())
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -45,6 +45,16 @@ def save(fig, prefix: str | Path, dpi: int) -> None:
     fig.tight_layout()
     for ext in FORMATS:
         fig.savefig(prefix.with_name(f"{prefix.name}.{ext}"), dpi=dpi)
+    plt.close(fig)
+
+
+def save_as(fig, paths: Sequence[str | Path], dpi: int) -> None:
+    """Write the figure to each of ``paths`` (the format from each suffix) and close it:
+    the rule names every file a plot job writes."""
+    fig.tight_layout()
+    for path in map(Path, paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi)
     plt.close(fig)
 
 

@@ -1,0 +1,29 @@
+"""The only rules that read the test split: every model's test metrics, from the weights
+of its best validation epoch (the primary numbers) and its final weights."""
+
+
+rule evaluate_test:
+    """Test accuracy, loss, per-genre accuracy, confusion matrix and per-song predictions of
+    a trained model, computed with NumPy from its weights files (no TensorFlow)."""
+    input:
+        unpack(evaluation_inputs),
+    output:
+        "results/{run}/test_metrics.json",
+    wildcard_constraints:
+        run=r"baseline|(best|mlp|controls/shuffled_rnn)/seed_\d+|controls/song_stats",
+    conda:
+        "../envs/data.yaml"
+    log:
+        "results/logs/{run}/evaluate.log",
+    benchmark:
+        "results/benchmarks/{run}/evaluate.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input: int(1000 + 2 * input.size_mb),
+        runtime=20,
+    shell:
+        logged(
+            "python workflow_scripts/evaluate.py --dataset {input.dataset}"
+            " --best-weights {input.best_weights} --final-weights {input.final_weights}"
+            " --out {output}"
+        )
