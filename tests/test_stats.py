@@ -34,9 +34,11 @@ def test_verdict_follows_from_the_interval():
     assert Interval(0.05, -0.01, 0.09, "m").verdict("RNN").startswith("no clear difference")
 
 
-def test_identical_seeds_give_a_zero_width_interval():
+def test_seeds_without_spread_give_no_interval():
     interval = seed_interval([0.5, 0.5], [0.4, 0.4])
-    assert (interval.low, interval.high) == pytest.approx((0.1, 0.1))
+    assert interval.difference == pytest.approx(0.1)
+    assert not interval.known and interval.method.startswith("no spread between seeds")
+    assert interval.verdict("RNN") == "unknown (no interval)"
 
 
 def test_paired_bootstrap_is_deterministic_and_covers_the_difference():

@@ -26,8 +26,10 @@ from msdrnn.search import SearchSpace, objective, propose
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = "configs/smoke.yaml"
-PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion"}
-TRAIN_RULES = {"baseline", "grid_train", "bayes_trial", "best_train", "mlp_train"}
+PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion", "plot_controls"}
+TRAIN_RULES = {"baseline", "grid_train", "bayes_trial", "best_train", "mlp_train",
+               "shuffled_rnn_train"}
+SUMMARY_RULES = {"write_summary", "collect_runs", "plot_controls"}
 
 pytestmark = pytest.mark.slow
 
@@ -81,10 +83,11 @@ def study(tmp_path_factory) -> Path:
 
 def test_smoke_study_outputs(study: Path):
     results = study / "results"
-    for path in ["summary.md", "grid/summary.csv", "bayes/trials.csv", "bayes/best.json",
-                 "best/test_metrics.json", "mlp/test_metrics.json",
-                 "figures/grid_max_valid_accuracy.png", "figures/bayes_objective.pdf",
-                 "figures/best_test_confusion.png"]:
+    for path in ["summary.md", "summary.json", "runs.csv", "grid/summary.csv",
+                 "bayes/trials.csv", "bayes/best.json", "figures/grid_max_valid_accuracy.png",
+                 "figures/bayes_objective.pdf", "figures/bayes_space.png",
+                 "figures/best_test_confusion.png", "figures/controls_accuracy.pdf",
+                 "controls/song_stats/fit.json"]:
         assert (results / path).is_file(), path
     grid = pd.read_csv(results / "grid/summary.csv")
     assert sorted(set(grid["steps"])) == [4, 6, 10]
@@ -96,10 +99,34 @@ def test_smoke_study_outputs(study: Path):
     best = read_json(results / "bayes/best.json")
     top = trials.loc[trials["objective"].idxmax()]
     assert (best["state_size"], best["steps"]) == (top["state_size"], top["steps"])
-    best_run = read_json(results / "best/run.json")["hyperparameters"]
-    assert (best_run["state_size"], best_run["steps"]) == (best["state_size"], best["steps"])
+    for folder in ("best/seed_1", "controls/shuffled_rnn/seed_1"):
+        run = read_json(results / folder / "run.json")
+        hyper = run["hyperparameters"]
+        assert (hyper["state_size"], hyper["steps"]) == (best["state_size"], best["steps"])
+        assert run["seed"] == 1  # a seed no trial used
+        assert (results / folder / "weights_best.npz").is_file()
+    shuffled = read_json(results / "controls/shuffled_rnn/seed_1/run.json")
+    assert shuffled["dataset"] == "results/controls/shuffled_dataset.h5"
     summary = (results / "summary.md").read_text()
-    assert "| Chance level | 10 genres | 10.00% | 10.00% |" in summary
+    assert "| Chance level | 10 genres | 10.00% | 10.00% | 10.00% |" in summary
+    assert "RNN, best parameters vs RNN on shuffled segments (control)" in summary
+    # every model evaluated on test, with best-epoch and final weights
+    for folder in ("baseline", "best/seed_1", "mlp/seed_1", "controls/shuffled_rnn/seed_1",
+                   "controls/song_stats"):
+        metrics = read_json(results / folder / "test_metrics.json")
+        assert metrics["songs"] == 60 and len(metrics["targets"]) == 60, folder
+        for section in ("best_epoch", "final"):
+            part = metrics[section]
+            assert np.sum(part["confusion_matrix"]) == 60
+            assert set(part["per_genre_accuracy"]) == set(metrics["genres"])
+            hits = np.mean(np.equal(part["predicted"], metrics["targets"]))
+            assert part["accuracy"] == pytest.approx(hits)
+    runs = pd.read_csv(results / "runs.csv")
+    assert list(runs.columns) == ["run", "kind", "state_size", "steps", "readout", "seed",
+                                  "epoch", "train_loss", "train_acc", "valid_loss",
+                                  "valid_acc", "seconds"]
+    assert runs["kind"].value_counts().to_dict() == {
+        "grid": 18, "bayes": 12, "baseline": 3, "best": 3, "mlp": 3, "shuffled_rnn": 3}
     # per-step arrays are virtual datasets over dataset.h5: no copy of the data
     dataset_size = (results / "data/dataset.h5").stat().st_size
     for path in (results / "data").glob("steps_*.h5"):
@@ -137,22 +164,31 @@ def test_kappa_reruns_guided_trials_and_what_depends_on_them(study: Path):
     jobs = planned_jobs(study, edited_config(study, bayes={"kappa": 0.5}))
     assert jobs["bayes_propose"] == 3  # trials 1..3, never the random start
     assert jobs["bayes_trial"] == 3
-    assert {"bayes_collect", "best_train", "summary", "plot_bayes"} <= set(jobs)
-    assert not {"baseline", "grid_train", "mlp_train", "prepare_dataset"} & set(jobs)
+    assert {"bayes_collect", "best_train", "shuffled_rnn_train", "write_summary",
+            "plot_bayes"} <= set(jobs)
+    assert not {"baseline", "grid_train", "mlp_train", "prepare_dataset", "song_stats"} & set(jobs)
 
 
 def test_more_trials_run_only_the_new_trials(study: Path):
     jobs = planned_jobs(study, edited_config(study, bayes={"n_calls": 6}))
     assert jobs["bayes_propose"] == 2
     assert jobs["bayes_trial"] == 2
-    assert {"bayes_collect", "best_train", "summary"} <= set(jobs)
+    assert {"bayes_collect", "best_train", "write_summary"} <= set(jobs)
     assert not {"baseline", "grid_train", "mlp_train"} & set(jobs)
 
 
 def test_grid_epochs_rerun_grid_jobs_and_their_plots_only(study: Path):
     jobs = planned_jobs(study, edited_config(study, grid={"epochs": 4}))
     assert jobs["grid_train"] == 6
-    assert set(jobs) - {"all"} == {"grid_train", "grid_summary", "plot_grid", "summary"}
+    assert set(jobs) - {"all"} == {"grid_train", "grid_summary", "plot_grid"} | SUMMARY_RULES
+
+
+def test_more_confirmation_seeds_rerun_only_the_new_runs_and_what_follows(study: Path):
+    jobs = planned_jobs(study, edited_config(study, best={"seeds": [1, 2]}))
+    assert jobs["best_train"] == 1 and jobs["shuffled_rnn_train"] == 1  # seed 2 only
+    assert jobs["evaluate_test"] == 2
+    assert set(jobs) - {"all"} == {"best_train", "shuffled_rnn_train", "evaluate_test",
+                                   "plot_confusion"} | SUMMARY_RULES
 
 
 def _edit_and_plan(study: Path, relative: str) -> Counter:
@@ -181,15 +217,16 @@ def test_plotting_script_edit_reruns_only_its_plots(study: Path):
 
 def test_figures_target_rebuilds_figures_and_summary_only(study: Path):
     result = snakemake(study, "figures", "-n", "--configfile", SMOKE, "--forcerun",
-                       "plot_run", "plot_grid", "plot_bayes", "plot_confusion", "summary")
+                       *PLOT_RULES, "write_summary")
     ran = set(re.findall(r"^rule (\w+):", result.stdout, flags=re.M))
-    assert ran - {"figures"} == PLOT_RULES | {"summary"}
+    assert ran - {"figures"} == PLOT_RULES | {"write_summary"}
 
 
 def test_report_has_every_figure_with_a_caption(study: Path):
     snakemake(study, "--configfile", SMOKE, "--report", "results/report.html")
     html = (study / "results/report.html").read_text(errors="replace")
-    for name in ("grid_max_valid_accuracy.png", "bayes_objective.png", "best_error.png"):
+    for name in ("grid_max_valid_accuracy.png", "bayes_objective.png", "bayes_space.png",
+                 "best_error.png", "controls_accuracy.png"):
         assert name in html
 
 

@@ -7,7 +7,8 @@ Two kinds of evidence, each with its own interval:
   interval (unequal variances). A model that ran once (or cannot vary, such as a
   deterministic fit) counts as a fixed value: the interval is then the one-sample t
   interval of the other model's seeds around it, which leaves out the fixed side's own
-  seed noise (the text says so).
+  seed noise (the text says so). Seeds that all gave the same number (small validation
+  sets) give no interval rather than one of zero width.
 - **Test, over songs**: both models predicted the same test songs. A paired bootstrap
   resamples the songs with replacement and recomputes the difference of accuracies; the
   interval holds the middle 95% of the resampled differences (percentile interval). With
@@ -77,6 +78,8 @@ def seed_interval(first: Sequence[float], second: Sequence[float],
         se = float(spread.std(ddof=1) / np.sqrt(spread.size))
         df = spread.size - 1
         method = f"one-sample t over {spread.size} seeds against a single run"
+    if se == 0:  # every seed gave the same number: a t interval would have zero width
+        return Interval(difference, None, None, f"no spread between seeds ({method})")
     half = float(stats.t.ppf(0.5 + level / 2, df)) * se
     return Interval(difference, difference - half, difference + half, method)
 
