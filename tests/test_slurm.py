@@ -29,7 +29,8 @@ from workflow_copy import copy_repo
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER_SCRIPT = ROOT / "tools" / "local_slurm.sh"
 SMOKE = "configs/smoke.yaml"
-TRAIN_RULES = {"baseline", "grid_train", "bayes_trial", "best_train", "mlp_train"}
+TRAIN_RULES = {"baseline", "grid_train", "bayes_trial", "best_train", "mlp_train",
+               "shuffled_rnn_train"}
 DATA_RULES = {"generate_synthetic", "prepare_dataset", "segment_steps"}
 # commands of Debian's slurm-client, slurmctld and slurmd packages
 SLURM_COMMANDS = {
@@ -66,8 +67,9 @@ COMPARED = [
     "results/baseline/weights.npz",
     "results/grid/summary.csv",
     "results/bayes/trials.csv",
-    "results/best/weights.npz",
-    "results/mlp/weights.npz",
+    "results/best/seed_1/weights.npz",
+    "results/mlp/seed_1/weights.npz",
+    "results/controls/shuffled_rnn/seed_1/weights.npz",
 ]
 
 needs_cluster = pytest.mark.skipif(
@@ -335,7 +337,7 @@ def test_gpu_profile_gets_a_gpu_from_slurm(smoke_runs, slurm_cluster):
     # redo one training job (its only input is kept) with the GPU profile
     result = run(
         snakemake_cmd(
-            "results/mlp/history.csv",
+            "results/mlp/seed_1/history.csv",
             "--profile",
             "profiles/slurm-gpu",
             "--configfile",
@@ -359,8 +361,8 @@ def test_gpu_profile_gets_a_gpu_from_slurm(smoke_runs, slurm_cluster):
     assert not any("gres:gpu" in slurm_record(sid) for sid, _ in earlier.values())
     # a placeholder GPU: TensorFlow computed on the CPU and gives the same weights
     assert_same_arrays(
-        smoke_runs.slurm_dir / "results/mlp/weights.npz",
-        smoke_runs.local_dir / "results/mlp/weights.npz",
+        smoke_runs.slurm_dir / "results/mlp/seed_1/weights.npz",
+        smoke_runs.local_dir / "results/mlp/seed_1/weights.npz",
     )
 
 
