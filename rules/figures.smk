@@ -31,9 +31,11 @@ rule plot_run:
         runtime=10,
     localrule: True
     shell:
-        "python workflow_scripts/plot_run.py --history {input.history} --run {input.run}"
-        " --title '{params.title}' --dpi {params.dpi}"
-        " --out-prefix results/figures/{wildcards.run} > {log} 2>&1"
+        logged(
+            "python workflow_scripts/plot_run.py --history {input.history} --run {input.run}"
+            " --title '{params.title}' --dpi {params.dpi}"
+            " --out-prefix results/figures/{wildcards.run}"
+        )
 
 
 rule plot_grid:
@@ -62,9 +64,11 @@ rule plot_grid:
         runtime=10,
     localrule: True
     shell:
-        "python workflow_scripts/plot_grid.py --summary {input.summary}"
-        " --top-steps {params.top_steps} --state-size {params.state_size}"
-        " --epochs {params.epochs} --dpi {params.dpi} --out-dir results/figures > {log} 2>&1"
+        logged(
+            "python workflow_scripts/plot_grid.py --summary {input.summary}"
+            " --top-steps {params.top_steps} --state-size {params.state_size}"
+            " --epochs {params.epochs} --dpi {params.dpi} --out-dir results/figures"
+        )
 
 
 rule plot_bayes:

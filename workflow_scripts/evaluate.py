@@ -59,14 +59,18 @@ def load_weights(path: Path) -> dict[str, np.ndarray]:
         raise DataError(f"{path}: not a readable weights file ({err})") from None
 
 
-def logits_of(weights: dict[str, np.ndarray], inputs: np.ndarray, path: Path) -> np.ndarray:
+def check_weights(weights: dict[str, np.ndarray], path: Path) -> None:
+    """DataError unless the weight names describe one of the study's models."""
+    if not (is_song_stats(weights) or "W_h" in weights or "W_0" in weights):
+        raise DataError(f"{path}: holds {sorted(weights)}; expected RNN (W_x, W_h, b[, W_out, "
+                        "b_out]), feedforward (W_0, b_0, ...) or song-statistics weights")
+
+
+def logits_of(weights: dict[str, np.ndarray], inputs: np.ndarray) -> np.ndarray:
     """Class scores of whichever model the weight names describe."""
     if is_song_stats(weights):
         return song_stats_logits(inputs, weights)
-    if "W_h" in weights or "W_0" in weights:
-        return reference.model_logits(inputs, weights)
-    raise DataError(f"{path}: holds {sorted(weights)}; expected RNN (W_x, W_h, b[, W_out, "
-                    "b_out]), feedforward (W_0, b_0, ...) or song-statistics weights")
+    return reference.model_logits(inputs, weights)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,15 +86,17 @@ def main(argv: list[str] | None = None) -> int:
 
     weights = {"best_epoch": load_weights(args.best_weights),
                "final": load_weights(args.final_weights)}
+    paths = {"best_epoch": args.best_weights, "final": args.final_weights}
+    for section in SECTIONS:
+        check_weights(weights[section], paths[section])
     split = load_split(args.dataset, args.split)
     genres = read_label_map(args.dataset)
     if split.size and (split.targets.min() < 0 or split.targets.max() >= len(genres)):
         raise DataError(f"{args.dataset}: '{args.split}/targets' outside 0..{len(genres) - 1}")
-    paths = {"best_epoch": args.best_weights, "final": args.final_weights}
     metrics: dict = {"split": args.split, "songs": split.size, "genres": genres,
                      "targets": split.targets.tolist()}
     for section in SECTIONS:
-        logits = logits_of(weights[section], split.inputs, paths[section])
+        logits = logits_of(weights[section], split.inputs)
         metrics[section] = {"weights": paths[section].as_posix(),
                             **evaluate(logits, split.targets, genres)}
         log.info("%s %s: accuracy %.4f on %d songs", args.split, section,

@@ -1,0 +1,73 @@
+"""evaluate.py: both weight sections, every model type, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from test_controls import write_dataset
+
+from msdrnn import reference
+from msdrnn.controls import song_stats_logits
+from msdrnn.dataset_io import load_split
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
+
+
+def evaluate(tmp_path: Path, best: Path, final: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, SCRIPTS / "evaluate.py", "--dataset", str(tmp_path / "dataset.h5"),
+         "--best-weights", str(best), "--final-weights", str(final),
+         "--out", str(tmp_path / "test_metrics.json")], capture_output=True, text=True)
+
+
+def test_two_sections_from_the_best_and_the_final_weights(tmp_path: Path):
+    write_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 40})
+    rng = np.random.default_rng(0)
+    rnn = {"W_x": rng.normal(size=(25, 12)), "W_h": rng.normal(size=(12, 12)) * 0.1,
+           "b": np.zeros(12), "W_out": rng.normal(size=(12, 10)), "b_out": np.zeros(10)}
+    mlp = {"W_0": rng.normal(size=(3000, 8)) * 0.05, "b_0": np.zeros(8),
+           "W_1": rng.normal(size=(8, 10)), "b_1": np.zeros(10)}
+    np.savez(tmp_path / "rnn.npz", **rnn)
+    np.savez(tmp_path / "mlp.npz", **mlp)
+    result = evaluate(tmp_path, tmp_path / "rnn.npz", tmp_path / "mlp.npz")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "test_metrics.json").read_text())
+    test = load_split(tmp_path / "dataset.h5", "test")
+    assert metrics["songs"] == 40 and metrics["targets"] == test.targets.tolist()
+    for section, logits in [("best_epoch", reference.logits(test.inputs, rnn)),
+                            ("final", reference.mlp_logits(test.inputs, mlp))]:
+        part = metrics[section]
+        assert part["predicted"] == logits.argmax(axis=1).tolist()
+        assert np.isclose(part["accuracy"], reference.accuracy(logits, test.targets))
+        assert np.isclose(part["loss"], reference.cross_entropy(logits, test.targets))
+        assert np.sum(part["confusion_matrix"]) == 40
+        assert len(part["per_genre_accuracy"]) == 10
+
+
+def test_song_statistics_weights(tmp_path: Path):
+    write_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 20})
+    rng = np.random.default_rng(1)
+    weights = {"feature_mean": np.zeros(50), "feature_std": np.ones(50),
+               "coef": rng.normal(size=(10, 50)), "intercept": np.zeros(10)}
+    np.savez(tmp_path / "stats.npz", **weights)
+    result = evaluate(tmp_path, tmp_path / "stats.npz", tmp_path / "stats.npz")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "test_metrics.json").read_text())
+    test = load_split(tmp_path / "dataset.h5", "test")
+    expected = song_stats_logits(test.inputs, weights).argmax(axis=1).tolist()
+    assert metrics["best_epoch"]["predicted"] == metrics["final"]["predicted"] == expected
+
+
+def test_unknown_weights_are_one_error_line(tmp_path: Path):
+    write_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 10})
+    np.savez(tmp_path / "odd.npz", something=np.zeros(3))
+    result = evaluate(tmp_path, tmp_path / "odd.npz", tmp_path / "odd.npz")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path / 'odd.npz'}")
+    assert not (tmp_path / "test_metrics.json").exists()
+    missing = evaluate(tmp_path, tmp_path / "none.npz", tmp_path / "odd.npz")
+    assert missing.returncode == 2 and "not a readable weights file" in missing.stderr
