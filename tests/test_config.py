@@ -37,6 +37,10 @@ def dry_run(workdir: Path, config: dict) -> subprocess.CompletedProcess:
         ({"bayes": {"kappa": "high"}}, r"'high' is not of type 'number'"),
         ({"grid": {"epoch": 3}}, r"Additional properties are not allowed \('epoch' was"),
         ({"data": {"source": "mp3"}}, r"'mp3' is not one of \['synthetic', 'msd_h5', 'npz'\]"),
+        ({"best": {"seeds": [0, 1]}},
+         r"best\.seeds \[0, 1\] contains bayes\.seed \(0\), the seed of every search trial"),
+        ({"mlp": {"seeds": [1, 1]}}, r"mlp\.seeds has a seed twice: \[1, 1\]"),
+        ({"summary": {"bootstrap": 10}}, r"10 is less than the minimum of 100"),
         ({"data": {"source": "msd_h5", "msd_root": "/nowhere", "labels": "/nowhere.cls"}},
          r"data\.msd_root = '/nowhere' does not exist"),
     ],
@@ -69,7 +73,8 @@ def test_paper_config_has_the_seed_values():
     assert (bayes["state_min"], bayes["state_max"], bayes["steps"]) == (15, 500, steps)
     assert (bayes["n_initial"], bayes["n_calls"], bayes["kappa"]) == (1, 26, 1.9)
     assert (bayes["epochs"], bayes["top_fraction"]) == (25, 0.1)
-    assert paper["best"]["epochs"] == 50
+    assert paper["best"] == {"epochs": 50, "seeds": [1, 2, 3]}
+    assert paper["mlp"]["seeds"] == [1, 2, 3]
     assert (paper["train"]["batch_size"], paper["train"]["learning_rate"]) == (50, 0.001)
     data = paper["data"]
     assert (data["segments"], data["per_genre"], data["per_genre_test"]) == (120, 5000, 1000)
