@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-FIGURES = ("grid_max_valid_accuracy.png", "best_accuracy.png")
+FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "best_accuracy.png")
 
 
 def machine(results: Path) -> str:
