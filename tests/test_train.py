@@ -57,7 +57,7 @@ def test_outputs_and_the_numpy_reference_agree(dataset, tmp_path):
     out = tmp_path / "run"
     done = run(dataset, out, *RNN, "--epochs", "3")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("songs/s") == 3  # one log line per epoch
+    assert done.stderr.count("songs/s") == 3  # one log line per epoch
     rows = list(csv.DictReader(open(out / "history.csv")))
     assert list(rows[0]) == ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc",
                              "seconds"]
@@ -97,7 +97,7 @@ def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, t
     assert not (killed / "run.json").exists() and not (killed / "weights.npz").exists()
     resumed = run(dataset, killed, *RNN, *epochs)
     assert resumed.returncode == 0, resumed.stderr
-    assert "resuming after epoch" in resumed.stdout
+    assert "resuming after epoch" in resumed.stderr
 
     # the same run again, from hyperparameters in a file and the per-step arrays
     hparams = tmp_path / "hparams.json"
@@ -117,7 +117,7 @@ def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, t
     for name in ("history.csv", "weights.npz", "run.json"):
         (whole / name).unlink()
     restored = run(dataset, whole, *RNN, *epochs)
-    assert restored.returncode == 0 and restored.stdout.count("songs/s") == 0
+    assert restored.returncode == 0 and restored.stderr.count("songs/s") == 0
     assert history(whole) == history(killed)
     assert json.loads((whole / "run.json").read_text())["resumed_after_epoch"] == 5
 
@@ -165,16 +165,20 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     }
 
 
-def test_bad_input_is_refused_before_training_with_nothing_that_looks_complete(tmp_path):
+def test_bad_input_is_refused_before_training_with_nothing_that_looks_complete(tmp_path,
+                                                                             capsys):
     import train  # the command's module, run in this process: no TensorFlow start-up
+
+    from msdrnn import cli
 
     for case, (args, message) in bad_inputs(tmp_path).items():
         out = tmp_path / case.replace(" ", "_")
         argv = ["--dataset", args[0], "--out", str(out), "--epochs", "2", *args[1:]]
-        stderr = []
-        code = train.main(argv, stderr=stderr.append)
+        code = cli.run(train.main, argv)
+        stderr = capsys.readouterr().err
         assert code == 2, case
-        assert stderr and stderr[0].startswith("error: ") and message in stderr[0], (case, stderr)
+        assert stderr.startswith("error: ") and message in stderr, (case, stderr)
+        assert stderr.count("\n") == 1, (case, stderr)  # one line
         assert not out.exists(), case
 
 
