@@ -14,9 +14,11 @@ WORKFLOW_DIR = Path(workflow.basedir)
 SCRIPTS_DIR = WORKFLOW_DIR / "workflow_scripts"
 sys.path.insert(0, str(SCRIPTS_DIR))
 
-from msdrnn.code_inputs import project_modules  # noqa: E402
-from msdrnn.plots import FORMATS as PLOT_FORMATS  # noqa: E402
-from msdrnn.training import OUTPUTS as TRAIN_OUTPUTS  # noqa: E402
+from msdrnn.code_inputs import literal, project_modules  # noqa: E402
+
+# Defined once, in the library; read without importing it (see msdrnn/code_inputs.py).
+PLOT_FORMATS = literal(SCRIPTS_DIR / "msdrnn/plots.py", "FORMATS")
+TRAIN_OUTPUTS = literal(SCRIPTS_DIR / "msdrnn/training.py", "OUTPUTS")
 
 DATASET = "results/data/dataset.h5"
 

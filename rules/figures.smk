@@ -74,7 +74,8 @@ rule plot_grid:
 
 
 rule plot_bayes:
-    """Objective per trial and its running best (seed plot 31), curves of every trial (32-35)."""
+    """Objective per trial and its running best (the original study's figure 31),
+    curves of every trial (its figures 32-35)."""
     input:
         trials="results/bayes/trials.csv",
         histories=expand("results/bayes/trial_{trial}/history.csv", trial=trial_ids()),

@@ -10,6 +10,10 @@ does), except those under ``if TYPE_CHECKING:``, which never run. A module is a 
 module when it lives beside the script: ``import msdrnn.x`` from ``workflow_scripts/s.py``
 names ``workflow_scripts/msdrnn/__init__.py`` and ``workflow_scripts/msdrnn/x.py``, as
 Python itself loads both. Anything else (numpy, the standard library) is not followed.
+
+``literal`` reads a constant such as ``training.OUTPUTS`` the same way, so that the rules
+use the library's one definition without importing the library (and with it TensorFlow's
+neighbours, pandas or matplotlib) every time Snakemake starts.
 """
 
 from __future__ import annotations
@@ -97,3 +101,15 @@ def project_modules(script: str | Path) -> list[Path]:
                 seen.add(found)
                 todo.append(found)
     return sorted(seen)
+
+
+def literal(module: str | Path, name: str):
+    """The value of the top-level assignment ``name = <literal>`` in the file ``module``."""
+    module = Path(module)
+    tree = ast.parse(module.read_text(), filename=str(module))
+    for node in tree.body:
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AnnAssign) else [])
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return ast.literal_eval(node.value)
+    raise LookupError(f"{module}: no top-level assignment to {name}")
