@@ -6,9 +6,13 @@ from ``workflow.executor_plugin``. The handler runs once in the main process jus
 scheduling, never for ``-n``, ``--lint``, ``--summary`` or other runs that execute nothing,
 and never inside a cluster job (Snakemake starts those with ``--no-hooks``).
 
-Snakemake API used: ``workflow.executor_plugin`` (its ``name``), ``workflow.is_main_process``,
-``workflow.dryrun``, ``workflow.dag.needrun_jobs()`` with each job's ``is_local``,
-``resources`` and ``rule.name``, and ``workflow.resource_settings.default_resources``.
+Snakemake API used. Public, from the interface Snakemake offers its executor plugins
+(snakemake-interface-executor-plugins, stable within a major version):
+``workflow.executor_plugin`` with its ``name`` and ``common_settings.dryrun_exec``, and of
+each job ``is_local``, ``resources`` and ``rule.name``. Snakemake has no public API for the
+jobs a run will execute or for the ``--default-resources`` given, so those two come from
+``workflow.dag.needrun_jobs()`` and ``workflow.resource_settings.default_resources``; both
+are read defensively, and without them the check falls back to the partitions alone.
 This is a plain Python module (ruff checks it), not a rule file.
 """
 
@@ -51,9 +55,10 @@ def _sinfo(*args: str) -> str:
 
 def _cluster_jobs(workflow) -> list:
     """The jobs of this run that will be submitted to the cluster."""
-    if workflow.dag is None:
+    dag = getattr(workflow, "dag", None)
+    if dag is None or not hasattr(dag, "needrun_jobs"):
         return []
-    return [job for job in workflow.dag.needrun_jobs() if not job.is_local]
+    return [job for job in dag.needrun_jobs() if not job.is_local]
 
 
 def _gpu_requested(job) -> bool:
@@ -123,7 +128,7 @@ def check_slurm(workflow) -> None:
 
 def _default_partition(workflow) -> str | None:
     """slurm_partition from --default-resources, if it is a plain name."""
-    defaults = getattr(workflow.resource_settings, "default_resources", None)
+    defaults = getattr(getattr(workflow, "resource_settings", None), "default_resources", None)
     if defaults is None:
         return None
     try:
@@ -139,7 +144,7 @@ def _default_partition(workflow) -> str | None:
 def check_executor(workflow) -> None:
     """Run the checks that belong to the executor this run uses."""
     plugin = workflow.executor_plugin
-    if plugin is None or not workflow.is_main_process or workflow.dryrun:
+    if plugin is None or plugin.common_settings.dryrun_exec:
         return
     if plugin.name == "slurm":
         check_slurm(workflow)
