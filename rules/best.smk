@@ -6,24 +6,22 @@ rule best_train:
     input:
         dataset=DATASET,
         best="results/bayes/best.json",
-        code=TRAIN_CODE,
+        code=code_inputs("train.py"),
     output:
         **train_outputs("results/best/seed_{seed}"),
-    wildcard_constraints:
-        seed=r"\d+",
-    params:
-        epochs=config["best"]["epochs"],
-        seed=lambda wildcards: int(wildcards.seed),
-        train=train_params(),
-    conda:
-        "../envs/train.yaml"
     log:
         "results/logs/best/train_seed_{seed}.log",
     benchmark:
         "results/benchmarks/best/train_seed_{seed}.tsv"
+    conda:
+        "../envs/train.yaml"
     threads: config["train"]["threads"]
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["best"]["epochs"]),
+    params:
+        epochs=config["best"]["epochs"],
+        seed=lambda wildcards: int(wildcards.seed),
+        train=train_params(),
     shell:
         train_command("--hparams {input.best} --readout")

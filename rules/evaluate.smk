@@ -8,22 +8,20 @@ rule evaluate_test:
     input:
         unpack(evaluation_inputs),
     output:
-        "results/{run}/test_metrics.json",
-    wildcard_constraints:
-        run=r"baseline|(best|mlp|controls/shuffled_rnn)/seed_\d+|controls/song_stats",
+        "results/{evaluated}/test_metrics.json",
+    log:
+        "results/logs/{evaluated}/evaluate.log",
+    benchmark:
+        "results/benchmarks/{evaluated}/evaluate.tsv"
     conda:
         "../envs/data.yaml"
-    log:
-        "results/logs/{run}/evaluate.log",
-    benchmark:
-        "results/benchmarks/{run}/evaluate.tsv"
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: int(1000 + 2 * input.size_mb),
         runtime=20,
     shell:
         logged(
-            "python workflow_scripts/evaluate.py --dataset {input.dataset}"
+            f"python {script('evaluate.py')} --dataset {{input.dataset}}"
             " --best-weights {input.best_weights} --final-weights {input.final_weights}"
             " --out {output}"
         )

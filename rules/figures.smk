@@ -1,83 +1,92 @@
 """Figures (PNG for the report, PDF for print) and the summary table. Plotting jobs read
 CSV/JSON results only and never import TensorFlow."""
 
+
 rule plot_run:
-    """Training and validation error and accuracy of one run (seed plots 23-24, 36-37); of
-    the first seed for the confirmation runs."""
+    """Training and validation error and accuracy of one run (the original study's figures
+    23-24 and 36-37); of the first seed for the confirmation runs."""
     input:
         history=lambda wildcards: f"{first_run_dir(wildcards.run)}/history.csv",
         run=lambda wildcards: f"{first_run_dir(wildcards.run)}/run.json",
-        code=["workflow_scripts/plot_run.py", *PLOT_CODE],
+        code=code_inputs("plot_run.py"),
     output:
-        *figure("{run}_error", "run_curves", "Single runs", "{run}"),
-        *figure("{run}_accuracy", "run_curves", "Single runs", "{run}"),
-    wildcard_constraints:
-        run="baseline|best|mlp",
-    params:
-        dpi=config["plots"]["dpi"],
-        title=lambda wildcards: RUN_TITLES[wildcards.run] + (
-            f", seed {run_seeds(wildcards.run)[0]}" if wildcards.run in CONFIRMATION_DIRS
-            else ""
-        ),
-    conda:
-        "../envs/plot.yaml"
+        error=figure("{run}_error", "run_curves", "Single runs", "{run}"),
+        accuracy=figure("{run}_accuracy", "run_curves", "Single runs", "{run}"),
     log:
         "results/logs/figures/{run}.log",
     benchmark:
         "results/benchmarks/figures/{run}.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    params:
+        dpi=config["plots"]["dpi"],
+        title=lambda wildcards: RUN_TITLES[wildcards.run]
+        + (
+            f", seed {run_seeds(wildcards.run)[0]}"
+            if wildcards.run in CONFIRMATION_DIRS
+            else ""
+        ),
     shell:
         logged(
-            "python workflow_scripts/plot_run.py --history {input.history} --run {input.run}"
+            f"python {script('plot_run.py')} --history {{input.history}} --run {{input.run}}"
             " --title '{params.title}' --dpi {params.dpi}"
-            " --out-prefix results/figures/{wildcards.run}"
+            " --error {output.error} --accuracy {output.accuracy}"
         )
 
 
 rule plot_grid:
-    """Max valid accuracy per steps value (seed plot 25) and curves of the best (26-29)."""
+    """Max valid accuracy per steps value (the original study's figure 25) and curves of the
+    best steps values (its figures 26-29)."""
     input:
         summary="results/grid/summary.csv",
         histories=grid_histories(),
-        code=["workflow_scripts/plot_grid.py", *PLOT_CODE],
+        code=code_inputs("plot_grid.py"),
     output:
-        *figure("grid_max_valid_accuracy", "grid_bar", "Steps grid"),
-        *curve_figures("grid", "Steps grid"),
+        max_valid_accuracy=figure("grid_max_valid_accuracy", "grid_bar", "Steps grid"),
+        train_error=figure("grid_train_error", "grid_curves", "Steps grid"),
+        valid_error=figure("grid_valid_error", "grid_curves", "Steps grid"),
+        train_accuracy=figure("grid_train_accuracy", "grid_curves", "Steps grid"),
+        valid_accuracy=figure("grid_valid_accuracy", "grid_curves", "Steps grid"),
+    log:
+        "results/logs/figures/grid.log",
+    benchmark:
+        "results/benchmarks/figures/grid.tsv"
+    localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
     params:
         dpi=config["plots"]["dpi"],
         top_steps=config["plots"]["top_steps"],
         state_size=config["grid"]["state_size"],
         epochs=config["grid"]["epochs"],
-    conda:
-        "../envs/plot.yaml"
-    log:
-        "results/logs/figures/grid.log",
-    benchmark:
-        "results/benchmarks/figures/grid.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    localrule: True
     shell:
         logged(
-            "python workflow_scripts/plot_grid.py --summary {input.summary}"
+            f"python {script('plot_grid.py')} --summary {{input.summary}}"
+            " --histories {input.histories}"
             " --top-steps {params.top_steps} --state-size {params.state_size}"
-            " --epochs {params.epochs} --dpi {params.dpi} --out-dir results/figures"
+            " --epochs {params.epochs} --dpi {params.dpi}"
+            " --max-valid-accuracy {output.max_valid_accuracy}"
+            " --train-error {output.train_error} --valid-error {output.valid_error}"
+            " --train-accuracy {output.train_accuracy}"
+            " --valid-accuracy {output.valid_accuracy}"
         )
 
 
 rule plot_bayes:
-    """Objective per trial and its running best (seed plot 31), the explored space (state
-    size against steps, coloured by objective), curves of every trial (32-35)."""
+    """Objective per trial and its running best (the original study's figure 31), the
+    explored space (state size against steps, coloured by objective), curves of every
+    trial (its figures 32-35)."""
     input:
         trials="results/bayes/trials.csv",
         histories=expand("results/bayes/trial_{trial}/history.csv", trial=trial_ids()),
-        code=["workflow_scripts/plot_bayes.py", *PLOT_CODE],
+        code=code_inputs("plot_bayes.py"),
     output:
         objective=figure("bayes_objective", "bayes_objective", "Bayesian search"),
         space=figure("bayes_space", "bayes_space", "Bayesian search"),
@@ -85,24 +94,23 @@ rule plot_bayes:
         valid_error=figure("bayes_valid_error", "bayes_curves", "Bayesian search"),
         train_accuracy=figure("bayes_train_accuracy", "bayes_curves", "Bayesian search"),
         valid_accuracy=figure("bayes_valid_accuracy", "bayes_curves", "Bayesian search"),
-    params:
-        dpi=config["plots"]["dpi"],
-        epochs=config["bayes"]["epochs"],
-        top_fraction=config["bayes"]["top_fraction"],
-    conda:
-        "../envs/plot.yaml"
     log:
         "results/logs/figures/bayes.log",
     benchmark:
         "results/benchmarks/figures/bayes.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    params:
+        dpi=config["plots"]["dpi"],
+        epochs=config["bayes"]["epochs"],
+        top_fraction=config["bayes"]["top_fraction"],
     shell:
         logged(
-            "python workflow_scripts/plot_bayes.py --trials {input.trials}"
+            f"python {script('plot_bayes.py')} --trials {{input.trials}}"
             " --histories {input.histories}"
             " --epochs {params.epochs} --top-fraction {params.top_fraction} --dpi {params.dpi}"
             " --objective {output.objective} --space {output.space}"
@@ -117,25 +125,24 @@ rule plot_confusion:
     input:
         metrics=test_metrics("best"),
         run=f"{seed_dirs('best')[0]}/run.json",
-        code=["workflow_scripts/plot_confusion.py", *PLOT_CODE],
+        code=code_inputs("plot_confusion.py"),
     output:
         figure("best_test_confusion", "confusion", "Best parameters"),
-    params:
-        dpi=config["plots"]["dpi"],
-    conda:
-        "../envs/plot.yaml"
     log:
         "results/logs/figures/confusion.log",
     benchmark:
         "results/benchmarks/figures/confusion.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    params:
+        dpi=config["plots"]["dpi"],
     shell:
         logged(
-            "python workflow_scripts/plot_confusion.py --metrics {input.metrics}"
+            f"python {script('plot_confusion.py')} --metrics {{input.metrics}}"
             " --run {input.run} --dpi {params.dpi} --out {output}"
         )
 
@@ -145,25 +152,24 @@ rule plot_controls:
     with their 95% intervals."""
     input:
         summary="results/summary.json",
-        code=["workflow_scripts/plot_controls.py", *PLOT_CODE],
+        code=code_inputs("plot_controls.py"),
     output:
         figure("controls_accuracy", "controls", "Summary"),
-    params:
-        dpi=config["plots"]["dpi"],
-    conda:
-        "../envs/plot.yaml"
     log:
         "results/logs/figures/controls.log",
     benchmark:
         "results/benchmarks/figures/controls.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    params:
+        dpi=config["plots"]["dpi"],
     shell:
         logged(
-            "python workflow_scripts/plot_controls.py --summary {input.summary}"
+            f"python {script('plot_controls.py')} --summary {{input.summary}}"
             " --dpi {params.dpi} --out {output}"
         )
 
@@ -174,24 +180,24 @@ rule write_summary:
     input:
         unpack(summary_inputs),
     output:
-        markdown=report("results/summary.md", caption="../report/summary.rst",
-                        category="Summary"),
+        markdown=report(
+            "results/summary.md", caption="../report/summary.rst", category="Summary"
+        ),
         numbers="results/summary.json",
-    params:
-        n_classes=len(config["data"]["genres"]),
-        bootstrap=config["summary"]["bootstrap"],
-        bootstrap_seed=config["summary"]["seed"],
-    conda:
-        "../envs/plot.yaml"
     log:
         "results/logs/summary.log",
     benchmark:
         "results/benchmarks/summary.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    params:
+        n_classes=len(config["data"]["genres"]),
+        bootstrap=config["summary"]["bootstrap"],
+        bootstrap_seed=config["summary"]["seed"],
     shell:
         summary_command()
 
@@ -201,26 +207,25 @@ rule collect_runs:
     input:
         histories=[f"{folder}/history.csv" for _, folder in training_runs().values()],
         runs=[f"{folder}/run.json" for _, folder in training_runs().values()],
-        code=["workflow_scripts/collect_runs.py", "workflow_scripts/msdrnn/results.py"],
+        code=code_inputs("collect_runs.py"),
     output:
         "results/runs.csv",
-    params:
-        names=list(training_runs()),
-        kinds=[kind for kind, _ in training_runs().values()],
-    conda:
-        "../envs/plot.yaml"
     log:
         "results/logs/collect_runs.log",
     benchmark:
         "results/benchmarks/collect_runs.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    params:
+        names=list(training_runs()),
+        kinds=[kind for kind, _ in training_runs().values()],
     shell:
         logged(
-            "python workflow_scripts/collect_runs.py --names {params.names}"
+            f"python {script('collect_runs.py')} --names {{params.names}}"
             " --kinds {params.kinds} --histories {input.histories} --runs {input.runs}"
             " --out {output}"
         )

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from msdrnn import cli
+from msdrnn.cli import run
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_write
 from msdrnn.results import HISTORY_COLUMNS, read_history, read_json
@@ -81,4 +81,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(run(main))

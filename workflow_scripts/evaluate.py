@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from msdrnn import cli, reference
+from msdrnn import reference
+from msdrnn.cli import run
 from msdrnn.controls import is_song_stats, song_stats_logits
 from msdrnn.dataset_io import load_split, read_label_map
 from msdrnn.errors import DataError
@@ -106,4 +107,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(run(main))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from msdrnn import cli
+from msdrnn.cli import run
 from msdrnn.errors import DataError
 from msdrnn.plots import METRICS, new_figure, plot_runs, save_as
 from msdrnn.results import read_history
@@ -105,4 +105,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(run(main))

@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from msdrnn import cli
+from msdrnn.cli import run
 from msdrnn.errors import DataError
 from msdrnn.plots import save_as
 from msdrnn.results import read_json
@@ -96,4 +96,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(run(main))

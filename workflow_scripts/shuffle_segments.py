@@ -19,7 +19,7 @@ from pathlib import Path
 
 import h5py
 
-from msdrnn import cli
+from msdrnn.cli import run
 from msdrnn.controls import segment_permutations, shuffle_segments
 from msdrnn.dataset_io import SPLITS
 from msdrnn.errors import DataError
@@ -78,4 +78,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(run(main))

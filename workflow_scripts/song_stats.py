@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from msdrnn import cli
+from msdrnn.cli import names, run
 from msdrnn.controls import fit_song_stats
 from msdrnn.dataset_io import load_split, read_label_map
 from msdrnn.errors import ConfigError
@@ -33,7 +33,7 @@ log = logging.getLogger("song_stats")
 def c_values(text: str) -> list[float]:
     """Comma-separated positive numbers."""
     try:
-        values = [float(value) for value in cli.names(text)]
+        values = [float(value) for value in names(text)]
     except ValueError:
         raise ConfigError(f"--c-values must be comma-separated numbers; got '{text}'") from None
     if not values or min(values) <= 0:
@@ -68,4 +68,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(run(main))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from msdrnn import cli
+from msdrnn.cli import run
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_write
 from msdrnn.results import describe_run, peak, read_history, read_json
@@ -107,9 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write(args.out, text.encode())
     atomic_write(args.out_json, (json.dumps(record, indent=2) + "\n").encode())
     log.info("wrote %s and %s", args.out, args.out_json)
-    print(text)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(run(main))
