@@ -4,7 +4,8 @@
 (N, segments, 25) float32, ``targets`` (N,) int64, ``track_ids`` (N,) strings), plus
 ``label_map``, ``mean`` and ``std`` (segments, 25) of the train split, and attributes
 ``source``, ``config`` (JSON), ``counts`` (JSON: tracks per genre per split),
-``standardized`` (whether this build standardised the inputs) and ``selection`` (JSON).
+``standardized`` (whether this build standardised the inputs), ``selection`` (JSON) and
+``fingerprint`` (a hash of the content, see ``msdrnn.dataset_io.Fingerprint``).
 
 From MSD track files (sources ``msd_h5`` and ``synthetic``): every labelled track of a
 kept genre is put in a per-genre order that depends only on ``seed``; files are read in
@@ -29,7 +30,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from msdrnn.dataset_io import SPLITS, Rows
+from msdrnn.dataset_io import FINGERPRINT_ATTR, SPLITS, Fingerprint, Rows
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_path, ordered_map
 from msdrnn.msd import Location, locate_tracks, read_labels, read_task
@@ -130,11 +131,16 @@ def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
         f.attrs["counts"] = json.dumps(counts)
         f.attrs["standardized"] = standardize
         f.attrs["selection"] = json.dumps(selection)
+        fingerprint = Fingerprint()
+        fingerprint.texts("label_map", label_map)
         f.create_dataset("label_map", data=label_map, dtype=h5py.string_dtype())
-        f.create_dataset("mean", data=mean)
-        f.create_dataset("std", data=std)
+        for key, values in (("mean", mean), ("std", std)):
+            fingerprint.array(key, values)
+            f.create_dataset(key, data=values)
         for name, split in splits.items():
-            _write_split(f.create_group(name), split, mean if standardize else None, std)
+            _write_split(f.create_group(name), split, mean if standardize else None, std,
+                         fingerprint)
+        f.attrs[FINGERPRINT_ATTR] = fingerprint.hexdigest()
         with atomic_path(_skipped_path(out)) as tsv_tmp:
             tsv_tmp.write_text("path\treason\n" + "".join(
                 f"{path}\t{reason}\n" for path, reason in skipped))
@@ -294,14 +300,22 @@ def _train_stats(train: Rows) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _write_split(group: h5py.Group, split: Rows, mean: np.ndarray | None,
-                 std: np.ndarray) -> None:
-    """Write one split, standardising chunk by chunk when ``mean`` is given."""
+                 std: np.ndarray, fingerprint: Fingerprint) -> None:
+    """Write one split, standardising chunk by chunk when ``mean`` is given, and hash
+    exactly the bytes written (the float32 rows, the targets, the track IDs)."""
     n = len(split)
-    inputs = group.create_dataset("inputs", (n,) + split.inputs.shape[1:], "f4")
+    shape = (n,) + split.inputs.shape[1:]
+    inputs = group.create_dataset("inputs", shape, "f4")
+    fingerprint.header(f"{group.name}/inputs", np.dtype("f4"), shape)
     for start in range(0, n, _CHUNK):
         block = split.rows(start, start + _CHUNK)
-        inputs[start:start + len(block)] = block if mean is None else (block - mean) / std
-    group.create_dataset("targets", data=split.targets)
+        block = (block if mean is None else (block - mean) / std).astype(np.float32)
+        inputs[start:start + len(block)] = block
+        fingerprint.update(block)
+    targets = np.asarray(split.targets, dtype=np.int64)
+    fingerprint.array(f"{group.name}/targets", targets)
+    group.create_dataset("targets", data=targets)
+    fingerprint.texts(f"{group.name}/track_ids", split.track_ids)
     group.create_dataset("track_ids", data=split.track_ids, dtype=h5py.string_dtype())
 
 
