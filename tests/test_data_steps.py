@@ -13,7 +13,13 @@ import pytest
 from msd_files import make_tree
 
 from msdrnn.dataset import DataConfig, prepare_dataset
-from msdrnn.dataset_io import dataset_fingerprint, load_split, read_label_map
+from msdrnn.dataset_io import (
+    SPLITS,
+    Fingerprint,
+    dataset_fingerprint,
+    load_split,
+    read_label_map,
+)
 from msdrnn.errors import DataError
 from msdrnn.steps import make_steps
 
@@ -77,6 +83,26 @@ def test_steps_file_holds_no_copy_and_follows_the_dataset(dataset, tmp_path):
     with pytest.raises(DataError, match=rf"{out}: its inputs map onto {source}, which is "
                                         r"missing; remake this per-step file"):
         load_split(out, "train")
+
+
+def recomputed_fingerprint(path: Path) -> str:
+    """The fingerprint of what a dataset.h5 holds, hashed again from the stored arrays."""
+    fingerprint = Fingerprint()
+    with h5py.File(path) as f:
+        fingerprint.texts("label_map", f["label_map"].asstr()[()])
+        for key in ("mean", "std"):
+            fingerprint.array(key, f[key][()])
+        for split in (s for s in SPLITS if s in f):
+            fingerprint.array(f"/{split}/inputs", f[split]["inputs"][()])
+            fingerprint.array(f"/{split}/targets", f[split]["targets"][()])
+            fingerprint.texts(f"/{split}/track_ids", f[split]["track_ids"].asstr()[()])
+    return fingerprint.hexdigest()
+
+
+def test_fingerprint_is_the_hash_of_the_stored_content(dataset):
+    """Hashed while writing, it equals the hash of the bytes as stored (standardised
+    float32 inputs, targets, IDs, label map, mean, std)."""
+    assert dataset_fingerprint(dataset) == recomputed_fingerprint(dataset)
 
 
 def test_fingerprint_is_of_the_content_only(tree, tmp_path):
