@@ -1,4 +1,4 @@
-"""Import of the course's npz files, good and bad."""
+"""Import of the course's npz files (MSD-10), good and bad."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Build ``dataset.h5``, the study's MSD-10 data set.
+"""Build ``dataset.h5``, the original study's MSD-10 data set.
 
 ``dataset.h5`` holds groups ``train``, ``valid`` and optionally ``test`` (``inputs``
 (N, segments, 25) float32, ``targets`` (N,) int64, ``track_ids`` (N,) strings), plus
@@ -159,7 +159,7 @@ def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
 
 
 def _load_msd(cfg: DataConfig) -> tuple[dict[str, Rows], list[str], dict, list]:
-    """Select, read and split the labelled MSD tracks of the kept genres."""
+    """Select, read and split the labelled MSD tracks as the original study did."""
     labels = read_labels(cfg.labels)
     wanted = {t: g for t, g in labels.items() if g in cfg.genres}
     log.info("%s: %d labelled tracks, %d in the %d genres kept", cfg.labels, len(labels),

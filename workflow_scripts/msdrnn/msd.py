@@ -29,7 +29,7 @@ from msdrnn.study import FEATURES
 
 log = logging.getLogger(__name__)
 
-#: The 25 features of a segment, in this order (as the course built MSD-10).
+#: The 25 features of a segment, in this order (as in the original study's MSD-10).
 ARRAYS = (
     ("segments_timbre", 12),
     ("segments_pitches", 12),
