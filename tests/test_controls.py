@@ -31,6 +31,7 @@ def write_dataset(path: Path, songs: dict[str, int], seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     with h5py.File(path, "w") as f:
         f.attrs["source"] = "test"
+        f.attrs["fingerprint"] = "sha256:test"
         f.create_dataset("label_map", data=GENRES, dtype=h5py.string_dtype())
         f.create_dataset("mean", data=np.zeros((120, 25), np.float32))
         for name, n in songs.items():
@@ -78,6 +79,9 @@ def test_shuffle_segments_script_copies_every_split(tmp_path: Path):
         assert np.allclose(np.sort(original.inputs, axis=1), np.sort(shuffled.inputs, axis=1))
     with h5py.File(out) as f:
         assert list(f["label_map"].asstr()[()]) == GENRES
+        copied = f.attrs["fingerprint"]
+    with h5py.File(tmp_path / "dataset.h5") as f:
+        assert copied != f.attrs["fingerprint"]  # other content, its own fingerprint
 
 
 def test_shuffle_segments_bad_input_is_one_error_line(tmp_path: Path):

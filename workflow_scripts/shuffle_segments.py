@@ -18,10 +18,11 @@ import sys
 from pathlib import Path
 
 import h5py
+import numpy as np
 
 from msdrnn.cli import run
 from msdrnn.controls import segment_permutations, shuffle_segments
-from msdrnn.dataset_io import SPLITS
+from msdrnn.dataset_io import FINGERPRINT_ATTR, SPLITS, Fingerprint
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_path
 
@@ -50,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in source.attrs.items():
             out.attrs[key] = value
         out.attrs["segments_shuffled"] = json.dumps({"seed": args.seed})
+        # the copy's own content fingerprint, hashed in the order prepare_dataset writes
+        fingerprint = Fingerprint()
+        if "label_map" in source:
+            fingerprint.texts("label_map", source["label_map"].asstr()[()])
+        for key in ("mean", "std"):
+            if key in source:
+                fingerprint.array(key, source[key][()])
         for key in source:
             if key not in SPLITS:
                 source.copy(source[key], out, name=key)
@@ -68,11 +76,18 @@ def main(argv: list[str] | None = None) -> int:
                 if key != "inputs":
                     group.copy(group[key], target, name=key)
             shuffled = target.create_dataset("inputs", inputs.shape, inputs.dtype)
+            fingerprint.header(f"/{name}/inputs", inputs.dtype, inputs.shape)
             for start in range(0, songs, CHUNK):
                 stop = min(start + CHUNK, songs)
-                shuffled[start:stop] = shuffle_segments(inputs[start:stop],
-                                                        permutations[start:stop])
+                block = shuffle_segments(inputs[start:stop], permutations[start:stop])
+                shuffled[start:stop] = block
+                fingerprint.update(block)
+            if "targets" in group:
+                fingerprint.array(f"/{name}/targets", group["targets"][()].astype(np.int64))
+            if "track_ids" in group:
+                fingerprint.texts(f"/{name}/track_ids", group["track_ids"].asstr()[()])
             log.info("%s: %d songs, segments shuffled", name, songs)
+        out.attrs[FINGERPRINT_ATTR] = fingerprint.hexdigest()
     log.info("wrote %s", args.out)
     return 0
 
