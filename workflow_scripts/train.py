@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from msdrnn.errors import ConfigError, DataError, TrainingDiverged
 from msdrnn.training import TrainConfig
 
 HPARAM_KEYS = {"steps": int, "state_size": int, "readout": bool}
+DEFAULT_THREADS = 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -46,9 +46,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--optimizer", choices=("adam",), default="adam")
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
-                        help="TensorFlow intra-op threads (default: the cores this process "
-                             "may use)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help="TensorFlow intra-op threads (default %(default)s: what measured "
+                             "fastest for a lone job, perf/bench_train.py; a fixed number, "
+                             "since the thread count may change the last bits)")
     parser.add_argument("--xla", action="store_true",
                         help="compile with XLA (slower on CPU with TensorFlow 2.21)")
     return parser.parse_args(argv)
