@@ -3,6 +3,7 @@
     python perf/project_paper.py                       # ~10 minutes on 2 cores
     python perf/project_paper.py --quick               # ~3 minutes, coarser
     python perf/project_paper.py --cores 2 --bayes-batch-size 2 --threads 1
+    python perf/project_paper.py --measurements earlier.json --cores 4   # no new measuring
 
 Measures, in one worker process per thread count (1 and 2), the trainer's seconds per
 training song and per validation song at a spread of state sizes (15..500, readout) and
@@ -28,8 +29,8 @@ The physical limit is the study's total matrix FLOPs (``flops_per_song``, traini
 validation of every epoch of every job) over the ceiling of this machine's cores: a
 2048 x 2048 float32 matrix product with ``--cores`` threads, measured in the same run (the
 machine is shared and its speed moves between runs). Printed: the projected wall time,
-the limit and their ratio, for the configured search batch size and thread count and
-for the alternatives.
+the limit and their ratio, for the search batch size and thread count asked for (the
+config's, or the options'), marked "(asked)", and for the alternatives.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="fewer state sizes and songs: a few minutes, coarser")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--measurements", type=Path,
+                        help="project from the measurements of an earlier --json instead of "
+                             "measuring again (same machine, other settings)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)  # threads of a worker
     return parser.parse_args(argv)
 
@@ -261,12 +265,13 @@ def jobs(config: dict, batch_size: int, best_seeds: int, mlp_seeds: int) -> list
     spread = [{"model": "rnn", "state_size": int(s), "steps": k, "readout": True}
               for s in np.linspace(bayes["state_min"], bayes["state_max"], 8)
               for k in bayes["steps"]]
-    listed: list[Job] = []
-    rounds = -(-bayes["n_calls"] // batch_size)
-    for r in range(rounds):  # the critical path first
-        for t in range(min(batch_size, bayes["n_calls"] - r * batch_size)):
-            after = tuple(f"trial_{r - 1}_{u}" for u in range(batch_size)) if r else ()
-            listed.append(Job(f"trial_{r}_{t}", spread, bayes["epochs"], after))
+    # the random starts need nothing; then rounds of batch_size, each after all earlier trials
+    n_initial = min(bayes.get("n_initial", 1), bayes["n_calls"])
+    listed = [Job(f"trial_{t:03d}", spread, bayes["epochs"]) for t in range(n_initial)]
+    for first in range(n_initial, bayes["n_calls"], batch_size):  # the critical path first
+        after = tuple(job.name for job in listed)
+        listed += [Job(f"trial_{t:03d}", spread, bayes["epochs"], after)
+                   for t in range(first, min(first + batch_size, bayes["n_calls"]))]
     search = tuple(job.name for job in listed)
     best = {"model": "rnn", **BEST, "readout": True}
     best_epochs = config["best"]["epochs"]
@@ -356,13 +361,24 @@ def main(argv: list[str] | None = None) -> int:
 
     tick = time.perf_counter()
     load_before = os.getloadavg()
-    measured = measure(config, args)
+    if args.measurements:
+        try:
+            earlier = json.loads(args.measurements.read_text())
+            measured = {int(t): m for t, m in earlier["measured"].items()}
+            load_before = tuple(earlier["load_average_before"])
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            print(f"error: {args.measurements}: not the --json of an earlier run ({err!r})",
+                  file=sys.stderr)
+            return 2
+    else:
+        measured = measure(config, args)
     rows = project(config, measured, args)
     points = {t: measured[t]["points"] for t in measured}
     best = {"model": "rnn", **BEST, "readout": True}
-    print(f"\n{args.config.name} on {cpu_model()}, --cores {args.cores}; measured in "
-          f"{time.perf_counter() - tick:.0f} s, load average {load_before[0]:.1f} before, "
-          f"{os.getloadavg()[0]:.1f} after")
+    source = (f"projected from {args.measurements}" if args.measurements else
+              f"measured in {time.perf_counter() - tick:.0f} s")
+    print(f"\n{args.config.name} on {cpu_model()}, --cores {args.cores}; {source}, load "
+          f"average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
     for threads in sorted(measured):
         epochs = {s: epoch_seconds(points[threads], Job("", [{**best, "state_size": s}], 1))
                   for s in (15, 100, 341, 500)}
@@ -373,12 +389,13 @@ def main(argv: list[str] | None = None) -> int:
           "| physical limit | ratio |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
-        mark = " (config)" if row["configured"] else ""
+        mark = " (asked)" if row["configured"] else ""
         print(f"| {row['bayes_batch_size']}{mark} | {row['threads_per_job']} | {row['jobs']} "
               f"| {row['wall_hours']:.1f} h | {row['search_job_hours']:.1f} h "
               f"| {row['limit_hours']:.1f} h | {row['ratio']:.2f} |")
     if args.json:
         args.json.write_text(json.dumps({"cpu": cpu_model(), "cores": args.cores,
+                                         "load_average_before": load_before,
                                          "measured": {str(t): m for t, m in measured.items()},
                                          "projection": rows}, indent=2) + "\n")
     return 0
