@@ -6,7 +6,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 DATASET = "results/data/dataset.h5"
-TRAIN_OUTPUTS = ("history.csv", "weights.npz", "run.json")
+TRAIN_OUTPUTS = ("history.csv", "weights.npz", "weights_best.npz", "run.json")
 PLOT_FORMATS = ("png", "pdf")
 
 # Code that decides a training job's result: editing it reruns the training jobs.
@@ -131,12 +131,18 @@ def train_outputs(folder: str) -> dict:
 
 
 def train_params() -> dict:
-    """Optimiser values every training job depends on."""
+    """Optimiser values and the TensorFlow thread count every training job depends on.
+
+    The thread count is passed to the trainer from the config, not from the cores the
+    scheduler grants (`{threads}`), so that the numbers are a function of the config alone:
+    a 4-thread config run with `--cores 2` still computes with 4 threads.
+    """
     train = config["train"]
     return {
         "batch_size": train["batch_size"],
         "learning_rate": train["learning_rate"],
         "optimizer": train["optimizer"],
+        "threads": train["threads"],
     }
 
 
@@ -155,7 +161,7 @@ def train_command(model_args: str) -> str:
         "python workflow_scripts/train.py --dataset {input.dataset}",
         "--epochs {params.epochs} --seed {params.seed}",
         "--batch-size {params.train[batch_size]} --learning-rate {params.train[learning_rate]}",
-        "--optimizer {params.train[optimizer]} --threads {threads}",
+        "--optimizer {params.train[optimizer]} --threads {params.train[threads]}",
         "--out $(dirname {output.history})",
         model_args,
     ]))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -113,13 +115,158 @@ def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, t
         assert history(other) == history(whole)
         assert (other / "weights.npz").read_bytes() == (whole / "weights.npz").read_bytes()
 
-    # Snakemake deletes the declared outputs of a job it reruns: the checkpoint restores them
-    for name in ("history.csv", "weights.npz", "run.json"):
-        (whole / name).unlink()
-    restored = run(dataset, whole, *RNN, *epochs)
-    assert restored.returncode == 0 and restored.stdout.count("songs/s") == 0
+    # The checkpoint is gone once the outputs are written: a rerun (what Snakemake does
+    # after an edit or a --forcerun) recomputes from epoch 1, to the same numbers.
+    assert not (whole / "checkpoint").exists()
+    seconds = [row["seconds"] for row in csv.DictReader(open(whole / "history.csv"))]
+    again_whole = run(dataset, whole, *RNN, *epochs)
+    assert again_whole.returncode == 0 and again_whole.stdout.count("songs/s") == 5
+    assert "resuming" not in again_whole.stdout
     assert history(whole) == history(killed)
-    assert json.loads((whole / "run.json").read_text())["resumed_after_epoch"] == 5
+    assert [row["seconds"] for row in csv.DictReader(open(whole / "history.csv"))] != seconds
+    assert json.loads((whole / "run.json").read_text())["resumed_after_epoch"] == 0
+
+
+def test_best_epoch_weights_are_those_of_the_highest_valid_accuracy(dataset, tmp_path):
+    out = tmp_path / "run"
+    done = run(dataset, out, *RNN, "--epochs", "4")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(open(out / "history.csv")))
+    accuracies = [float(r["valid_acc"]) for r in rows]
+    best_epoch = accuracies.index(max(accuracies)) + 1  # the earliest on a tie
+    assert json.loads((out / "run.json").read_text())["best_epoch"] == best_epoch
+    valid = load_split(dataset, "valid")
+    with np.load(out / "weights_best.npz") as f:
+        best = dict(f)
+    logits = reference.logits(valid.inputs, best)
+    assert reference.accuracy(logits, valid.targets) == pytest.approx(max(accuracies))
+    with np.load(out / "weights.npz") as f:
+        final = dict(f)
+    assert (best_epoch == 4) == all(np.array_equal(best[k], final[k]) for k in final)
+
+
+def test_a_changed_cell_changes_the_history_of_a_rerun(dataset, tmp_path):
+    """The study's code edited after a completed run: the same command recomputes."""
+    scripts = tmp_path / "workflow_scripts"
+    shutil.copytree(ROOT / "workflow_scripts", scripts,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "run"
+    command = [sys.executable, str(scripts / "train.py"), "--dataset", str(dataset),
+               "--out", str(out), *RNN, "--epochs", "2"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    assert subprocess.run(command, env=env, capture_output=True).returncode == 0
+    tanh = history(out)
+    model = scripts / "msdrnn" / "model.py"
+    model.write_text(model.read_text().replace("tf.tanh(", "tf.nn.relu("))
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("songs/s") == 2
+    assert history(out) != tanh
+    assert json.loads((out / "run.json").read_text())["code"]["msdrnn/model.py"] != \
+        hashlib.sha256((ROOT / "workflow_scripts/msdrnn/model.py").read_bytes()).hexdigest()
+
+
+class Interrupted(Exception):
+    """Stands for a kill right after the checkpoint of epoch 1 was written."""
+
+
+def interrupt_after_first_epoch(line: str) -> None:
+    if line.startswith("epoch   1/"):
+        raise Interrupted
+
+
+@pytest.fixture()
+def interrupted(tmp_path):
+    """A run stopped after epoch 1 (its checkpoint written), and how to start it again."""
+    from msdrnn.training import TrainConfig, train
+
+    data = random_dataset(tmp_path / "d.h5")
+    splits = load_split(data, "train"), load_split(data, "valid")
+    config = TrainConfig(steps=30, state_size=8, readout=True, epochs=2, seed=3)
+    out = tmp_path / "out"
+    with pytest.raises(Interrupted):
+        train(config, *splits, out, log=interrupt_after_first_epoch)
+    assert (out / "checkpoint" / "checkpoint.npz").is_file()
+
+    def again(config=config, splits=splits):
+        lines: list[str] = []
+        train(config, *splits, out, log=lines.append)
+        return "\n".join(lines)
+
+    return config, splits, again
+
+
+def test_a_checkpoint_of_the_identical_computation_is_resumed(interrupted):
+    _, _, again = interrupted
+    assert "resuming after epoch 1" in again()
+
+
+@pytest.mark.parametrize("part", ["settings", "data", "code", "versions"])
+def test_a_checkpoint_of_another_computation_is_discarded_naming_what_differs(
+        interrupted, part, monkeypatch):
+    from dataclasses import replace
+
+    from msdrnn import training
+
+    config, (train_split, valid_split), again = interrupted
+    expected = {"settings": "settings (seed)", "data": "data",
+                "code": "code (msdrnn/model.py)", "versions": "versions (numpy)"}[part]
+    if part == "settings":
+        log = again(config=replace(config, seed=4))
+    elif part == "data":
+        changed = type(train_split)(train_split.inputs + 1, train_split.targets)
+        log = again(splits=(changed, valid_split))
+    elif part == "code":
+        real = training.code_fingerprint
+        monkeypatch.setattr(training, "code_fingerprint", lambda: {
+            **real(), "msdrnn/model.py": "0" * 64})
+        log = again()
+    else:
+        real_versions = training.package_versions
+        monkeypatch.setattr(training, "package_versions",
+                            lambda: {**real_versions(), "numpy": "0.0.0"})
+        log = again()
+    assert f"was written by another computation, {expected} differ: starting over" in log
+    assert "resuming" not in log
+
+
+def test_threads_are_part_of_the_fingerprint(interrupted):
+    from dataclasses import replace
+
+    config, _, again = interrupted
+    assert "settings (threads)" in again(config=replace(config, threads=2))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_a_corrupt_checkpoint_is_discarded_with_a_warning(interrupted, tmp_path, damage):
+    _, _, again = interrupted
+    path = tmp_path / "out" / "checkpoint" / "checkpoint.npz"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"not a zip file")
+    log = again()
+    assert "warning: ignoring unreadable checkpoint" in log and "resuming" not in log
+    assert not path.exists() and (tmp_path / "out" / "weights.npz").is_file()
+
+
+def test_code_fingerprint_covers_the_loaded_project_modules(tmp_path, monkeypatch):
+    from msdrnn.provenance import code_fingerprint
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "cell.py").write_text("ACTIVATION = 'tanh'\n")
+    (tmp_path / "unused.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import pkg.cell  # noqa: F401
+
+    before = code_fingerprint(tmp_path)
+    assert set(before) == {"pkg/__init__.py", "pkg/cell.py"}
+    (package / "cell.py").write_text("ACTIVATION = 'relu'\n")
+    after = code_fingerprint(tmp_path)
+    assert after["pkg/cell.py"] != before["pkg/cell.py"]
+    assert after["pkg/__init__.py"] == before["pkg/__init__.py"]
+    own = code_fingerprint()
+    assert "msdrnn/provenance.py" in own and "msdrnn/training.py" in own
 
 
 def test_mlp_trains_resumes_and_writes_its_weights(dataset, tmp_path):

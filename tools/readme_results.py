@@ -7,6 +7,8 @@ table and two figures, copied in by this command instead of pasted by hand.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import shutil
 import sys
@@ -14,6 +16,22 @@ from pathlib import Path
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 FIGURES = ("grid_max_valid_accuracy.png", "best_accuracy.png")
+
+
+def machine(results: Path) -> str:
+    """Where the numbers were computed, read from the runs' own records (run.json)."""
+    runs = [json.loads(path.read_text()) for path in sorted(results.rglob("run.json"))]
+    if not runs:
+        return ""
+    devices = sorted({run["device"] for run in runs})
+    threads = sorted({run["threads"]["intra_op"] for run in runs})
+    versions = runs[0]["versions"]
+    return (f"Computed on {', '.join(devices)} ({os.cpu_count()} cores), "
+            f"{'/'.join(str(t) for t in threads)} TensorFlow intra-op thread(s) per training "
+            f"job, with {', '.join(f'{k} {v}' for k, v in versions.items())}. The same "
+            "config, package versions and CPU model give bitwise identical results; another "
+            "CPU model or thread count may change them in the last digits and, through "
+            "the search, which parameters win.\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,10 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     args.figures_dir.mkdir(parents=True, exist_ok=True)
     for name in FIGURES:
         shutil.copy2(args.results / "figures" / name, args.figures_dir / name)
-    timing = (f"The default study took {args.seconds / 60:.1f} minutes on a 2-core machine "
-              "(`snakemake --cores all`, from a fresh clone).\n\n" if args.seconds else "")
+    timing = (f"The default study took {args.seconds / 60:.1f} minutes "
+              "(`snakemake --cores all`, from a fresh clone). " if args.seconds else "")
     block = "\n".join([
-        START, "", timing + "\n".join(body).strip(), "",
+        START, "", timing + machine(args.results) + "\n", "\n".join(body).strip(), "",
         *[f"![{name[:-4]}]({(args.figures_dir / name).as_posix()})" for name in FIGURES],
         "", END,
     ])

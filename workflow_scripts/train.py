@@ -83,7 +83,8 @@ def make_config(args: argparse.Namespace, classes: int) -> TrainConfig:
             from None
     config = TrainConfig(model=args.model, hidden=hidden, epochs=args.epochs, seed=args.seed,
                          batch_size=args.batch_size, learning_rate=args.learning_rate,
-                         optimizer=args.optimizer, classes=classes, xla=args.xla, **values)
+                         optimizer=args.optimizer, classes=classes, xla=args.xla,
+                         threads=args.threads, **values)
     config.check()
     return config
 

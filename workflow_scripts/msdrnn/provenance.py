@@ -1,8 +1,13 @@
-"""Where and with what a run was computed: device, package versions. For ``run.json``."""
+"""Where and with what a run was computed: device, package versions, the code it ran.
+
+For ``run.json`` and for the fingerprint that a training checkpoint must match.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import platform
+import sys
 from pathlib import Path
 
 
@@ -37,3 +42,27 @@ def package_versions() -> dict[str, str]:
 
     return {"python": platform.python_version(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "numpy": np.__version__, "h5py": h5py.__version__}
+
+
+# The packages whose versions decide a training run's numbers (a checkpoint must match).
+NUMERIC_PACKAGES = ("tensorflow", "keras", "numpy", "h5py")
+
+
+def code_fingerprint(root: str | Path | None = None) -> dict[str, str]:
+    """Content hash of every project source file loaded in this process.
+
+    Every module imported from below ``root`` (default: the folder that holds the
+    ``msdrnn`` package, ``workflow_scripts/``) counts, the running script included, so the
+    fingerprint covers exactly the code the computation ran. Keys are paths relative to
+    ``root``; values are SHA-256 hex digests of the file contents.
+    """
+    root = Path(root or Path(__file__).resolve().parents[1]).resolve()
+    files = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and path.endswith(".py"):
+            resolved = Path(path).resolve()
+            if resolved.is_relative_to(root):
+                files.add(resolved)
+    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(files)}

@@ -2,12 +2,22 @@
 
 Determinism: weights are drawn from ``seed``, epoch ``e`` trains on the permutation drawn
 from ``(seed, e)``, and the checkpoint after every epoch holds weights, optimizer state,
-the epoch and the history. A run restarted after a kill at any moment resumes after the
-last finished epoch and ends bitwise identical to an uninterrupted run.
+the best epoch's weights, the epoch and the history. A run restarted after a kill at any
+moment resumes after the last finished epoch and ends bitwise identical to an
+uninterrupted run.
 
-Files in ``out``: ``checkpoint/checkpoint.npz`` (progress, written after every epoch) and,
-only when the last epoch is done, ``weights.npz``, ``history.csv`` and ``run.json``. Each
-file is written to a temporary name and renamed, so a kill never leaves a torn one.
+The checkpoint is in-progress state only. It is resumed only when it was written by the
+identical computation: the same project code (content hash of every project module the
+process loaded), the same tensorflow/keras/numpy/h5py versions, the same settings (every
+``TrainConfig`` field but ``epochs``, threads included) and the same data (content hash).
+Anything else, or a corrupt file, discards it with one log line that says why. Once the
+outputs are written the checkpoint is removed, so a rerun (or ``--forcerun``) trains from
+epoch 1 and really recomputes.
+
+Files in ``out``: ``checkpoint/checkpoint.npz`` while training and, only when the last epoch
+is done, ``weights.npz`` (final weights), ``weights_best.npz`` (the weights of the epoch
+with the highest valid accuracy, the earliest on a tie), ``history.csv`` and ``run.json``.
+Each file is written to a temporary name and renamed, so a kill never leaves a torn one.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import io
 import json
 import platform
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,17 +38,23 @@ import numpy as np
 from msdrnn.dataset_io import Split
 from msdrnn.errors import ConfigError, TrainingDiverged
 from msdrnn.files import atomic_write
-from msdrnn.provenance import device_description, package_versions
+from msdrnn.provenance import (
+    NUMERIC_PACKAGES,
+    code_fingerprint,
+    device_description,
+    package_versions,
+)
 from msdrnn.results import HISTORY_COLUMNS
 from msdrnn.study import CLASSES, readout_error, steps_error
 
-OUTPUTS = ("weights.npz", "history.csv", "run.json")
+OUTPUTS = ("weights.npz", "weights_best.npz", "history.csv", "run.json")
 CHECKPOINT = Path("checkpoint") / "checkpoint.npz"
 
 
 @dataclass
 class TrainConfig:
-    """Everything that decides the numbers a run produces (and ``threads``, which may too)."""
+    """Everything that decides the numbers a run produces, ``threads`` included: the
+    intra-op thread count can change the order of floating-point sums."""
 
     model: str = "rnn"
     steps: int = 4
@@ -51,6 +68,7 @@ class TrainConfig:
     optimizer: str = "adam"
     classes: int = CLASSES
     xla: bool = False
+    threads: int = 1
 
     def check(self) -> None:
         """Raise ``ConfigError`` for settings the model cannot run with."""
@@ -60,6 +78,8 @@ class TrainConfig:
             raise ConfigError(f"unknown optimizer '{self.optimizer}' (only adam)")
         if self.epochs < 1:
             raise ConfigError(f"epochs must be at least 1; got {self.epochs}")
+        if self.threads < 1:
+            raise ConfigError(f"threads must be at least 1; got {self.threads}")
         if self.batch_size < 1:
             raise ConfigError(f"batch size must be at least 1; got {self.batch_size}")
         if not (self.learning_rate > 0 and np.isfinite(self.learning_rate)):
@@ -75,16 +95,6 @@ class TrainConfig:
         if problem:
             raise ConfigError(problem)
 
-    def model_settings(self) -> dict:
-        """The settings that matter for this model kind (what a checkpoint must match)."""
-        common = {"model": self.model, "seed": self.seed, "batch_size": self.batch_size,
-                  "learning_rate": self.learning_rate, "optimizer": self.optimizer,
-                  "classes": self.classes}
-        if self.model == "mlp":
-            return {**common, "hidden": list(self.hidden)}
-        return {**common, "steps": self.steps, "state_size": self.state_size,
-                "readout": self.readout}
-
 
 def epoch_order(seed: int, epoch: int, songs: int) -> np.ndarray:
     """The order in which epoch ``epoch`` (1-based) visits the training songs."""
@@ -98,6 +108,33 @@ def data_digest(*splits: Split) -> str:
         digest.update(np.ascontiguousarray(split.inputs).data)
         digest.update(np.ascontiguousarray(split.targets).data)
     return digest.hexdigest()
+
+
+def run_fingerprint(config: TrainConfig, *splits: Split) -> dict:
+    """What a checkpoint must have been written by to be resumed: code, package versions,
+    settings (all but ``epochs``: epoch e does not depend on how many follow) and data."""
+    versions = package_versions()
+    settings = asdict(config)
+    settings.pop("epochs")
+    return {"code": code_fingerprint(),
+            "versions": {name: versions[name] for name in NUMERIC_PACKAGES},
+            "settings": settings,
+            "data": data_digest(*splits)}
+
+
+def fingerprint_difference(saved: dict, current: dict) -> str | None:
+    """Which parts of a saved fingerprint differ from ``current``, in words; None if none."""
+    differences = []
+    for part, value in current.items():
+        old = saved.get(part)
+        if old == value:
+            continue
+        if isinstance(old, dict) and isinstance(value, dict):
+            keys = sorted(k for k in set(old) | set(value) if old.get(k) != value.get(k))
+            differences.append(f"{part} ({', '.join(str(k) for k in keys)})")
+        else:
+            differences.append(part)
+    return "; ".join(differences) or None
 
 
 def build_model(config: TrainConfig):
@@ -126,27 +163,69 @@ def history_csv(history: list[dict]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def save_checkpoint(out: Path, trainer, epoch: int, history: list[dict], meta: dict) -> None:
-    """Weights, optimizer state, epoch and history after ``epoch``, replacing the last one."""
-    path = out / CHECKPOINT
-    path.parent.mkdir(parents=True, exist_ok=True)
-    progress = {"epoch": epoch, "history": history, **meta}
-    arrays = {**trainer.state(), "progress_json": np.array(json.dumps(progress))}
-    atomic_write(path, npz_bytes(arrays))
+def save_checkpoint(out: Path, trainer, epoch: int, history: list[dict],
+                    best_weights: dict[str, np.ndarray], fingerprint: dict) -> None:
+    """Weights, optimizer state, best weights, epoch and history after ``epoch``, with the
+    fingerprint of the computation, replacing the last checkpoint."""
+    progress = {"epoch": epoch, "history": history, "fingerprint": fingerprint}
+    arrays = {**trainer.state(), **{f"best/{k}": v for k, v in best_weights.items()},
+              "progress_json": np.array(json.dumps(progress))}
+    atomic_write(out / CHECKPOINT, npz_bytes(arrays))
 
 
-def load_checkpoint(out: Path) -> tuple[dict, dict[str, np.ndarray]] | None:
-    """The saved progress and arrays, or None when there is no readable checkpoint."""
+def load_checkpoint(out: Path, log: Callable[[str], None] = print
+                    ) -> tuple[dict, dict[str, np.ndarray]] | None:
+    """The saved progress and arrays, or None when there is no readable checkpoint (a
+    corrupt or truncated one is reported and ignored, never a crash)."""
     path = out / CHECKPOINT
     if not path.is_file():
         return None
     try:
-        with np.load(path) as saved:
+        with np.load(path, allow_pickle=False) as saved:
             arrays = {name: saved[name] for name in saved.files}
-        return json.loads(str(arrays.pop("progress_json"))), arrays
-    except (OSError, ValueError, KeyError) as err:
-        print(f"ignoring unreadable checkpoint {path}: {err}", flush=True)
+        progress = json.loads(str(arrays.pop("progress_json")))
+        if not isinstance(progress, dict) or not isinstance(progress.get("history"), list):
+            raise ValueError("no progress record")
+        return progress, arrays
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        log(f"warning: ignoring unreadable checkpoint {path} ({err}): starting over")
         return None
+
+
+def remove_checkpoint(out: Path) -> None:
+    """Delete the in-progress state once the outputs are written (and its folder if empty)."""
+    path = out / CHECKPOINT
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()
+    except OSError:
+        pass
+
+
+def _resumable(saved, fingerprint: dict, trainer, config: TrainConfig, out: Path,
+               log: Callable[[str], None]) -> bool:
+    """Whether a loaded checkpoint can be resumed by this run; logs why not."""
+    if saved is None:
+        return False
+    progress, arrays = saved
+    where = out / CHECKPOINT
+    difference = fingerprint_difference(progress.get("fingerprint") or {}, fingerprint)
+    if difference:
+        log(f"checkpoint {where} was written by another computation, {difference} "
+            "differ: starting over")
+        return False
+    if progress.get("epoch", 0) > config.epochs:
+        log(f"checkpoint {where} is at epoch {progress['epoch']}, past the {config.epochs} "
+            "asked for: starting over")
+        return False
+    expected = {name: value.shape for name, value in trainer.state().items()}
+    expected.update({f"best/{name}": shape for name, shape in expected.items()
+                     if not name.startswith("adam")})
+    if any(name not in arrays or arrays[name].shape != shape
+           for name, shape in expected.items()):
+        log(f"warning: checkpoint {where} lacks arrays or has other shapes: starting over")
+        return False
+    return True
 
 
 def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path,
@@ -172,21 +251,17 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     tf.config.experimental.enable_op_determinism()
     model = build_model(config)
     trainer = Trainer(model, config.learning_rate, config.batch_size, jit_compile=config.xla)
-    meta = {"settings": config.model_settings(), "data": data_digest(train_split, valid_split)}
+    fingerprint = run_fingerprint(config, train_split, valid_split)
 
     history: list[dict] = []
-    saved = load_checkpoint(out)
-    if saved is not None:
+    best_weights = {name: var.numpy() for name, var in model.weights.items()}
+    saved = load_checkpoint(out, log)
+    if _resumable(saved, fingerprint, trainer, config, out, log):
         progress, arrays = saved
-        if progress.get("settings") != meta["settings"] or progress.get("data") != meta["data"]:
-            log(f"checkpoint in {out / CHECKPOINT} is for other settings or data: starting over")
-        elif progress["epoch"] > config.epochs:
-            log(f"checkpoint is at epoch {progress['epoch']}, past the {config.epochs} asked "
-                "for: starting over")
-        else:
-            trainer.restore(arrays)
-            history = progress["history"]
-            log(f"resuming after epoch {progress['epoch']} from {out / CHECKPOINT}")
+        trainer.restore(arrays)
+        best_weights = {name: arrays[f"best/{name}"] for name in best_weights}
+        history = progress["history"]
+        log(f"resuming after epoch {progress['epoch']} from {out / CHECKPOINT}")
     first_epoch = len(history) + 1
 
     batches = train_split.size // config.batch_size
@@ -200,14 +275,16 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
         row = {"epoch": epoch, "train_loss": float(np.mean(part_losses[:, -1], dtype=np.float64)),
                "train_acc": float(np.sum(hits, dtype=np.float64) / (batches * config.batch_size)),
                "valid_loss": valid_loss, "valid_acc": valid_acc, "seconds": seconds}
+        if not history or valid_acc > max(r["valid_acc"] for r in history):
+            best_weights = {name: var.numpy() for name, var in model.weights.items()}
         history.append(row)
-        save_checkpoint(out, trainer, epoch, history, meta)
+        save_checkpoint(out, trainer, epoch, history, best_weights, fingerprint)
         log(f"epoch {epoch:3d}/{config.epochs}  train loss {row['train_loss']:.4f} "
             f"acc {row['train_acc']:.4f}  valid loss {valid_loss:.4f} acc {valid_acc:.4f}  "
             f"{seconds:7.2f} s  {batches * config.batch_size / seconds:8.1f} songs/s")
 
     weights = {name: var.numpy() for name, var in model.weights.items()}
-    best = max(history, key=lambda row: row["valid_acc"])
+    best = max(history, key=lambda row: row["valid_acc"])  # the earliest of equal ones
     record = {
         **(run_info or {}),
         "model": config.model,
@@ -226,13 +303,17 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
         "wall_seconds_this_process": time.perf_counter() - started,
         "device": device_description(),
         "versions": package_versions(),
+        "code": fingerprint["code"],
+        "data_digest": fingerprint["data"],
         "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
                     "inter_op": tf.config.threading.get_inter_op_parallelism_threads()},
         "platform": platform.platform(),
     }
     atomic_write(out / "weights.npz", npz_bytes(weights))
+    atomic_write(out / "weights_best.npz", npz_bytes(best_weights))
     atomic_write(out / "history.csv", history_csv(history))
     atomic_write(out / "run.json", (json.dumps(record, indent=2) + "\n").encode())
+    remove_checkpoint(out)
     return history
 
 
