@@ -139,9 +139,9 @@ class Trainer:
                 part_losses, n_correct = self._train_step(inputs[index], targets[index])
                 losses.append(part_losses.numpy())
                 hits.append(n_correct.numpy())
-            return (np.stack(losses) if losses else np.zeros((0, getattr(self.model, "parts", 1)),
-                                                             np.float32),
-                    np.array(hits, np.float32))
+            if not losses:
+                return np.zeros((0, getattr(self.model, "parts", 1)), np.float32), np.zeros(0)
+            return np.stack(losses), np.array(hits, np.float32)
         for first in range(0, batches, self.chunk_batches):
             last = min(first + self.chunk_batches, batches)
             index = order[first * self.batch_size:last * self.batch_size]
