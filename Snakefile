@@ -1,8 +1,12 @@
 """Can a basic RNN trained with truncated BPTT classify MSD-10 genres better than
-non-recurrent models? The study of ../README.md as a workflow:
+non-recurrent models? The study of README.md (facts of the original study: docs/study.md)
+as a workflow:
 
 data -> per-step arrays -> baseline -> steps grid -> Bayesian search -> best run -> figures.
 """
+
+import sys
+from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
@@ -19,7 +23,6 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/executor_checks.smk"
 include: "rules/data.smk"
 include: "rules/baseline.smk"
 include: "rules/grid.smk"
@@ -29,15 +32,21 @@ include: "rules/mlp.smk"
 include: "rules/figures.smk"
 
 
-localrules:
-    all,
-    figures,
+# Cluster checks (a plain Python module beside the rules): they need the executor, which
+# Snakemake knows only once the workflow starts.
+sys.path.insert(0, str(Path(workflow.basedir) / "rules"))
+import executor_checks  # noqa: E402
+
+
+onstart:
+    executor_checks.check_executor(workflow)
 
 
 rule all:
+    default_target: True
     input:
         final_outputs(),
-    default_target: True
+    localrule: True
 
 
 rule figures:
@@ -45,3 +54,4 @@ rule figures:
     input:
         figure_outputs(),
         "results/summary.md",
+    localrule: True

@@ -4,7 +4,8 @@ The tree is generated once into ``--cache-dir`` and reused. Each run calls
 ``workflow_scripts/prepare_dataset.py`` as the workflow does and reports track files read
 per second (end to end, including start-up and writing dataset.h5) and peak memory: the
 largest single process (getrusage of the children) and the summed resident memory of the
-process tree (sampled with psutil when it is installed). Not a test.
+process tree (sampled with psutil when it is installed), with the load average before and
+after (the machine may be shared: the rate falls with the load). Not a test.
 
 Example: python perf/bench_prepare.py --runs 3
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -52,6 +54,7 @@ def main() -> None:
                "--per-genre-test", str(args.per_genre_test), "--workers", str(args.workers),
                "--out", out]
     rates, trees, cpu_costs = [], [], []
+    load_before = os.getloadavg()[0]
     for run in range(1, args.runs + 1):
         start, cpu_start = time.monotonic(), _children_cpu()
         process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
@@ -73,7 +76,8 @@ def main() -> None:
           f"CPU-bound limit {args.workers / statistics.median(cpu_costs):.0f} files/s on "
           f"{args.workers} idle cores); "
           f"peak memory: largest process {largest / 2**30:.2f} GiB, "
-          f"process tree {max(trees) / 2**30:.2f} GiB")
+          f"process tree {max(trees) / 2**30:.2f} GiB; load average (1 min) "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
 
 
 def _children_cpu() -> float:

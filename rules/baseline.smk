@@ -1,13 +1,24 @@
-"""The baseline RNN of the seed (plots 23, 24): state 10, steps 6, no readout."""
+"""The baseline RNN of the original study (its figures 23 and 24): by default state 10,
+steps 6, no readout (the `baseline` section of the config)."""
 
 
-rule baseline:
+rule baseline_train:
     input:
         dataset=DATASET,
         steps=steps_file(config["baseline"]["steps"]),
-        code=TRAIN_CODE,
+        code=code_inputs("train.py"),
     output:
         **train_outputs("results/baseline"),
+    log:
+        "results/logs/baseline/train.log",
+    benchmark:
+        "results/benchmarks/baseline/train.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        mem_mb=train_mem_mb,
+        runtime=train_runtime(config["baseline"]["epochs"]),
     params:
         steps=config["baseline"]["steps"],
         state_size=config["baseline"]["state_size"],
@@ -15,16 +26,6 @@ rule baseline:
         epochs=config["baseline"]["epochs"],
         seed=config["baseline"]["seed"],
         train=train_params(),
-    conda:
-        "../envs/train.yaml"
-    log:
-        "results/logs/baseline/train.log",
-    benchmark:
-        "results/benchmarks/baseline/train.tsv"
-    threads: config["train"]["threads"]
-    resources:
-        mem_mb=train_mem_mb,
-        runtime=train_runtime(config["baseline"]["epochs"]),
     shell:
         train_command(
             "--steps-file {input.steps} --steps {params.steps}"

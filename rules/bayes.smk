@@ -1,60 +1,55 @@
-"""Bayesian search over state size and steps with scikit-optimize (seed plots 31-35).
-Each trial is its own job: proposed from the results of the earlier rounds, then trained,
-so that trials are cached, rerun one by one and sent to a cluster."""
+"""Bayesian search over state size and steps with scikit-optimize (the original study's
+figures 31-35). Each trial is its own job: proposed from the results of the earlier rounds,
+then trained, so that trials are cached, rerun one by one and sent to a cluster."""
 
 
 rule bayes_propose:
     input:
-        earlier=proposal_inputs,
-        code=["workflow_scripts/bayes_propose.py", "workflow_scripts/msdrnn/search.py"],
+        unpack(proposal_inputs),
+        code=code_inputs("bayes_propose.py"),
     output:
         "results/bayes/trial_{trial}/proposal.json",
-    wildcard_constraints:
-        trial=r"\d{3}",
-    params:
-        search=proposal_args,
-        earlier=lambda wildcards, input: " ".join(
-            f"--earlier {p}" for p in input.earlier if p.endswith("proposal.json")
-        ),
-    conda:
-        "../envs/search.yaml"
     log:
         "results/logs/bayes/propose_{trial}.log",
     benchmark:
         "results/benchmarks/bayes/propose_{trial}.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     localrule: True
+    conda:
+        "../envs/search.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    params:
+        search=proposal_args,
     shell:
-        "python workflow_scripts/bayes_propose.py --trial {wildcards.trial} {params.search}"
-        " {params.earlier} --out {output} > {log} 2>&1"
+        logged(
+            f"python {script('bayes_propose.py')} --trial {{wildcards.trial}}"
+            " {params.search} --proposals {input.proposals} --histories {input.histories}"
+            " --out {output}"
+        )
 
 
 rule bayes_trial:
     input:
         dataset=DATASET,
         proposal="results/bayes/trial_{trial}/proposal.json",
-        code=TRAIN_CODE,
+        code=code_inputs("train.py"),
     output:
         **train_outputs("results/bayes/trial_{trial}"),
-    wildcard_constraints:
-        trial=r"\d{3}",
-    params:
-        epochs=config["bayes"]["epochs"],
-        seed=config["bayes"]["seed"],
-        train=train_params(),
-    conda:
-        "../envs/train.yaml"
     log:
         "results/logs/bayes/trial_{trial}.log",
     benchmark:
         "results/benchmarks/bayes/trial_{trial}.tsv"
+    conda:
+        "../envs/train.yaml"
     threads: config["train"]["threads"]
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["bayes"]["epochs"]),
+    params:
+        epochs=config["bayes"]["epochs"],
+        seed=config["bayes"]["seed"],
+        train=train_params(),
     shell:
         train_command("--hparams {input.proposal} --readout")
 
@@ -64,24 +59,25 @@ rule bayes_collect:
     input:
         proposals=expand("results/bayes/trial_{trial}/proposal.json", trial=trial_ids()),
         histories=expand("results/bayes/trial_{trial}/history.csv", trial=trial_ids()),
-        code=["workflow_scripts/bayes_collect.py", "workflow_scripts/msdrnn/search.py"],
+        code=code_inputs("bayes_collect.py"),
     output:
         trials="results/bayes/trials.csv",
         best="results/bayes/best.json",
-    params:
-        top_fraction=config["bayes"]["top_fraction"],
-    conda:
-        "../envs/search.yaml"
     log:
         "results/logs/bayes/collect.log",
     benchmark:
         "results/benchmarks/bayes/collect.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     localrule: True
+    conda:
+        "../envs/search.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    params:
+        top_fraction=config["bayes"]["top_fraction"],
     shell:
-        "python workflow_scripts/bayes_collect.py --top-fraction {params.top_fraction}"
-        " --trials-out {output.trials} --best-out {output.best} {input.proposals}"
-        " > {log} 2>&1"
+        logged(
+            f"python {script('bayes_collect.py')} --top-fraction {{params.top_fraction}}"
+            " --proposals {input.proposals} --histories {input.histories}"
+            " --trials-out {output.trials} --best-out {output.best}"
+        )

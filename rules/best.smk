@@ -5,7 +5,7 @@ rule best_train:
     input:
         dataset=DATASET,
         best="results/bayes/best.json",
-        code=TRAIN_CODE,
+        code=code_inputs("train.py"),
     output:
         **train_outputs("results/best"),
     params:
@@ -32,7 +32,7 @@ rule evaluate_test:
     input:
         dataset=DATASET,
         weights="results/{model}/weights.npz",
-        code=["workflow_scripts/evaluate.py", "workflow_scripts/msdrnn/reference.py"],
+        code=code_inputs("evaluate.py"),
     output:
         "results/{model}/test_metrics.json",
     wildcard_constraints:

@@ -1,26 +1,59 @@
-"""Helpers shared by every stage: config checks, paths, parameters and resources."""
+"""Helpers shared by every stage: config checks, paths, code inputs, parameters, resources."""
 
 import math
+import os
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-DATASET = "results/data/dataset.h5"
-TRAIN_OUTPUTS = ("history.csv", "weights.npz", "weights_best.npz", "run.json")
-PLOT_FORMATS = ("png", "pdf")
+# The workflow's own files, found from the Snakefile's folder (not the current directory),
+# as paths relative to the working directory: the same paths, and so the same recorded
+# inputs, whichever folder Snakemake was started from.
+WORKFLOW_DIR = Path(workflow.basedir)
+SCRIPTS_DIR = WORKFLOW_DIR / "workflow_scripts"
+sys.path.insert(0, str(SCRIPTS_DIR))
 
-# Code that decides a training job's result: editing it reruns the training jobs.
-TRAIN_CODE = [
-    "workflow_scripts/train.py",
-    "workflow_scripts/msdrnn/model.py",
-    "workflow_scripts/msdrnn/training.py",
-    "workflow_scripts/msdrnn/dataset_io.py",
-]
-DATA_CODE = [
-    "workflow_scripts/msdrnn/msd.py",
-    "workflow_scripts/msdrnn/dataset.py",
-]
-PLOT_CODE = ["workflow_scripts/msdrnn/plots.py"]
+from msdrnn.code_inputs import literal, project_modules  # noqa: E402
+
+# Defined once, in the library; read without importing it (see msdrnn/code_inputs.py).
+PLOT_FORMATS = literal(SCRIPTS_DIR / "msdrnn/plots.py", "FORMATS")
+TRAIN_OUTPUTS = literal(SCRIPTS_DIR / "msdrnn/training.py", "OUTPUTS")
+
+DATASET = "results/data/dataset.h5"
+
+
+def workflow_path(path) -> str:
+    """A file of the workflow as Snakemake should name it: relative to the working dir."""
+    return os.path.relpath(path)
+
+
+def script(name: str) -> str:
+    """Path of a workflow script, e.g. script("train.py"), for a rule's shell command."""
+    return workflow_path(SCRIPTS_DIR / name)
+
+
+def code_inputs(name: str) -> list[str]:
+    """The rule's code inputs: script `name` and every project module it imports,
+    transitively (read from its import statements, see msdrnn/code_inputs.py). Editing
+    one of them reruns the rule's jobs; editing a module no script loads reruns nothing.
+    """
+    return [workflow_path(path) for path in project_modules(SCRIPTS_DIR / name)]
+
+
+# Every rule's wildcards, constrained once.
+wildcard_constraints:
+    steps=r"\d+",
+    seed=r"\d+",
+    trial=r"\d{3}",
+    model="best|mlp",
+    run="baseline|best|mlp",
+
+
+# Resources of the light jobs (proposals, summaries, plots): one thread, run where
+# Snakemake runs (`localrule: True`, never submitted to a cluster).
+LIGHT_THREADS = 1
+LIGHT_RESOURCES = {"mem_mb": 1000, "runtime": 10}
 
 
 # ---------------------------------------------------------------- config checks
@@ -35,9 +68,11 @@ def check_config(config: dict) -> None:
     def divisors() -> str:
         return ", ".join(str(k) for k in range(1, segments + 1) if segments % k == 0)
 
-    steps_keys = [("baseline.steps", [config["baseline"]["steps"]]),
-                  ("grid.steps", config["grid"]["steps"]),
-                  ("bayes.steps", config["bayes"]["steps"])]
+    steps_keys = [
+        ("baseline.steps", [config["baseline"]["steps"]]),
+        ("grid.steps", config["grid"]["steps"]),
+        ("bayes.steps", config["bayes"]["steps"]),
+    ]
     for key, values in steps_keys:
         bad = [k for k in values if segments % k]
         if bad:
@@ -102,7 +137,7 @@ SYNTHETIC_DIR = "results/data/synthetic"
 def dataset_inputs(wildcards) -> dict:
     """What dataset.h5 is built from: the generated tree, the label file, or the npz files."""
     data = config["data"]
-    inputs = {"code": ["workflow_scripts/prepare_dataset.py", *DATA_CODE]}
+    inputs = {"code": code_inputs("prepare_dataset.py")}
     if data["source"] == "synthetic":
         inputs["tree"] = f"{SYNTHETIC_DIR}/COMPLETE"
     elif data["source"] == "msd_h5":
@@ -114,8 +149,10 @@ def dataset_args(wildcards, input) -> str:
     """The data source as flags of prepare_dataset.py."""
     data = config["data"]
     if data["source"] == "synthetic":
-        return (f"--source synthetic --msd-root {SYNTHETIC_DIR} "
-                f"--labels {SYNTHETIC_DIR}/msd_tagtraum_cd2c.cls")
+        return (
+            f"--source synthetic --msd-root {SYNTHETIC_DIR} "
+            f"--labels {SYNTHETIC_DIR}/msd_tagtraum_cd2c.cls"
+        )
     if data["source"] == "msd_h5":
         return f"--source msd_h5 --msd-root '{data['msd_root']}' --labels '{data['labels']}'"
     return f"--source npz --npz-dir '{data['npz_dir']}'"
@@ -157,14 +194,18 @@ def logged(command: str) -> str:
 
 def train_command(model_args: str) -> str:
     """Shell command of a training job: the shared flags, then the model's own."""
-    return logged(" ".join([
-        "python workflow_scripts/train.py --dataset {input.dataset}",
-        "--epochs {params.epochs} --seed {params.seed}",
-        "--batch-size {params.train[batch_size]} --learning-rate {params.train[learning_rate]}",
-        "--optimizer {params.train[optimizer]} --threads {params.train[threads]}",
-        "--out $(dirname {output.history})",
-        model_args,
-    ]))
+    return logged(
+        " ".join(
+            [
+                f"python {script('train.py')} --dataset {{input.dataset}}",
+                "--epochs {params.epochs} --seed {params.seed}",
+                "--batch-size {params.train[batch_size]} --learning-rate {params.train[learning_rate]}",
+                "--optimizer {params.train[optimizer]} --threads {params.train[threads]}",
+                "--out $(dirname {output.history})",
+                model_args,
+            ]
+        )
+    )
 
 
 def readout_flag(readout: bool) -> str:
@@ -212,12 +253,13 @@ def earlier_trials(trial: int) -> list[int]:
     return list(range(round_start))
 
 
-def proposal_inputs(wildcards) -> list[str]:
-    return [
-        f"{trial_dir(t)}/{name}"
-        for t in earlier_trials(int(wildcards.trial))
-        for name in ("proposal.json", "history.csv")
-    ]
+def proposal_inputs(wildcards) -> dict:
+    """The proposals and histories of the earlier trials, in trial order, as two inputs."""
+    trials = earlier_trials(int(wildcards.trial))
+    return {
+        "proposals": [f"{trial_dir(t)}/proposal.json" for t in trials],
+        "histories": [f"{trial_dir(t)}/history.csv" for t in trials],
+    }
 
 
 def proposal_args(wildcards) -> str:
@@ -249,13 +291,22 @@ def plot_files(name: str) -> list[str]:
 
 def figure_outputs() -> list[str]:
     names = [
-        "baseline_error", "baseline_accuracy",
+        "baseline_error",
+        "baseline_accuracy",
         "grid_max_valid_accuracy",
-        "grid_train_error", "grid_valid_error", "grid_train_accuracy", "grid_valid_accuracy",
+        "grid_train_error",
+        "grid_valid_error",
+        "grid_train_accuracy",
+        "grid_valid_accuracy",
         "bayes_objective",
-        "bayes_train_error", "bayes_valid_error", "bayes_train_accuracy", "bayes_valid_accuracy",
-        "best_error", "best_accuracy",
-        "mlp_error", "mlp_accuracy",
+        "bayes_train_error",
+        "bayes_valid_error",
+        "bayes_train_accuracy",
+        "bayes_valid_accuracy",
+        "best_error",
+        "best_accuracy",
+        "mlp_error",
+        "mlp_accuracy",
     ]
     if has_test_split():
         names.append("best_test_confusion")
@@ -280,11 +331,18 @@ def final_outputs() -> list[str]:
 RUN_TITLES = {"baseline": "Baseline", "best": "Best parameters", "mlp": "Feedforward"}
 
 
-def figure(name: str, caption: str, category: str, subcategory: str | None = None) -> list:
+def figure(
+    name: str, caption: str, category: str, subcategory: str | None = None
+) -> list:
     png, pdf = plot_files(name)
     labels = {"figure": name.replace("_", " ")}
-    in_report = report(png, caption=f"../report/{caption}.rst", category=category,
-                       subcategory=subcategory, labels=labels)
+    in_report = report(
+        png,
+        caption=f"../report/{caption}.rst",
+        category=category,
+        subcategory=subcategory,
+        labels=labels,
+    )
     return [in_report, pdf]
 
 
@@ -307,7 +365,7 @@ def summary_inputs(wildcards) -> dict:
         "best": "results/best/history.csv",
         "mlp": "results/mlp/history.csv",
         "mlp_run": "results/mlp/run.json",
-        "code": ["workflow_scripts/write_summary.py", "workflow_scripts/msdrnn/summary.py"],
+        "code": code_inputs("write_summary.py"),
     }
     if has_test_split():
         inputs["best_test"] = "results/best/test_metrics.json"

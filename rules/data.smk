@@ -1,32 +1,35 @@
 """Data preparation: raw MSD files (or the course's npz files, or the embedded
-synthetic tree) -> results/data/dataset.h5 -> one per-step array file per steps value."""
+synthetic tree) -> results/data/dataset.h5 -> one per-step array file per steps value.
+"""
+
 
 rule generate_synthetic:
     """The embedded data set: a small MSD-format tree and tagtraum label file (not real music)."""
     input:
-        code=["workflow_scripts/generate_synthetic.py", "workflow_scripts/msdrnn/synthetic.py"],
+        code=code_inputs("generate_synthetic.py"),
     output:
         f"{SYNTHETIC_DIR}/COMPLETE",
+    log:
+        "results/logs/data/generate_synthetic.log",
+    benchmark:
+        "results/benchmarks/data/generate_synthetic.tsv"
+    conda:
+        "../envs/data.yaml"
+    threads: 2
+    resources:
+        mem_mb=1000,
+        runtime=30,
     params:
         genres=",".join(config["data"]["genres"]),
         tracks_per_genre=config["data"]["synthetic"]["tracks_per_genre"],
         aggregate_files=config["data"]["synthetic"]["aggregate_files"],
         seed=config["data"]["synthetic"]["seed"],
-    conda:
-        "../envs/data.yaml"
-    log:
-        "results/logs/data/generate_synthetic.log",
-    benchmark:
-        "results/benchmarks/data/generate_synthetic.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=30,
     shell:
         logged(
-            "python workflow_scripts/generate_synthetic.py --out-dir $(dirname {output})"
+            f"python {script('generate_synthetic.py')} --out-dir $(dirname {{output}})"
             " --genres {params.genres} --tracks-per-genre {params.tracks_per_genre}"
             " --aggregate-files {params.aggregate_files} --seed {params.seed}"
+            " --workers {threads}"
         )
 
 
@@ -37,6 +40,16 @@ rule prepare_dataset:
     output:
         dataset=DATASET,
         skipped="results/data/dataset.skipped.tsv",
+    log:
+        "results/logs/data/prepare_dataset.log",
+    benchmark:
+        "results/benchmarks/data/prepare_dataset.tsv"
+    conda:
+        "../envs/data.yaml"
+    threads: 2
+    resources:
+        mem_mb=2048,
+        runtime=120,
     params:
         source=dataset_args,
         genres=",".join(config["data"]["genres"]),
@@ -46,21 +59,20 @@ rule prepare_dataset:
         valid_fraction=config["data"]["valid_fraction"],
         seed=config["data"]["seed"],
         on_bad_file=config["data"]["on_bad_file"],
-        short_genres="--allow-short-genres" if config["data"]["allow_short_genres"] else "--no-allow-short-genres",
-        standardize="--standardize-npz" if config["data"]["standardize_npz"] else "--no-standardize-npz",
-    conda:
-        "../envs/data.yaml"
-    log:
-        "results/logs/data/prepare_dataset.log",
-    benchmark:
-        "results/benchmarks/data/prepare_dataset.tsv"
-    threads: 2
-    resources:
-        mem_mb=2048,
-        runtime=120,
+        short_genres=(
+            "--allow-short-genres"
+            if config["data"]["allow_short_genres"]
+            else "--no-allow-short-genres"
+        ),
+        standardize=(
+            "--standardize-npz"
+            if config["data"]["standardize_npz"]
+            else "--no-standardize-npz"
+        ),
     shell:
         logged(
-            "python workflow_scripts/prepare_dataset.py {params.source} --genres {params.genres}"
+            f"python {script('prepare_dataset.py')} {{params.source}}"
+            " --genres {params.genres}"
             " --segments {params.segments} --per-genre {params.per_genre}"
             " --per-genre-test {params.per_genre_test} --valid-fraction {params.valid_fraction}"
             " --seed {params.seed} --on-bad-file {params.on_bad_file} {params.short_genres}"
@@ -68,28 +80,27 @@ rule prepare_dataset:
         )
 
 
-rule segment_steps:
+rule make_steps:
     """The songs cut into parts of `steps` segments, (N, parts, steps, 25), as a virtual
-    dataset over dataset.h5: a few kB, so a 14-value grid never keeps 14 copies of the data."""
+    dataset over dataset.h5: a few kB, so a 14-value grid never keeps 14 copies of the data.
+    """
     input:
         dataset=DATASET,
-        code=["workflow_scripts/make_steps.py", "workflow_scripts/msdrnn/dataset.py"],
+        code=code_inputs("make_steps.py"),
     output:
         "results/data/steps_{steps}.h5",
-    wildcard_constraints:
-        steps=r"\d+",
+    log:
+        "results/logs/data/make_steps_{steps}.log",
+    benchmark:
+        "results/benchmarks/data/make_steps_{steps}.tsv"
     conda:
         "../envs/data.yaml"
-    log:
-        "results/logs/data/segment_steps_{steps}.log",
-    benchmark:
-        "results/benchmarks/data/segment_steps_{steps}.tsv"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
     shell:
         logged(
-            "python workflow_scripts/make_steps.py --dataset {input.dataset}"
+            f"python {script('make_steps.py')} --dataset {{input.dataset}}"
             " --steps {wildcards.steps} --out {output}"
         )

@@ -2,16 +2,15 @@
 CSV/JSON results only and never import TensorFlow."""
 
 rule plot_run:
-    """Training and validation error and accuracy of one run (seed plots 23-24, 36-37)."""
+    """Training and validation error and accuracy of one run (the original study's figures
+    23-24 and 36-37)."""
     input:
         history="results/{run}/history.csv",
         run="results/{run}/run.json",
-        code=["workflow_scripts/plot_run.py", *PLOT_CODE],
+        code=code_inputs("plot_run.py"),
     output:
-        *figure("{run}_error", "run_curves", "Single runs", "{run}"),
-        *figure("{run}_accuracy", "run_curves", "Single runs", "{run}"),
-    wildcard_constraints:
-        run="baseline|best|mlp",
+        error=figure("{run}_error", "run_curves", "Single runs", "{run}"),
+        accuracy=figure("{run}_accuracy", "run_curves", "Single runs", "{run}"),
     params:
         dpi=config["plots"]["dpi"],
         title=lambda wildcards: RUN_TITLES[wildcards.run],
@@ -21,26 +20,31 @@ rule plot_run:
         "results/logs/figures/{run}.log",
     benchmark:
         "results/benchmarks/figures/{run}.tsv"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     localrule: True
     shell:
-        "python workflow_scripts/plot_run.py --history {input.history} --run {input.run}"
-        " --title '{params.title}' --dpi {params.dpi}"
-        " --out-prefix results/figures/{wildcards.run} > {log} 2>&1"
+        logged(
+            f"python {script('plot_run.py')} --history {{input.history}} --run {{input.run}}"
+            " --title '{params.title}' --dpi {params.dpi}"
+            " --error {output.error} --accuracy {output.accuracy}"
+        )
 
 
 rule plot_grid:
-    """Max valid accuracy per steps value (seed plot 25) and curves of the best (26-29)."""
+    """Max valid accuracy per steps value (the original study's figure 25) and curves of the
+    best steps values (its figures 26-29)."""
     input:
         summary="results/grid/summary.csv",
         histories=grid_histories(),
-        code=["workflow_scripts/plot_grid.py", *PLOT_CODE],
+        code=code_inputs("plot_grid.py"),
     output:
-        *figure("grid_max_valid_accuracy", "grid_bar", "Steps grid"),
-        *curve_figures("grid", "Steps grid"),
+        max_valid_accuracy=figure("grid_max_valid_accuracy", "grid_bar", "Steps grid"),
+        train_error=figure("grid_train_error", "grid_curves", "Steps grid"),
+        valid_error=figure("grid_valid_error", "grid_curves", "Steps grid"),
+        train_accuracy=figure("grid_train_accuracy", "grid_curves", "Steps grid"),
+        valid_accuracy=figure("grid_valid_accuracy", "grid_curves", "Steps grid"),
     params:
         dpi=config["plots"]["dpi"],
         top_steps=config["plots"]["top_steps"],
@@ -52,23 +56,30 @@ rule plot_grid:
         "results/logs/figures/grid.log",
     benchmark:
         "results/benchmarks/figures/grid.tsv"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     localrule: True
     shell:
-        "python workflow_scripts/plot_grid.py --summary {input.summary}"
-        " --top-steps {params.top_steps} --state-size {params.state_size}"
-        " --epochs {params.epochs} --dpi {params.dpi} --out-dir results/figures > {log} 2>&1"
+        logged(
+            f"python {script('plot_grid.py')} --summary {{input.summary}}"
+            " --histories {input.histories}"
+            " --top-steps {params.top_steps} --state-size {params.state_size}"
+            " --epochs {params.epochs} --dpi {params.dpi}"
+            " --max-valid-accuracy {output.max_valid_accuracy}"
+            " --train-error {output.train_error} --valid-error {output.valid_error}"
+            " --train-accuracy {output.train_accuracy}"
+            " --valid-accuracy {output.valid_accuracy}"
+        )
 
 
 rule plot_bayes:
-    """Objective per trial and its running best (seed plot 31), curves of every trial (32-35)."""
+    """Objective per trial and its running best (the original study's figure 31),
+    curves of every trial (its figures 32-35)."""
     input:
         trials="results/bayes/trials.csv",
         histories=expand("results/bayes/trial_{trial}/history.csv", trial=trial_ids()),
-        code=["workflow_scripts/plot_bayes.py", *PLOT_CODE],
+        code=code_inputs("plot_bayes.py"),
     output:
         *figure("bayes_objective", "bayes_objective", "Bayesian search"),
         *curve_figures("bayes", "Bayesian search"),
@@ -98,7 +109,7 @@ rule plot_confusion:
     input:
         metrics="results/best/test_metrics.json",
         run="results/best/run.json",
-        code=["workflow_scripts/plot_confusion.py", *PLOT_CODE],
+        code=code_inputs("plot_confusion.py"),
     output:
         *figure("best_test_confusion", "confusion", "Best parameters"),
     params:

@@ -1,32 +1,30 @@
-"""Grid search over the number of RNN steps (seed plot 25): one job per steps value and seed."""
+"""Grid search over the number of RNN steps (the original study's figure 25): one job per
+steps value and seed."""
 
 
 rule grid_train:
     input:
         dataset=DATASET,
         steps="results/data/steps_{steps}.h5",
-        code=TRAIN_CODE,
+        code=code_inputs("train.py"),
     output:
         **train_outputs("results/grid/steps_{steps}/seed_{seed}"),
-    wildcard_constraints:
-        steps=r"\d+",
-        seed=r"\d+",
+    log:
+        "results/logs/grid/steps_{steps}_seed_{seed}.log",
+    benchmark:
+        "results/benchmarks/grid/steps_{steps}_seed_{seed}.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        mem_mb=train_mem_mb,
+        runtime=train_runtime(config["grid"]["epochs"]),
     params:
         state_size=config["grid"]["state_size"],
         readout=readout_flag(config["grid"]["readout"]),
         epochs=config["grid"]["epochs"],
         seed=lambda wildcards: int(wildcards.seed),
         train=train_params(),
-    conda:
-        "../envs/train.yaml"
-    log:
-        "results/logs/grid/steps_{steps}_seed_{seed}.log",
-    benchmark:
-        "results/benchmarks/grid/steps_{steps}_seed_{seed}.tsv"
-    threads: config["train"]["threads"]
-    resources:
-        mem_mb=train_mem_mb,
-        runtime=train_runtime(config["grid"]["epochs"]),
     shell:
         train_command(
             "--steps-file {input.steps} --steps {wildcards.steps}"
@@ -34,23 +32,24 @@ rule grid_train:
         )
 
 
-rule grid_summary:
+rule summarize_grid:
     """One row per steps value and seed: max valid accuracy and the epoch it was reached."""
     input:
         histories=grid_histories(),
-        code="workflow_scripts/summarize_grid.py",
+        code=code_inputs("summarize_grid.py"),
     output:
         "results/grid/summary.csv",
-    conda:
-        "../envs/plot.yaml"
     log:
         "results/logs/grid/summary.log",
     benchmark:
         "results/benchmarks/grid/summary.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
     shell:
-        "python workflow_scripts/summarize_grid.py --out {output} {input.histories} > {log} 2>&1"
+        logged(
+            f"python {script('summarize_grid.py')} --out {{output}} {{input.histories}}"
+        )

@@ -4,7 +4,7 @@
 rule mlp_train:
     input:
         dataset=DATASET,
-        code=TRAIN_CODE,
+        code=code_inputs("train.py"),
     output:
         **train_outputs("results/mlp"),
     params:

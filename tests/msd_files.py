@@ -92,10 +92,15 @@ def track_id(number: int) -> str:
 
 
 def make_tree(root: Path, genres: dict[str, int], aggregate: int = 0,
-              lengths: tuple[int, ...] = (120, 121, 125, 160, 301)) -> dict[str, tuple]:
-    """A tree with ``genres[g]`` usable tracks per genre; returns {track_id: (genre, number,
-    n)}. The last ``aggregate`` tracks of every genre go into one aggregate file; a short
-    track, an unlabelled file, another genre and a label without a file are added too.
+              lengths: tuple[int, ...] = (120, 121, 125, 160, 301),
+              aggregate_files: int = 1) -> dict[str, tuple]:
+    """A tree with ``genres[g]`` tracks per genre; returns {track_id: (genre, number, n)}.
+
+    Track k has ``lengths[k % len(lengths)]`` segments (all usable by default). The last
+    ``aggregate`` tracks of every genre go into aggregate files (``tracks.h5``, then
+    ``tracks_1.h5`` ..., dealt round-robin over ``aggregate_files``); a short track, an
+    unlabelled file, another genre and a label without a file are added too. The tracks,
+    their IDs and their segments do not depend on ``aggregate``: only where they are stored.
     """
     tracks: dict[str, tuple] = {}
     number = 0
@@ -109,8 +114,9 @@ def make_tree(root: Path, genres: dict[str, int], aggregate: int = 0,
                 grouped.append((tid, segments(number, n)))
             else:
                 write_msd_file(track_file(root, tid), [(tid, segments(number, n))])
-    if grouped:
-        write_msd_file(root / "data" / "aggregate" / "tracks.h5", grouped)
+    for k in range(aggregate_files if grouped else 0):
+        name = "tracks.h5" if k == 0 else f"tracks_{k}.h5"
+        write_msd_file(root / "data" / "aggregate" / name, grouped[k::aggregate_files])
     short, unlabelled, other, absent = (track_id(number + k) for k in range(1, 5))
     write_msd_file(track_file(root, short), [(short, segments(number + 1, 100))])
     write_msd_file(track_file(root, unlabelled), [(unlabelled, segments(number + 2, 150))])

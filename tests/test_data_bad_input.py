@@ -113,12 +113,24 @@ def nan_timbre(path: Path) -> None:
     write_msd_file(path, [(tid, arrays)])
 
 
+def other_track(path: Path) -> None:
+    """A well-formed track file at this path, holding another track."""
+    write_msd_file(path, [(track_id(9999), segments(99, 150))])
+
+
+def two_tracks(path: Path) -> None:
+    """The path's track and another one in a file at a single-track path."""
+    write_msd_file(path, [(path.stem, segments(98, 150)), (track_id(9999), segments(99, 150))])
+
+
 BREAKERS = {
     "corrupt": (corrupt, "not a readable MSD HDF5 file"),
     "truncated": (truncate, "not a readable MSD HDF5 file"),
     "missing array": (drop_pitches, "/analysis/segments_pitches is missing"),
     "wrong shape": (narrow_pitches, "/analysis/segments_pitches has shape (150, 11)"),
     "non-finite": (nan_timbre, "NaN or inf"),
+    "other track": (other_track, f"'track_id' is '{track_id(9999)}'; expected TR"),
+    "two tracks": (two_tracks, "/analysis/songs has 2 row(s)"),
 }
 
 

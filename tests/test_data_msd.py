@@ -17,8 +17,8 @@ from msd_files import (
     write_msd_file,
 )
 
-from msdrnn.dataset import DataConfig, prepare_dataset
-from msdrnn.dataset_io import load_split, read_label_map
+from msdrnn.dataset import DataConfig, genre_order, prepare_dataset
+from msdrnn.dataset_io import dataset_fingerprint, load_split, read_label_map
 from msdrnn.msd import Location, locate_tracks, read_file, read_labels
 
 GENRES = {"Rap": 10, "Rock": 10, "Jazz": 10}
@@ -147,3 +147,71 @@ def test_unusable_tracks_are_left_out(tmp_path):
     with h5py.File(out) as f:
         kept = {t.decode() for s in ("train", "valid") for t in f[s]["track_ids"][()]}
     assert kept == set(tracks)
+
+
+def test_a_track_file_must_hold_the_track_of_its_path(tmp_path):
+    """The ID in ``/analysis/songs`` is checked against the one in the path."""
+    path = write_msd_file(track_file(tmp_path, track_id(1)), [(track_id(2), segments(2, 150))])
+    result = read_file(str(path), [(track_id(1), None)], 120)
+    assert result.tracks == []
+    assert result.error == (f"/analysis/songs 'track_id' is '{track_id(2)}'; expected "
+                            f"{track_id(1)}, the ID in the file's path")
+    good = read_file(str(path), [(track_id(2), None)], 120)
+    assert good.error is None and good.tracks[0].track_id == track_id(2)
+
+
+def read_splits(path) -> dict[str, dict[str, bytes]]:
+    """Every split's arrays as stored, as bytes (byte-identical means equal here)."""
+    with h5py.File(path) as f:
+        return {s: {key: f[s][key][()].tobytes() if key != "track_ids"
+                    else b"\n".join(f[s][key][()]) for key in ("inputs", "targets", "track_ids")}
+                for s in ("train", "valid", "test")} | {
+            "stats": {key: f[key][()].tobytes() for key in ("mean", "std")}}
+
+
+SHORT_EVERY_THIRD = (120, 100, 301, 125, 119, 160)  # two in six tracks are too short
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_split_does_not_depend_on_how_tracks_are_stored(tmp_path, workers):
+    """The same tracks, all in single-track files or a third of them in two aggregate
+    files, give byte-identical splits; short tracks are replaced in both the same way."""
+    genres = {"Rap": 15, "Rock": 15, "Jazz": 15}
+    singles, mixed = tmp_path / "singles", tmp_path / "mixed"
+    tracks = make_tree(singles, genres, lengths=SHORT_EVERY_THIRD)
+    assert make_tree(mixed, genres, aggregate=5, aggregate_files=2,
+                     lengths=SHORT_EVERY_THIRD) == tracks
+    built = {}
+    for root in (singles, mixed):
+        out = root / "out" / "dataset.h5"
+        prepare_dataset(config(root, per_genre=5, per_genre_test=2, workers=workers), out)
+        built[root] = out
+    assert read_splits(built[singles]) == read_splits(built[mixed])
+    assert dataset_fingerprint(built[singles]) == dataset_fingerprint(built[mixed])
+    with h5py.File(built[mixed]) as f:
+        used = {t.decode() for s in ("train", "valid", "test") for t in f[s]["track_ids"]}
+    assert any(not track_file(mixed, t).is_file() for t in used)  # aggregates were used
+
+
+def test_each_genre_keeps_its_first_usable_tracks_in_its_order(tmp_path):
+    """Per genre: the first per_genre usable tracks of the seed's order are train+valid
+    (the last valid_fraction valid), the next per_genre_test test, short ones passed over."""
+    genres = {"Rap": 15, "Rock": 15, "Jazz": 15}
+    tracks = make_tree(tmp_path, genres, aggregate=6, aggregate_files=2,
+                       lengths=SHORT_EVERY_THIRD)
+    out = tmp_path / "out" / "dataset.h5"
+    prepare_dataset(config(tmp_path, per_genre=5, per_genre_test=2, seed=3), out)
+    with h5py.File(out) as f:
+        split_of = {t.decode(): s for s in ("train", "valid", "test")
+                    for t in f[s]["track_ids"]}
+    labels = read_labels(tmp_path / "labels.cls")
+    aggregated = {t for i, t in enumerate(tracks) if i % 15 >= 15 - 6}
+    for genre in genres:
+        located = [t for t, g in labels.items() if g == genre
+                   and (t in aggregated or track_file(tmp_path, t).is_file())]
+        order = genre_order(located, genre, seed=3)
+        usable = [t for t in order if t in tracks and tracks[t][2] >= 120]
+        assert len(usable) > 7  # some usable tracks are left over: the choice matters
+        assert [split_of.get(t) for t in usable[:8]] == ["train"] * 4 + ["valid"] + ["test"] * 2 \
+            + [None]
+        assert not any(t in split_of for t in order if t not in usable[:7])

@@ -1,4 +1,4 @@
-"""Import of the course's npz files (SPEC section 2), good and bad."""
+"""Import of the course's npz files (MSD-10), good and bad."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from test_data_steps import recomputed_fingerprint
 
 from msdrnn.dataset import DataConfig, prepare_dataset
-from msdrnn.dataset_io import load_split, read_label_map
+from msdrnn.dataset_io import dataset_fingerprint, load_split, read_label_map
 from msdrnn.errors import DataError
 from msdrnn.study import GENRES
 
@@ -56,6 +57,7 @@ def test_import_keeps_standardised_inputs(tmp_path, flat):
         split = load_split(out, name)
         np.testing.assert_array_equal(split.inputs, data[name][0])
         np.testing.assert_array_equal(split.targets, data[name][1])
+    assert dataset_fingerprint(out) == recomputed_fingerprint(out)
     with h5py.File(out) as f:
         assert not f.attrs["standardized"] and f.attrs["source"] == "npz"
         np.testing.assert_allclose(f["mean"][()], data["train"][0].mean(axis=0), atol=1e-5)

@@ -1,6 +1,11 @@
-"""Per-step files: (N, parts, steps, 25) views of dataset.h5, read back by dataset_io."""
+"""Per-step files: (N, parts, steps, 25) views of dataset.h5, read back by dataset_io, and
+only against the dataset.h5 they were made from (its content fingerprint)."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -8,19 +13,36 @@ import pytest
 from msd_files import make_tree
 
 from msdrnn.dataset import DataConfig, prepare_dataset
-from msdrnn.dataset_io import load_split, read_label_map
+from msdrnn.dataset_io import (
+    SPLITS,
+    Fingerprint,
+    dataset_fingerprint,
+    load_split,
+    read_label_map,
+)
 from msdrnn.errors import DataError
 from msdrnn.steps import make_steps
 
+SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
+
+
+def config(root: Path, **changes) -> DataConfig:
+    values = dict(source="msd_h5", msd_root=str(root), labels=str(root / "labels.cls"),
+                  genres=("Rap", "Rock"), per_genre=4, per_genre_test=1, workers=1)
+    return DataConfig(**(values | changes))
+
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
+def tree(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("msd")
     make_tree(root, {"Rap": 6, "Rock": 6})
-    out = root / "dataset.h5"
-    prepare_dataset(DataConfig(source="msd_h5", msd_root=str(root),
-                               labels=str(root / "labels.cls"), genres=("Rap", "Rock"),
-                               per_genre=4, per_genre_test=1, workers=1), out)
+    return root
+
+
+@pytest.fixture(scope="module")
+def dataset(tree):
+    out = tree / "dataset.h5"
+    prepare_dataset(config(tree), out)
     return out
 
 
@@ -58,6 +80,98 @@ def test_steps_file_holds_no_copy_and_follows_the_dataset(dataset, tmp_path):
     np.testing.assert_array_equal(load_split(out, "train").inputs,
                                   load_split(source, "train").inputs)
     source.unlink()
-    with pytest.raises(DataError, match=r"steps_6\.h5: '/train/inputs' maps onto dataset\.h5, "
-                                        r"which is missing"):
+    with pytest.raises(DataError, match=rf"{out}: its inputs map onto {source}, which is "
+                                        r"missing; remake this per-step file"):
         load_split(out, "train")
+
+
+def recomputed_fingerprint(path: Path) -> str:
+    """The fingerprint of what a dataset.h5 holds, hashed again from the stored arrays."""
+    fingerprint = Fingerprint()
+    with h5py.File(path) as f:
+        fingerprint.texts("label_map", f["label_map"].asstr()[()])
+        for key in ("mean", "std"):
+            fingerprint.array(key, f[key][()])
+        for split in (s for s in SPLITS if s in f):
+            fingerprint.array(f"/{split}/inputs", f[split]["inputs"][()])
+            fingerprint.array(f"/{split}/targets", f[split]["targets"][()])
+            fingerprint.texts(f"/{split}/track_ids", f[split]["track_ids"].asstr()[()])
+    return fingerprint.hexdigest()
+
+
+def test_fingerprint_is_the_hash_of_the_stored_content(dataset):
+    """Hashed while writing, it equals the hash of the bytes as stored (standardised
+    float32 inputs, targets, IDs, label map, mean, std)."""
+    assert dataset_fingerprint(dataset) == recomputed_fingerprint(dataset)
+
+
+def test_fingerprint_is_of_the_content_only(tree, tmp_path):
+    """Same songs, labels and statistics: same fingerprint, whatever else differs (workers
+    are in the config attribute); other songs: another fingerprint."""
+    first, second, other = (tmp_path / name / "dataset.h5" for name in ("a", "b", "c"))
+    prepare_dataset(config(tree), first)
+    prepare_dataset(config(tree, workers=2), second)
+    prepare_dataset(config(tree, seed=1), other)
+    assert dataset_fingerprint(first) == dataset_fingerprint(second)
+    assert dataset_fingerprint(first).startswith("sha256:")
+    assert dataset_fingerprint(other) != dataset_fingerprint(first)
+    steps = tmp_path / "a" / "steps_4.h5"
+    make_steps(first, 4, steps)
+    assert dataset_fingerprint(steps) == dataset_fingerprint(first)
+
+
+def test_steps_file_of_a_rebuilt_dataset_is_refused(tree, tmp_path):
+    """dataset.h5 rebuilt with other songs under an old steps file: every reader stops and
+    names both files; remaking the steps file (and only that) makes it readable again."""
+    dataset, steps = tmp_path / "dataset.h5", tmp_path / "steps_6.h5"
+    prepare_dataset(config(tree), dataset)
+    make_steps(dataset, 6, steps)
+    old_inputs = load_split(steps, "train").inputs
+    prepare_dataset(config(tree, seed=1), dataset)  # other songs in every split
+    for read in (lambda: load_split(steps, "train"), lambda: read_label_map(steps),
+                 lambda: dataset_fingerprint(steps)):
+        with pytest.raises(DataError) as error:
+            read()
+        message = str(error.value)
+        assert message.startswith(f"{steps}: made from another dataset.h5 than the {dataset}")
+        assert "remake this per-step file" in message and "make_steps.py" in message
+    make_steps(dataset, 6, steps)
+    np.testing.assert_array_equal(load_split(steps, "train").inputs,
+                                  load_split(dataset, "train").inputs)
+    assert not np.array_equal(load_split(steps, "train").inputs, old_inputs)
+
+
+def test_files_without_fingerprints_say_to_remake_them(dataset, tmp_path):
+    """Files written before fingerprints existed: dataset.h5 is to be rebuilt, a per-step
+    file remade; neither is read as if it were fine."""
+    old_dataset, steps = tmp_path / "dataset.h5", tmp_path / "steps_6.h5"
+    old_dataset.write_bytes(dataset.read_bytes())
+    make_steps(old_dataset, 6, steps)
+    with h5py.File(steps, "a") as f:
+        del f.attrs["dataset_fingerprint"]
+    with pytest.raises(DataError, match=rf"{steps}: no 'dataset_fingerprint' attribute .* "
+                                        rf"against {old_dataset}; remake this per-step file"):
+        load_split(steps, "valid")
+    with h5py.File(old_dataset, "a") as f:
+        del f.attrs["fingerprint"]
+    for call in (lambda: dataset_fingerprint(old_dataset), lambda: make_steps(old_dataset, 6,
+                                                                                 steps)):
+        with pytest.raises(DataError, match=rf"{old_dataset}: no 'fingerprint' attribute .*"
+                                            "rebuild this dataset.h5"):
+            call()
+    assert load_split(old_dataset, "train").size  # dataset.h5 itself stays readable
+
+
+def test_make_steps_cli_names_both_files(tree, tmp_path):
+    """The training job's view: a stale steps file is one error line and exit code 2."""
+    dataset, steps = tmp_path / "dataset.h5", tmp_path / "steps_4.h5"
+    prepare_dataset(config(tree), dataset)
+    make_steps(dataset, 4, steps)
+    prepare_dataset(config(tree, seed=2), dataset)
+    code = ("import sys; from msdrnn.cli import run; from msdrnn.dataset_io import load_split;"
+            f" sys.exit(run(lambda argv: load_split({str(steps)!r}, 'train') and 0))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=SCRIPTS)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert result.returncode == 2 and len(errors) == 1
+    assert str(steps) in errors[0] and str(dataset) in errors[0]

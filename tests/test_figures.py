@@ -34,6 +34,11 @@ def write_run(folder: Path, history: pd.DataFrame, **run) -> None:
     (folder / "run.json").write_text(json.dumps(run))
 
 
+def files(name: str) -> list[str]:
+    """The PNG and PDF of figure `name`, as the workflow names them."""
+    return [f"results/figures/{name}.{ext}" for ext in ("png", "pdf")]
+
+
 def run_script(name: str, *args: str, cwd: Path) -> None:
     subprocess.run([sys.executable, SCRIPTS / name, *args], cwd=cwd, check=True,
                    capture_output=True, text=True)
@@ -73,9 +78,10 @@ def test_grid_summary_and_search_collection(results: Path):
     assert list(grid["steps"]) == [4, 4, 6, 6, 10, 10]
     assert grid["epoch_of_max"].between(1, 6).all()
     proposals = sorted(str(p) for p in (results / "results/bayes").glob("*/proposal.json"))
+    histories = [p.replace("proposal.json", "history.csv") for p in proposals]
     run_script("bayes_collect.py", "--top-fraction", "0.1", "--trials-out",
                "results/bayes/trials.csv", "--best-out", "results/bayes/best.json",
-               *proposals, cwd=results)
+               "--proposals", *proposals, "--histories", *histories, cwd=results)
     best = json.loads((results / "results/bayes/best.json").read_text())
     assert (best["state_size"], best["steps"], best["trial"]) == (341, 4, 1)
     trials = pd.read_csv(results / "results/bayes/trials.csv")
@@ -87,10 +93,16 @@ def test_every_figure_script_writes_png_and_pdf(results: Path):
     figures = results / "results/figures"
     run_script("plot_run.py", "--history", "results/best/history.csv", "--run",
                "results/best/run.json", "--title", "Best parameters", "--dpi", "50",
-               "--out-prefix", "results/figures/best", cwd=results)
-    run_script("plot_grid.py", "--summary", "results/grid/summary.csv", "--top-steps", "2",
-               "--state-size", "10", "--epochs", "6", "--dpi", "50", "--out-dir",
-               "results/figures", cwd=results)
+               "--error", *files("best_error"), "--accuracy", *files("best_accuracy"),
+               cwd=results)
+    grids = sorted(str(p) for p in (results / "results/grid").glob("*/*/history.csv"))
+    run_script("plot_grid.py", "--summary", "results/grid/summary.csv", "--histories", *grids,
+               "--top-steps", "2", "--state-size", "10", "--epochs", "6", "--dpi", "50",
+               "--max-valid-accuracy", *files("grid_max_valid_accuracy"),
+               *[arg for name in ("train_error", "valid_error", "train_accuracy",
+                                  "valid_accuracy")
+                 for arg in (f"--{name.replace('_', '-')}", *files(f"grid_{name}"))],
+               cwd=results)
     run_script("plot_bayes.py", "--trials", "results/bayes/trials.csv", "--epochs", "5",
                "--top-fraction", "0.1", "--dpi", "50", "--out-dir", "results/figures",
                cwd=results)

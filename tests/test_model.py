@@ -1,4 +1,4 @@
-"""The RNN of SPEC section 1: cell, state carry, truncation, updates, metrics, order."""
+"""The RNN of the original study: cell, state carry, truncation, updates, metrics, order."""
 
 from __future__ import annotations
 

@@ -29,8 +29,8 @@ from workflow_copy import copy_repo
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER_SCRIPT = ROOT / "tools" / "local_slurm.sh"
 SMOKE = "configs/smoke.yaml"
-TRAIN_RULES = {"baseline", "grid_train", "bayes_trial", "best_train", "mlp_train"}
-DATA_RULES = {"generate_synthetic", "prepare_dataset", "segment_steps"}
+TRAIN_RULES = {"baseline_train", "grid_train", "bayes_trial", "best_train", "mlp_train"}
+DATA_RULES = {"generate_synthetic", "prepare_dataset", "make_steps"}
 # commands of Debian's slurm-client, slurmctld and slurmd packages
 SLURM_COMMANDS = {
     "sacct",

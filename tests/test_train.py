@@ -59,7 +59,7 @@ def test_outputs_and_the_numpy_reference_agree(dataset, tmp_path):
     out = tmp_path / "run"
     done = run(dataset, out, *RNN, "--epochs", "3")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("songs/s") == 3  # one log line per epoch
+    assert done.stderr.count("songs/s") == 3  # one log line per epoch
     rows = list(csv.DictReader(open(out / "history.csv")))
     assert list(rows[0]) == ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc",
                              "seconds"]
@@ -99,7 +99,7 @@ def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, t
     assert not (killed / "run.json").exists() and not (killed / "weights.npz").exists()
     resumed = run(dataset, killed, *RNN, *epochs)
     assert resumed.returncode == 0, resumed.stderr
-    assert "resuming after epoch" in resumed.stdout
+    assert "resuming after epoch" in resumed.stderr
 
     # the same run again, from hyperparameters in a file and the per-step arrays
     hparams = tmp_path / "hparams.json"
@@ -120,8 +120,8 @@ def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, t
     assert not (whole / "checkpoint").exists()
     seconds = [row["seconds"] for row in csv.DictReader(open(whole / "history.csv"))]
     again_whole = run(dataset, whole, *RNN, *epochs)
-    assert again_whole.returncode == 0 and again_whole.stdout.count("songs/s") == 5
-    assert "resuming" not in again_whole.stdout
+    assert again_whole.returncode == 0 and again_whole.stderr.count("songs/s") == 5
+    assert "resuming" not in again_whole.stderr
     assert history(whole) == history(killed)
     assert [row["seconds"] for row in csv.DictReader(open(whole / "history.csv"))] != seconds
     assert json.loads((whole / "run.json").read_text())["resumed_after_epoch"] == 0
@@ -160,7 +160,7 @@ def test_a_changed_cell_changes_the_history_of_a_rerun(dataset, tmp_path):
     model.write_text(model.read_text().replace("tf.tanh(", "tf.nn.relu("))
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("songs/s") == 2
+    assert done.stderr.count("songs/s") == 2
     assert history(out) != tanh
     assert json.loads((out / "run.json").read_text())["code"]["msdrnn/model.py"] != \
         hashlib.sha256((ROOT / "workflow_scripts/msdrnn/model.py").read_bytes()).hexdigest()
@@ -312,16 +312,20 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     }
 
 
-def test_bad_input_is_refused_before_training_with_nothing_that_looks_complete(tmp_path):
+def test_bad_input_is_refused_before_training_with_nothing_that_looks_complete(tmp_path,
+                                                                             capsys):
     import train  # the command's module, run in this process: no TensorFlow start-up
+
+    from msdrnn import cli
 
     for case, (args, message) in bad_inputs(tmp_path).items():
         out = tmp_path / case.replace(" ", "_")
         argv = ["--dataset", args[0], "--out", str(out), "--epochs", "2", *args[1:]]
-        stderr = []
-        code = train.main(argv, stderr=stderr.append)
+        code = cli.run(train.main, argv)
+        stderr = capsys.readouterr().err
         assert code == 2, case
-        assert stderr and stderr[0].startswith("error: ") and message in stderr[0], (case, stderr)
+        assert stderr.startswith("error: ") and message in stderr, (case, stderr)
+        assert stderr.count("\n") == 1, (case, stderr)  # one line
         assert not out.exists(), case
 
 

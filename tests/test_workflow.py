@@ -27,7 +27,7 @@ from msdrnn.search import SearchSpace, objective, propose
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = "configs/smoke.yaml"
 PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion"}
-TRAIN_RULES = {"baseline", "grid_train", "bayes_trial", "best_train", "mlp_train"}
+TRAIN_RULES = {"baseline_train", "grid_train", "bayes_trial", "best_train", "mlp_train"}
 
 pytestmark = pytest.mark.slow
 
@@ -138,7 +138,7 @@ def test_kappa_reruns_guided_trials_and_what_depends_on_them(study: Path):
     assert jobs["bayes_propose"] == 3  # trials 1..3, never the random start
     assert jobs["bayes_trial"] == 3
     assert {"bayes_collect", "best_train", "summary", "plot_bayes"} <= set(jobs)
-    assert not {"baseline", "grid_train", "mlp_train", "prepare_dataset"} & set(jobs)
+    assert not {"baseline_train", "grid_train", "mlp_train", "prepare_dataset"} & set(jobs)
 
 
 def test_more_trials_run_only_the_new_trials(study: Path):
@@ -146,13 +146,13 @@ def test_more_trials_run_only_the_new_trials(study: Path):
     assert jobs["bayes_propose"] == 2
     assert jobs["bayes_trial"] == 2
     assert {"bayes_collect", "best_train", "summary"} <= set(jobs)
-    assert not {"baseline", "grid_train", "mlp_train"} & set(jobs)
+    assert not {"baseline_train", "grid_train", "mlp_train"} & set(jobs)
 
 
 def test_grid_epochs_rerun_grid_jobs_and_their_plots_only(study: Path):
     jobs = planned_jobs(study, edited_config(study, grid={"epochs": 4}))
     assert jobs["grid_train"] == 6
-    assert set(jobs) - {"all"} == {"grid_train", "grid_summary", "plot_grid", "summary"}
+    assert set(jobs) - {"all"} == {"grid_train", "summarize_grid", "plot_grid", "summary"}
 
 
 def _edit_and_plan(study: Path, relative: str) -> Counter:

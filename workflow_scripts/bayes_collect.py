@@ -1,29 +1,45 @@
 """Collect the Bayesian-search trials into trials.csv and pick the best into best.json.
 
     python workflow_scripts/bayes_collect.py --top-fraction 0.1 \
-        --trials-out results/bayes/trials.csv --best-out results/bayes/best.json \
-        results/bayes/trial_*/proposal.json
+        --proposals results/bayes/trial_*/proposal.json \
+        --histories results/bayes/trial_*/history.csv \
+        --trials-out results/bayes/trials.csv --best-out results/bayes/best.json
+
+The i-th history is the result of the i-th proposal.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from msdrnn.results import peak, read_history, read_json
+from msdrnn.cli import run
+from msdrnn.errors import DataError
+from msdrnn.files import atomic_write
+from msdrnn.results import peak, read_history, read_json, require
 from msdrnn.search import objective
 
+log = logging.getLogger("bayes_collect")
+PROPOSAL_KEYS = ("trial", "kind", "state_size", "steps")
 
-def collect(proposals: list[Path], top_fraction: float) -> pd.DataFrame:
+
+def collect(proposals: list[Path], histories: list[Path], top_fraction: float) -> pd.DataFrame:
     """One row per trial: its point, objective, max valid accuracy and its epoch."""
+    if len(proposals) != len(histories):
+        raise DataError(f"{len(proposals)} proposals but {len(histories)} histories; "
+                        "expected one history per proposal, in the same order")
+    if not proposals:
+        raise DataError("no trials to collect; expected at least one proposal and history")
     rows = []
-    for path in proposals:
-        proposal = read_json(path)
-        history = read_history(path.with_name("history.csv"))
+    for proposal_path, history_path in zip(proposals, histories, strict=True):
+        proposal = read_json(proposal_path)
+        require(proposal, PROPOSAL_KEYS, proposal_path)
+        history = read_history(history_path)
         best_acc, best_epoch = peak(history)
         rows.append({
             "trial": proposal["trial"],
@@ -41,14 +57,16 @@ def collect(proposals: list[Path], top_fraction: float) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("proposals", nargs="+", type=Path)
+    parser.add_argument("--proposals", nargs="+", type=Path, required=True,
+                        help="proposal.json of every trial")
+    parser.add_argument("--histories", nargs="+", type=Path, required=True,
+                        help="history.csv of every trial, in the order of --proposals")
     parser.add_argument("--top-fraction", type=float, default=0.1)
     parser.add_argument("--trials-out", type=Path, required=True)
     parser.add_argument("--best-out", type=Path, required=True)
     args = parser.parse_args(argv)
 
-    table = collect(args.proposals, args.top_fraction)
-    table.to_csv(args.trials_out, index=False, float_format="%.6f")
+    table = collect(args.proposals, args.histories, args.top_fraction)
     best = table.loc[table["objective"].idxmax()]  # first trial wins a tie
     result = {
         "state_size": int(best["state_size"]),
@@ -58,12 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         "objective": float(best["objective"]),
         "trials": len(table),
     }
-    args.best_out.write_text(json.dumps(result, indent=2) + "\n")
-    print(table.to_string(index=False))
-    print(f"best: state {result['state_size']}, steps {result['steps']} "
-          f"(trial {result['trial']:03d}, objective {result['objective']:.4f})")
+    atomic_write(args.trials_out, table.to_csv(index=False, float_format="%.6f").encode())
+    atomic_write(args.best_out, (json.dumps(result, indent=2) + "\n").encode())
+    log.info("trials:\n%s", table.to_string(index=False))
+    log.info("best: state %d, steps %d (trial %03d, objective %.4f)", result["state_size"],
+             result["steps"], result["trial"], result["objective"])
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

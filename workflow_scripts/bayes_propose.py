@@ -2,9 +2,10 @@
 
     python workflow_scripts/bayes_propose.py --trial 3 --seed 0 --state-min 15 \
         --state-max 500 --steps 2,3,4,6 --n-initial 1 --kappa 1.9 \
-        --earlier results/bayes/trial_000/proposal.json ... --out proposal.json
+        --proposals results/bayes/trial_00{0,1,2}/proposal.json \
+        --histories results/bayes/trial_00{0,1,2}/history.csv --out proposal.json
 
-Each --earlier proposal.json has the trial's history.csv beside it.
+The i-th history is the result of the i-th earlier proposal; a random start has none.
 """
 
 from __future__ import annotations
@@ -15,10 +16,33 @@ import logging
 import sys
 from pathlib import Path
 
-from msdrnn.results import read_history, read_json
+from msdrnn.cli import run
+from msdrnn.errors import DataError
+from msdrnn.files import atomic_write
+from msdrnn.results import read_history, read_json, require
 from msdrnn.search import SearchSpace, objective, propose
 
 log = logging.getLogger("bayes_propose")
+
+
+def earlier_results(proposals: list[Path], histories: list[Path],
+                    top_fraction: float) -> list[tuple[tuple[int, int], float]]:
+    """((state size, steps), objective) of each earlier trial, in trial order."""
+    if len(proposals) != len(histories):
+        raise DataError(f"{len(proposals)} earlier proposals but {len(histories)} histories; "
+                        "expected one history per proposal, in the same order")
+    pairs = []
+    for proposal_path, history_path in zip(proposals, histories, strict=True):
+        proposal = read_json(proposal_path)
+        require(proposal, ("trial", "state_size", "steps"), proposal_path)
+        pairs.append((proposal, read_history(history_path)))
+    earlier = []
+    for proposal, history in sorted(pairs, key=lambda pair: pair[0]["trial"]):
+        value = objective(history["valid_acc"], top_fraction)
+        earlier.append(((proposal["state_size"], proposal["steps"]), value))
+        log.info("trial %03d: state %d, steps %d -> objective %.4f", proposal["trial"],
+                 proposal["state_size"], proposal["steps"], value)
+    return earlier
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,22 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kappa", type=float, default=1.9)
     parser.add_argument("--acq-func", default="LCB")
     parser.add_argument("--top-fraction", type=float, default=0.1)
-    parser.add_argument("--earlier", action="append", default=[], type=Path,
-                        help="proposal.json of an earlier trial (repeat, in trial order)")
+    parser.add_argument("--proposals", nargs="*", default=[], type=Path,
+                        help="proposal.json of every earlier trial")
+    parser.add_argument("--histories", nargs="*", default=[], type=Path,
+                        help="history.csv of every earlier trial, in the order of --proposals")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     space = SearchSpace(args.state_min, args.state_max,
                         tuple(int(k) for k in args.steps.split(",")))
-    earlier = []
-    for proposal_path in sorted(args.earlier):
-        proposal = read_json(proposal_path)
-        history = read_history(proposal_path.with_name("history.csv"))
-        value = objective(history["valid_acc"], args.top_fraction)
-        earlier.append(((proposal["state_size"], proposal["steps"]), value))
-        log.info("trial %03d: state %d, steps %d -> objective %.4f", proposal["trial"],
-                 proposal["state_size"], proposal["steps"], value)
+    earlier = earlier_results(args.proposals, args.histories, args.top_fraction)
     state_size, steps = propose(
         args.trial, space, earlier, seed=args.seed, n_initial=args.n_initial,
         batch_size=args.batch_size, kappa=args.kappa, acq_func=args.acq_func,
@@ -56,11 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     kind = "random start" if args.trial < args.n_initial else "guided"
     proposal = {"trial": args.trial, "kind": kind, "state_size": state_size, "steps": steps,
                 "readout": True}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(proposal, indent=2) + "\n")
+    atomic_write(args.out, (json.dumps(proposal, indent=2) + "\n").encode())
     log.info("trial %03d (%s): state %d, steps %d", args.trial, kind, state_size, steps)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

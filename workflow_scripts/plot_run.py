@@ -1,7 +1,12 @@
-"""Error and accuracy curves of one training run (seed plots 23-24 and 36-37).
+"""Error and accuracy curves of one training run.
 
     python workflow_scripts/plot_run.py --history results/baseline/history.csv \
-        --run results/baseline/run.json --title Baseline --out-prefix results/figures/baseline
+        --run results/baseline/run.json --title Baseline \
+        --error baseline_error.png baseline_error.pdf \
+        --accuracy baseline_accuracy.png baseline_accuracy.pdf
+
+--error and --accuracy take the files to write each figure to, one per format (from the
+suffix).
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from msdrnn.plots import new_figure, plot_pair, save
+from msdrnn.cli import run
+from msdrnn.errors import DataError
+from msdrnn.plots import new_figure, plot_pair, save_files
 from msdrnn.results import describe_run, read_history, read_json
 
 
@@ -20,19 +27,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", type=Path, required=True)
     parser.add_argument("--title", required=True)
     parser.add_argument("--dpi", type=int, default=120)
-    parser.add_argument("--out-prefix", required=True)
+    parser.add_argument("--error", nargs="+", type=Path, required=True,
+                        help="files of the error figure")
+    parser.add_argument("--accuracy", nargs="+", type=Path, required=True,
+                        help="files of the accuracy figure")
     args = parser.parse_args(argv)
 
     history = read_history(args.history)
-    run = read_json(args.run)
-    about = f"{args.title} – {describe_run(run)} – {len(history)} epochs"
-    for metric, name, ylabel in [("loss", "error", "Error (cross-entropy)"),
-                                 ("acc", "accuracy", "Accuracy")]:
+    run_record = read_json(args.run)
+    try:
+        described = describe_run(run_record)
+    except KeyError as err:
+        raise DataError(f"{args.run}: missing key {err} of the run's hyperparameters") \
+            from None
+    about = f"{args.title} – {described} – {len(history)} epochs"
+    for metric, name, ylabel, files in [("loss", "error", "Error (cross-entropy)", args.error),
+                                        ("acc", "accuracy", "Accuracy", args.accuracy)]:
         fig, ax = new_figure(f"Training & validation {name}\n{about}", "Epoch", ylabel)
         plot_pair(ax, history, metric)
-        save(fig, f"{args.out_prefix}_{name}", args.dpi)
+        save_files(fig, files, args.dpi)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

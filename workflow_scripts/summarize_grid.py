@@ -2,34 +2,37 @@
 
     python workflow_scripts/summarize_grid.py --out results/grid/summary.csv \
         results/grid/steps_*/seed_*/history.csv
+
+Each history's steps value and seed come from its folder, .../steps_K/seed_S/.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import logging
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from msdrnn.results import peak, read_history
+from msdrnn.cli import run
+from msdrnn.files import atomic_write
+from msdrnn.results import grid_point, peak, read_history
 
-RUN_DIR = re.compile(r"steps_(\d+)/seed_(\d+)$")
+log = logging.getLogger("summarize_grid")
 
 
 def summarize(histories: list[Path]) -> pd.DataFrame:
+    """One row per grid run: its peak, final and minimum-loss values."""
     rows = []
     for path in histories:
-        match = RUN_DIR.search(path.parent.as_posix())
-        if not match:
-            raise ValueError(f"{path}: expected a path like .../steps_K/seed_S/history.csv")
+        steps, seed = grid_point(path)
         history = read_history(path)
         best_acc, best_epoch = peak(history)
         last = history.iloc[-1]
         rows.append({
-            "steps": int(match[1]),
-            "seed": int(match[2]),
+            "steps": steps,
+            "seed": seed,
             "max_valid_acc": best_acc,
             "epoch_of_max": best_epoch,
             "final_valid_acc": float(last["valid_acc"]),
@@ -47,10 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     table = summarize(args.histories)
-    table.to_csv(args.out, index=False, float_format="%.6f")
-    print(table.to_string(index=False))
+    atomic_write(args.out, table.to_csv(index=False, float_format="%.6f").encode())
+    log.info("grid summary:\n%s", table.to_string(index=False))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -13,44 +13,52 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
 
+from msdrnn.cli import run
 from msdrnn.dataset_io import load_split, read_label_map
-from msdrnn.errors import ConfigError, DataError, TrainingDiverged
+from msdrnn.errors import ConfigError, DataError
 from msdrnn.training import TrainConfig
+
+log = logging.getLogger("train")
 
 HPARAM_KEYS = {"steps": int, "state_size": int, "readout": bool}
 DEFAULT_THREADS = 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; every default that decides the numbers is ``TrainConfig``'s."""
+    defaults = TrainConfig()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", type=Path, required=True,
                         help="dataset.h5 (train/valid[/test] inputs (N,120,25), targets)")
     parser.add_argument("--steps-file", type=Path,
                         help="per-step file to read the arrays from instead of --dataset")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--model", choices=("rnn", "mlp"), default="rnn")
-    parser.add_argument("--steps", type=int, default=6, help="segments per part (divides 120)")
-    parser.add_argument("--state-size", type=int, default=10)
-    parser.add_argument("--readout", action=argparse.BooleanOptionalAction, default=False,
+    parser.add_argument("--model", choices=("rnn", "mlp"), default=defaults.model)
+    parser.add_argument("--steps", type=int, default=defaults.steps,
+                        help="segments per part (divides 120)")
+    parser.add_argument("--state-size", type=int, default=defaults.state_size)
+    parser.add_argument("--readout", action=argparse.BooleanOptionalAction,
+                        default=defaults.readout,
                         help="linear readout from the state (--no-readout: state size = classes)")
-    parser.add_argument("--hidden", default="512,256",
+    parser.add_argument("--hidden", default=",".join(str(h) for h in defaults.hidden),
                         help="MLP hidden layer sizes, comma-separated")
     parser.add_argument("--hparams", type=Path,
                         help="JSON with any of steps, state_size, readout; overrides the flags")
-    parser.add_argument("--epochs", type=int, default=35)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=50)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--optimizer", choices=("adam",), default="adam")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--optimizer", choices=("adam",), default=defaults.optimizer)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help="TensorFlow intra-op threads (default %(default)s: what measured "
                              "fastest for a lone job, perf/bench_train.py; a fixed number, "
                              "since the thread count may change the last bits)")
-    parser.add_argument("--xla", action="store_true",
+    parser.add_argument("--xla", action="store_true", default=defaults.xla,
                         help="compile with XLA (slower on CPU with TensorFlow 2.21)")
     return parser.parse_args(argv)
 
@@ -105,22 +113,18 @@ def load_data(args: argparse.Namespace, classes: int) -> list:
     return splits
 
 
-def main(argv: list[str] | None = None, stderr=None) -> int:
-    """Run the command; returns the exit code. ``stderr`` takes the error lines (tests)."""
-    report = stderr or (lambda line: print(line, file=sys.stderr))
+def main(argv: list[str] | None = None) -> int:
+    """Check the input, then train; returns the exit code (bad input and divergence are
+    raised as ``ConfigError``/``DataError``/``TrainingDiverged`` for ``cli.run``)."""
     args = parse_args(argv)
-    try:
-        if args.threads < 1:
-            raise ConfigError(f"--threads must be at least 1; got {args.threads}")
-        label_map = read_label_map(args.dataset)
-        config = make_config(args, classes=len(label_map))
-        train_split, valid_split = load_data(args, config.classes)
-        if train_split.size < config.batch_size:
-            raise DataError(f"only {train_split.size} training songs: fewer than one batch "
-                            f"of {config.batch_size}")
-    except (DataError, ConfigError) as err:
-        report(f"error: {err}")
-        return 2
+    if args.threads < 1:
+        raise ConfigError(f"--threads must be at least 1; got {args.threads}")
+    label_map = read_label_map(args.dataset)
+    config = make_config(args, classes=len(label_map))
+    train_split, valid_split = load_data(args, config.classes)
+    if train_split.size < config.batch_size:
+        raise DataError(f"only {train_split.size} training songs: fewer than one batch "
+                        f"of {config.batch_size}")
 
     import tensorflow as tf  # after the checks: bad input fails fast
 
@@ -131,14 +135,14 @@ def main(argv: list[str] | None = None, stderr=None) -> int:
     run_info = {"command": sys.argv, "dataset": str(args.dataset),
                 "steps_file": str(args.steps_file) if args.steps_file else None,
                 "label_map": label_map, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    try:
-        train(config, train_split, valid_split, args.out, run_info,
-              log=lambda line: print(line, flush=True))
-    except TrainingDiverged as err:
-        report(f"error: {err}")
-        return 1
+    train(config, train_split, valid_split, args.out, run_info, log=log_line)
     return 0
 
 
+def log_line(line: str) -> None:
+    """The trainer's progress lines (one per epoch, resume notes), through logging."""
+    log.info(line)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

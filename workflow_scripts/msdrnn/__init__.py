@@ -1,7 +1,16 @@
 """Library code of the MSD-10 truncated-BPTT RNN study.
 
-Modules that never import TensorFlow: ``msd`` (MSD HDF5 and tagtraum readers),
-``synthetic`` (the embedded MSD-format generator), ``dataset`` (dataset.h5 and the
-per-step arrays), ``reference`` (NumPy forward pass), ``search`` (Bayesian search),
-``plots`` and ``summary``. TensorFlow lives in ``model`` (and ``mlp``) only.
+Study facts and plumbing: ``study`` (segments, features, genres, the steps and readout
+checks), ``errors``, ``cli`` (the scripts' command-line contract), ``files`` (atomic
+writes, ordered worker pool), ``code_inputs`` (a script's project imports, for the rules).
+Data: ``msd`` (MSD HDF5 and tagtraum readers), ``synthetic`` (the embedded MSD-format
+generator), ``npz`` (the course's npz files), ``dataset`` (builds dataset.h5), ``steps``
+(per-step virtual-dataset files), ``dataset_io`` (reads both).
+Training: ``model`` (basic RNN, MLP), ``trainer`` (Adam, truncated-BPTT updates),
+``training`` (epochs, checkpoints, outputs), ``provenance`` (CPU, device, versions).
+Results: ``results`` (history.csv and JSON readers), ``reference`` (NumPy forward pass),
+``search`` (Bayesian search), ``plots``, ``summary``.
+
+TensorFlow is imported by ``model``, ``trainer`` and (inside functions) ``training`` and
+``provenance`` only; every other module works without it.
 """

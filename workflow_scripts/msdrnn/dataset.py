@@ -1,17 +1,20 @@
-"""Build ``dataset.h5`` (the MSD-10 data set of SPEC section 2) and the per-step files.
+"""Build ``dataset.h5``, the original study's MSD-10 data set.
 
 ``dataset.h5`` holds groups ``train``, ``valid`` and optionally ``test`` (``inputs``
 (N, segments, 25) float32, ``targets`` (N,) int64, ``track_ids`` (N,) strings), plus
 ``label_map``, ``mean`` and ``std`` (segments, 25) of the train split, and attributes
 ``source``, ``config`` (JSON), ``counts`` (JSON: tracks per genre per split),
-``standardized`` (whether this build standardised the inputs) and ``selection`` (JSON).
+``standardized`` (whether this build standardised the inputs), ``selection`` (JSON) and
+``fingerprint`` (a hash of the content, see ``msdrnn.dataset_io.Fingerprint``).
 
 From MSD track files (sources ``msd_h5`` and ``synthetic``): every labelled track of a
-kept genre is put in a per-genre order that depends only on ``seed``; files are read in
-that order (in a worker pool, only the central crop) until each genre has ``per_genre``
-train+valid tracks and ``per_genre_test`` test tracks; the last ``valid_fraction`` of a
-genre's train+valid tracks are its validation tracks. Inputs are standardised per
-dimension with the train split's mean and (population) standard deviation.
+kept genre is put in a per-genre order that depends only on (track ID, genre, seed).
+Each genre keeps the first ``per_genre + per_genre_test`` usable tracks in its order (a
+short or bad track is replaced by the next one); the first ``per_genre`` of them are
+train+valid, the rest test, and the last ``valid_fraction`` of the train+valid tracks are
+validation. How the files are stored (single-track or aggregate files) and the number of
+workers change which files are opened when, never this outcome. Inputs are standardised
+per dimension with the train split's mean and (population) standard deviation.
 
 Every file is written under a temporary name and renamed when complete, so a failed run
 leaves no partial output and earlier results untouched. No TensorFlow here.
@@ -29,7 +32,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from msdrnn.dataset_io import SPLITS, Rows
+from msdrnn.dataset_io import FINGERPRINT_ATTR, SPLITS, Fingerprint, Rows
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_path, ordered_map
 from msdrnn.msd import Location, locate_tracks, read_labels, read_task
@@ -97,14 +100,22 @@ class DataConfig:
 
 @dataclass
 class _Collected:
-    """Crops read from track files: ``inputs`` rows and, per genre, (track_id, row)."""
+    """Crops read from track files: ``inputs`` rows and, per genre, (track_id, row) in the
+    genre's order."""
 
     inputs: np.ndarray
     kept: dict[str, list[tuple[str, int]]]
     skipped: list[tuple[str, str]] = field(default_factory=list)
     short: int = 0
     files_read: int = 0
-    rows: int = 0  # rows of ``inputs`` filled
+
+
+def genre_order(track_ids: list[str], genre: str, seed: int) -> list[str]:
+    """The order in which a genre's tracks are taken: a permutation of the sorted IDs drawn
+    from (seed, genre), so it depends on nothing but the IDs, the genre and the seed."""
+    ids = sorted(track_ids)
+    rng = np.random.default_rng([seed, zlib.crc32(genre.encode())])
+    return [ids[i] for i in rng.permutation(len(ids))]
 
 
 def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
@@ -130,11 +141,16 @@ def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
         f.attrs["counts"] = json.dumps(counts)
         f.attrs["standardized"] = standardize
         f.attrs["selection"] = json.dumps(selection)
+        fingerprint = Fingerprint()
+        fingerprint.texts("label_map", label_map)
         f.create_dataset("label_map", data=label_map, dtype=h5py.string_dtype())
-        f.create_dataset("mean", data=mean)
-        f.create_dataset("std", data=std)
+        for key, values in (("mean", mean), ("std", std)):
+            fingerprint.array(key, values)
+            f.create_dataset(key, data=values)
         for name, split in splits.items():
-            _write_split(f.create_group(name), split, mean if standardize else None, std)
+            _write_split(f.create_group(name), split, mean if standardize else None, std,
+                         fingerprint)
+        f.attrs[FINGERPRINT_ATTR] = fingerprint.hexdigest()
         with atomic_path(_skipped_path(out)) as tsv_tmp:
             tsv_tmp.write_text("path\treason\n" + "".join(
                 f"{path}\t{reason}\n" for path, reason in skipped))
@@ -143,7 +159,7 @@ def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
 
 
 def _load_msd(cfg: DataConfig) -> tuple[dict[str, Rows], list[str], dict, list]:
-    """Select, read and split the labelled MSD tracks (SPEC section 2)."""
+    """Select, read and split the labelled MSD tracks as the original study did."""
     labels = read_labels(cfg.labels)
     wanted = {t: g for t, g in labels.items() if g in cfg.genres}
     log.info("%s: %d labelled tracks, %d in the %d genres kept", cfg.labels, len(labels),
@@ -158,11 +174,8 @@ def _load_msd(cfg: DataConfig) -> tuple[dict[str, Rows], list[str], dict, list]:
     log.info("found %d track files (%d labelled tracks have no file, normal for the MSD; "
              "%d other .h5 files scanned)", len(locations), len(wanted) - len(locations),
              scanned)
-    order = {}
-    for genre in cfg.genres:
-        ids = sorted(t for t in locations if wanted[t] == genre)
-        rng = np.random.default_rng([cfg.seed, zlib.crc32(genre.encode())])
-        order[genre] = [ids[i] for i in rng.permutation(len(ids))]
+    order = {genre: genre_order([t for t in locations if wanted[t] == genre], genre, cfg.seed)
+             for genre in cfg.genres}
     collected = _collect(order, locations, cfg, skipped)
     available = {g: len(ids) for g, ids in order.items()}
     _check_counts(cfg, wanted, available, collected)
@@ -177,46 +190,76 @@ def _load_msd(cfg: DataConfig) -> tuple[dict[str, Rows], list[str], dict, list]:
 
 def _collect(order: dict[str, list[str]], locations: dict[str, Location], cfg: DataConfig,
              skipped: list[tuple[str, str]]) -> _Collected:
-    """Read crops in each genre's order until every genre has enough (or runs out).
+    """Keep, per genre, the first ``per_genre + per_genre_test`` usable tracks in its order.
 
-    Files are read in blocks slightly larger than what each genre still needs; results
-    are taken in task order, so the outcome does not depend on the number of workers.
+    Files are read in blocks: per genre, the next tracks of its order, a few more than it
+    still needs. Each block's files are read in a worker pool (an aggregate file once, for
+    all its tracks in the block); then each genre walks its order over the tracks read and
+    keeps the usable ones until it has enough, skipping short and bad ones. The tracks kept,
+    and their order, depend only on the genre orders: never on how the tracks are stored,
+    on the order in which files are read, nor on the number of workers. Crops of tracks
+    read but not kept free their rows for the next block.
     """
     target = cfg.per_genre + cfg.per_genre_test
     total = sum(min(target, len(ids)) for ids in order.values())
-    genre_of = {t: g for g, ids in order.items() for t in ids}
+    # At any moment a genre holds at most its kept tracks plus one block's reads: this many
+    # rows, never more than the genre has tracks.
+    capacity = sum(min(len(ids), target + _margin(target)) for ids in order.values())
+    got = _Collected(np.empty((capacity, cfg.segments, FEATURES), np.float32),
+                     {g: [] for g in order}, skipped)
+    free_rows = list(range(capacity - 1, -1, -1))
+    read_until = dict.fromkeys(order, 0)  # tracks of each genre's order read so far
+    decided = dict.fromkeys(order, 0)  # tracks of each genre's order kept or passed over
+    progress = _Progress(total)
+    skipped_paths = {path for path, _ in skipped}
     with ordered_map(cfg.workers) as mapper:
-        got = _Collected(np.empty((total, cfg.segments, FEATURES), np.float32),
-                         {g: [] for g in order}, skipped)
-        progress = _Progress(total)
-        position = dict.fromkeys(order, 0)
         while True:
             block = []
             for genre, ids in order.items():
                 need = target - len(got.kept[genre])
                 if need > 0:
-                    block += ids[position[genre]:position[genre] + need + need // 20 + 4]
-                    position[genre] = min(len(ids), position[genre] + need + need // 20 + 4)
+                    end = min(len(ids), read_until[genre] + need + _margin(need))
+                    block += ids[read_until[genre]:end]
+                    read_until[genre] = end
             if not block:
-                progress.finish(got.rows, got.files_read)
+                progress.finish(sum(map(len, got.kept.values())), got.files_read)
                 return got
+            rows: dict[str, int] = {}  # usable tracks of this block -> their row
             for result in mapper(read_task, _tasks(block, locations, cfg.segments)):
                 got.files_read += 1
                 if result.error:
                     if cfg.on_bad_file == "stop":
                         raise DataError(f"{result.path}: {result.error} (set data.on_bad_file:"
                                         " skip to leave bad files out)")
-                    log.warning("skipping %s: %s", result.path, result.error)
-                    skipped.append((result.path, result.error))
+                    if result.path not in skipped_paths:  # an aggregate file: once
+                        log.warning("skipping %s: %s", result.path, result.error)
+                        skipped.append((result.path, result.error))
+                        skipped_paths.add(result.path)
                 for track in result.tracks:
-                    kept = got.kept[genre_of[track.track_id]]
                     if track.crop is None:
                         got.short += 1
-                    elif len(kept) < target:
-                        got.inputs[got.rows] = track.crop
-                        kept.append((track.track_id, got.rows))
-                        got.rows += 1
-                progress.update(got.rows, got.files_read)
+                    else:
+                        rows[track.track_id] = row = free_rows.pop()
+                        got.inputs[row] = track.crop
+                progress.update(sum(map(len, got.kept.values())) + len(rows),
+                                got.files_read)
+            for genre, ids in order.items():
+                kept = got.kept[genre]
+                for track_id in ids[decided[genre]:read_until[genre]]:
+                    row = rows.pop(track_id, None)  # None: short, or in a bad file
+                    if row is None:
+                        continue
+                    if len(kept) < target:
+                        kept.append((track_id, row))
+                    else:
+                        free_rows.append(row)
+                decided[genre] = read_until[genre]
+
+
+def _margin(need: int) -> int:
+    """Tracks read beyond what a genre still needs, so short or bad ones rarely cost
+    another block."""
+    return need // 20 + 4
 
 
 def _tasks(block: list[str], locations: dict[str, Location],
@@ -294,14 +337,22 @@ def _train_stats(train: Rows) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _write_split(group: h5py.Group, split: Rows, mean: np.ndarray | None,
-                 std: np.ndarray) -> None:
-    """Write one split, standardising chunk by chunk when ``mean`` is given."""
+                 std: np.ndarray, fingerprint: Fingerprint) -> None:
+    """Write one split, standardising chunk by chunk when ``mean`` is given, and hash
+    exactly the bytes written (the float32 rows, the targets, the track IDs)."""
     n = len(split)
-    inputs = group.create_dataset("inputs", (n,) + split.inputs.shape[1:], "f4")
+    shape = (n,) + split.inputs.shape[1:]
+    inputs = group.create_dataset("inputs", shape, "f4")
+    fingerprint.header(f"{group.name}/inputs", np.dtype("f4"), shape)
     for start in range(0, n, _CHUNK):
         block = split.rows(start, start + _CHUNK)
-        inputs[start:start + len(block)] = block if mean is None else (block - mean) / std
-    group.create_dataset("targets", data=split.targets)
+        block = (block if mean is None else (block - mean) / std).astype(np.float32)
+        inputs[start:start + len(block)] = block
+        fingerprint.update(block)
+    targets = np.asarray(split.targets, dtype=np.int64)
+    fingerprint.array(f"{group.name}/targets", targets)
+    group.create_dataset("targets", data=targets)
+    fingerprint.texts(f"{group.name}/track_ids", split.track_ids)
     group.create_dataset("track_ids", data=split.track_ids, dtype=h5py.string_dtype())
 
 

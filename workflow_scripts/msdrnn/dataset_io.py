@@ -3,11 +3,20 @@
 Both hold groups ``train``, ``valid`` and optionally ``test``, each with ``inputs`` and
 ``targets``; ``dataset.h5`` stores inputs as (N, segments, features), a per-step file as
 (N, parts, steps, features). Readers here always return (N, segments, features), so the
-trainer can take either file. No TensorFlow here.
+trainer can take either file.
+
+``dataset.h5`` carries a content fingerprint (attribute ``fingerprint``: a SHA-256 of
+every split's inputs, targets and track IDs, the label map, mean and std, computed while
+the file is written). A per-step file records the fingerprint of the dataset.h5 it maps
+onto (attribute ``dataset_fingerprint``), and every reader here checks it before reading:
+a per-step file left over from an earlier dataset.h5 would otherwise read other songs'
+segments (or zeros) under its own labels. No TensorFlow here.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +26,11 @@ import numpy as np
 from msdrnn.errors import DataError
 
 SPLITS = ("train", "valid", "test")
+#: Attribute of dataset.h5 holding its content fingerprint.
+FINGERPRINT_ATTR = "fingerprint"
+#: Attribute of a per-step file holding the fingerprint of the dataset.h5 it maps onto.
+MAPPED_FINGERPRINT_ATTR = "dataset_fingerprint"
+_REMAKE = "remake this per-step file (workflow_scripts/make_steps.py)"
 
 @dataclass(frozen=True)
 class Split:
@@ -48,6 +62,50 @@ class Rows:
         return len(self.targets)
 
 
+class Fingerprint:
+    """A running SHA-256 over named arrays: what a dataset.h5 holds, in writing order.
+
+    Each array is hashed with its name, dtype and shape ahead of its bytes, so the same
+    bytes under another name or shape give another fingerprint.
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def header(self, name: str, dtype: np.dtype, shape: tuple[int, ...]) -> None:
+        """Start the named array; its bytes follow through ``update`` (in any chunks)."""
+        self._hash.update(f"\n{name} {np.dtype(dtype).str} {tuple(shape)}\n".encode())
+
+    def update(self, block: np.ndarray) -> None:
+        """Hash the bytes of ``block`` (C order)."""
+        self._hash.update(np.ascontiguousarray(block).data)
+
+    def array(self, name: str, values: np.ndarray) -> None:
+        """Hash a whole array under ``name``."""
+        self.header(name, values.dtype, values.shape)
+        self.update(values)
+
+    def texts(self, name: str, values: Iterable[str]) -> None:
+        """Hash a list of strings under ``name`` (one UTF-8 line each)."""
+        values = list(values)
+        self.header(name, np.dtype(object), (len(values),))
+        self._hash.update("".join(f"{v}\n" for v in values).encode())
+
+    def hexdigest(self) -> str:
+        return "sha256:" + self._hash.hexdigest()
+
+
+def dataset_fingerprint(path: str | Path) -> str:
+    """The content fingerprint of the data a file holds (dataset.h5) or maps (steps file).
+
+    For a per-step file this is the fingerprint of its dataset.h5, after checking that the
+    dataset.h5 it maps onto is still the one it was made from. A file without one is a
+    DataError that says to rebuild it.
+    """
+    with _open(path) as f:
+        return _fingerprint(path, f)
+
+
 def read_label_map(path: str | Path) -> list[str]:
     """Genre names in class-index order."""
     with _open(path) as f:
@@ -65,7 +123,6 @@ def load_split(path: str | Path, split: str) -> Split:
         for field in ("inputs", "targets"):
             if field not in group:
                 raise DataError(f"{path}: '{split}/{field}' is missing")
-        _check_virtual_sources(path, group["inputs"])
         inputs = group["inputs"][()]
         targets = group["targets"][()]
     if inputs.ndim == 4:  # per-step file: (N, parts, steps, features)
@@ -89,16 +146,55 @@ def load_split(path: str | Path, split: str) -> Split:
                  targets=targets.astype(np.int64))
 
 
-def _check_virtual_sources(path: str | Path, inputs: h5py.Dataset) -> None:
-    """A per-step file maps onto dataset.h5; HDF5 would read a missing source as zeros."""
-    if not inputs.is_virtual:
-        return
-    for name in sorted({source.file_name for source in inputs.virtual_sources()}):
-        if not (Path(path).parent / name).is_file():
-            raise DataError(
-                f"{path}: '{inputs.name}' maps onto {name}, which is missing; remake this "
-                "per-step file with workflow_scripts/make_steps.py"
-            )
+def _fingerprint(path: str | Path, f: h5py.File) -> str:
+    """The fingerprint of an open dataset.h5, or the checked one a per-step file maps."""
+    if _is_steps_file(f):
+        return str(f.attrs[MAPPED_FINGERPRINT_ATTR])
+    if FINGERPRINT_ATTR not in f.attrs:
+        raise DataError(f"{path}: no '{FINGERPRINT_ATTR}' attribute (written by an earlier "
+                        "version); rebuild this dataset.h5 with "
+                        "workflow_scripts/prepare_dataset.py")
+    return str(f.attrs[FINGERPRINT_ATTR])
+
+
+def _is_steps_file(f: h5py.File) -> bool:
+    """A per-step file: written by msdrnn.steps (``steps`` attribute) or virtual inputs."""
+    return "steps" in f.attrs or any(
+        split in f and "inputs" in f[split] and f[split]["inputs"].is_virtual
+        for split in SPLITS)
+
+
+def _check_steps_file(path: str | Path, f: h5py.File) -> None:
+    """A per-step file must map onto the very dataset.h5 it was made from.
+
+    HDF5 reads a missing source file as zeros, and a rebuilt one as whatever it now holds
+    under this file's old targets: both are errors that name the two files.
+    """
+    sources = sorted({source.file_name for split in SPLITS if split in f
+                      and "inputs" in f[split] and f[split]["inputs"].is_virtual
+                      for source in f[split]["inputs"].virtual_sources()})
+    if not sources:
+        raise DataError(f"{path}: a per-step file without virtual inputs; {_REMAKE}")
+    for name in sources:
+        mapped = Path(path).parent / name
+        if not mapped.is_file():
+            raise DataError(f"{path}: its inputs map onto {mapped}, which is missing; "
+                            f"{_REMAKE}")
+        recorded = f.attrs.get(MAPPED_FINGERPRINT_ATTR)
+        if recorded is None:
+            raise DataError(f"{path}: no '{MAPPED_FINGERPRINT_ATTR}' attribute (written by "
+                            f"an earlier version), so it cannot be checked against {mapped}; "
+                            f"{_REMAKE}")
+        try:
+            with h5py.File(mapped, "r") as source:
+                current = _fingerprint(mapped, source)
+        except OSError as err:
+            raise DataError(f"{path}: maps onto {mapped}, which is not a readable HDF5 "
+                            f"file ({err}); {_REMAKE}") from None
+        if current != str(recorded):
+            raise DataError(f"{path}: made from another dataset.h5 than the {mapped} it maps "
+                            f"onto (fingerprint {str(recorded)[:19]} recorded, {current[:19]} "
+                            f"now); {_REMAKE}")
 
 
 def _open(path: str | Path) -> h5py.File:
@@ -106,7 +202,14 @@ def _open(path: str | Path) -> h5py.File:
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     try:
-        return h5py.File(path, "r")
+        f = h5py.File(path, "r")
     except OSError as err:
         raise DataError(f"{path}: not a readable HDF5 file ({err})") from None
+    try:
+        if _is_steps_file(f):
+            _check_steps_file(path, f)
+    except BaseException:
+        f.close()
+        raise
+    return f
 

@@ -29,7 +29,7 @@ from msdrnn.study import FEATURES
 
 log = logging.getLogger(__name__)
 
-#: The 25 features of a segment, in this order (SPEC section 2).
+#: The 25 features of a segment, in this order (as in the original study's MSD-10).
 ARRAYS = (
     ("segments_timbre", 12),
     ("segments_pitches", 12),
@@ -185,14 +185,19 @@ def read_file(path: str, tracks: list[tuple[str, int | None]], segments: int) ->
 
     The crop starts at ``(n - segments) // 2``; only those rows are read. Tracks shorter
     than ``segments`` come back without a crop. A corrupt file, missing arrays, wrong
-    shapes or non-finite values make ``error`` say what is wrong (and nothing is returned).
-    HDF5's low-level API is used: opening files is the cost, and it is 4x cheaper so.
+    shapes, non-finite values, or a single-track file (row None) whose ``/analysis/songs``
+    does not hold exactly that one track make ``error`` say what is wrong (and nothing is
+    returned). HDF5's low-level API is used: opening files is the cost, and it is 4x
+    cheaper so.
     """
     try:
         fid = h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY, fapl=_strong_close())
     except OSError as err:
         return FileResult(path, [], f"not a readable MSD HDF5 file ({_reason(err)})")
     try:
+        for track_id, row in tracks:
+            if row is None:
+                _check_single_track(fid, track_id)
         arrays = [_segment_array(fid, name, width) for name, width in ARRAYS]
         lengths = [array.shape[0] for array in arrays]
         if len(set(lengths)) != 1:
@@ -261,6 +266,39 @@ def _segment_array(fid: h5py.h5f.FileID, name: str, width: int | None) -> _Array
         raise _BadFile(f"{key} has shape {shape}, type class {kind}; expected a {expected} "
                        "float array")
     return _Array(dataset, shape)
+
+
+def _check_single_track(fid: h5py.h5f.FileID, track_id: str) -> None:
+    """A file found at ``A/B/C/TRACKID.h5`` must hold that one track and no other.
+
+    Only the ``track_id`` bytes of ``/analysis/songs`` are taken, from its one row read
+    in the file's own type (no conversion: this runs for every file read).
+    """
+    try:
+        songs = h5py.h5d.open(fid, b"/analysis/songs")
+    except KeyError:
+        raise _BadFile("/analysis/songs is missing; expected the per-track table") from None
+    file_type = songs.get_type()
+    shape = songs.get_space().shape
+    if file_type.get_class() != h5py.h5t.COMPOUND or len(shape) != 1:
+        raise _BadFile("/analysis/songs is not a table; expected one row per track")
+    try:
+        member = file_type.get_member_index(b"track_id")
+    except ValueError:
+        raise _BadFile("/analysis/songs has no 'track_id' column; expected the track's "
+                       "ID") from None
+    if file_type.get_member_class(member) != h5py.h5t.STRING or shape[0] != 1:
+        raise _BadFile(f"/analysis/songs has {shape[0]} row(s), 'track_id' of type class "
+                       f"{file_type.get_member_class(member)}; expected one row with the "
+                       f"string {track_id} (a single-track file)")
+    row = np.empty(file_type.get_size(), np.uint8)
+    songs.read(h5py.h5s.ALL, h5py.h5s.ALL, row, mtype=file_type)
+    start = file_type.get_member_offset(member)
+    stored = row[start:start + file_type.get_member_type(member).get_size()].tobytes()
+    found = stored.rstrip(b"\0 ").decode("utf-8", "replace")
+    if found != track_id:
+        raise _BadFile(f"/analysis/songs 'track_id' is {found!r}; expected {track_id}, the "
+                       "ID in the file's path")
 
 
 def _read_rows(array: _Array, start: int, count: int, width: int | None) -> np.ndarray:

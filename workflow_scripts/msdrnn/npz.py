@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def load_npz(cfg: DataConfig) -> tuple[dict[str, Rows], list[str], bool, dict]:
-    """Load the course's npz files (SPEC section 2), checking shapes, values and targets."""
+    """Load the course's npz files (MSD-10), checking shapes, values and targets."""
     folder = Path(cfg.npz_dir)
     prefix = f"msd-{len(cfg.genres)}-genre"
     label_map = None

@@ -41,10 +41,15 @@ def new_figure(title: str, xlabel: str, ylabel: str, width: float = 7.0):
 def save(fig, prefix: str | Path, dpi: int) -> None:
     """Write `prefix`.png and `prefix`.pdf and close the figure."""
     prefix = Path(prefix)
-    prefix.parent.mkdir(parents=True, exist_ok=True)
+    save_files(fig, [prefix.with_name(f"{prefix.name}.{ext}") for ext in FORMATS], dpi)
+
+
+def save_files(fig, paths: list[str | Path], dpi: int) -> None:
+    """Write the figure to each of `paths` (the format from each suffix) and close it."""
     fig.tight_layout()
-    for ext in FORMATS:
-        fig.savefig(prefix.with_name(f"{prefix.name}.{ext}"), dpi=dpi)
+    for path in map(Path, paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi)
     plt.close(fig)
 
 

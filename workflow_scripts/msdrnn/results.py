@@ -1,30 +1,65 @@
-"""Read the training results the trainer writes (history.csv, run.json). No TensorFlow."""
+"""Read the training results the trainer writes (history.csv, run.json). No TensorFlow.
+
+A file that cannot be read, or lacks what its readers rely on, raises ``DataError`` naming
+the file and what was expected, which the scripts report as one ``error:`` line.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 
+from msdrnn.errors import DataError
+
 # history.csv, as the trainer writes it
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "seconds")
+
+# A grid run's folder: .../steps_K/seed_S/
+GRID_RUN = re.compile(r"steps_(\d+)/seed_(\d+)$")
 
 
 def read_history(path: str | Path) -> pd.DataFrame:
     """One row per epoch, checked for the columns every consumer relies on."""
-    history = pd.read_csv(path)
+    try:
+        history = pd.read_csv(path)
+    except (OSError, ValueError) as err:  # pandas' parser errors are ValueErrors
+        raise DataError(f"{path}: cannot read the training history ({err})") from None
     missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
     if missing:
-        raise ValueError(f"{path}: missing columns {missing}; expected {list(HISTORY_COLUMNS)}")
+        raise DataError(f"{path}: missing columns {missing}; expected {list(HISTORY_COLUMNS)}")
     if history.empty:
-        raise ValueError(f"{path}: no epochs recorded")
+        raise DataError(f"{path}: no epochs recorded")
     return history
 
 
 def read_json(path: str | Path) -> dict:
-    with open(path) as f:
-        return json.load(f)
+    """A JSON object from `path` (a run.json, proposal.json, best.json, ...)."""
+    try:
+        with open(path) as f:
+            value = json.load(f)
+    except (OSError, ValueError) as err:
+        raise DataError(f"{path}: cannot read JSON ({err})") from None
+    if not isinstance(value, dict):
+        raise DataError(f"{path}: expected a JSON object; got {type(value).__name__}")
+    return value
+
+
+def require(values: dict, keys: tuple[str, ...], path: str | Path) -> None:
+    """Raise ``DataError`` unless every key is in `values` (read from `path`)."""
+    missing = [key for key in keys if key not in values]
+    if missing:
+        raise DataError(f"{path}: missing keys {missing}; expected {list(keys)}")
+
+
+def grid_point(history: str | Path) -> tuple[int, int]:
+    """(steps, seed) of a grid run from its history path, .../steps_K/seed_S/history.csv."""
+    match = GRID_RUN.search(Path(history).parent.as_posix())
+    if not match:
+        raise DataError(f"{history}: expected a path like .../steps_K/seed_S/history.csv")
+    return int(match[1]), int(match[2])
 
 
 def peak(history: pd.DataFrame, column: str = "valid_acc") -> tuple[float, int]:

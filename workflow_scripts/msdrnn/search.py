@@ -18,7 +18,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """State size (integer range) and steps (categorical) as in the seed."""
+    """State size (integer range) and steps (categorical) as in the original study."""
 
     state_min: int
     state_max: int
@@ -35,7 +35,7 @@ class SearchSpace:
 
 def objective(valid_accuracies: Sequence[float], top_fraction: float) -> float:
     """Mean of the best `top_fraction` (at least one) of a trial's per-epoch valid
-    accuracies: with 25 epochs and 10%, the mean of the top two, as in the seed."""
+    accuracies: with 25 epochs and 10%, the mean of the top two, as in the original study."""
     values = np.sort(np.asarray(valid_accuracies, dtype=float))[::-1]
     if values.size == 0:
         raise ValueError("objective of a trial without epochs")

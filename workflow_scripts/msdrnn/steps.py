@@ -2,7 +2,9 @@
 
 The inputs are an HDF5 virtual dataset that maps each part onto its segments in
 ``dataset.h5``: the file holds no copy of the data (a few kB instead of the dataset's
-size), so a grid over 14 steps values never keeps 14 copies on disk. No TensorFlow here.
+size), so a grid over 14 steps values never keeps 14 copies on disk. Each file records the
+content fingerprint of the dataset.h5 it maps onto (attribute ``dataset_fingerprint``);
+``msdrnn.dataset_io`` refuses to read it against any other. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from msdrnn.dataset_io import SPLITS
+from msdrnn.dataset_io import MAPPED_FINGERPRINT_ATTR, SPLITS, dataset_fingerprint
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_path
 from msdrnn.study import steps_error
@@ -29,6 +31,8 @@ def make_steps(dataset: str | Path, steps: int, out: str | Path) -> None:
     ``dataset``: the file holds no copy of the data (a few kB instead of the dataset's
     size), so a grid over 14 steps values never keeps 14 copies on disk, and the file can
     stay in place instead of being remade (and rerunning its consumers) for every job.
+    The fingerprint of ``dataset`` is recorded, so the file is never read against a
+    rebuilt one.
     """
     dataset, out = Path(dataset), Path(out)
     if not dataset.is_file():
@@ -43,12 +47,16 @@ def make_steps(dataset: str | Path, steps: int, out: str | Path) -> None:
                                                     for field in ("targets", "track_ids")]:
             if key not in src:
                 raise DataError(f"{dataset}: '{key}' is missing (expected a dataset.h5)")
+        if "steps" in src.attrs:
+            raise DataError(f"{dataset}: a per-step file; expected the dataset.h5 it maps onto")
+        fingerprint = dataset_fingerprint(dataset)
         segments = src["train/inputs"].shape[1]
         if steps_error(steps, segments):
             raise DataError(f"{dataset}: {steps_error(steps, segments)}")
         parts = segments // steps
         with h5py.File(tmp, "w") as f:
-            f.attrs.update({"steps": steps, "parts": parts, "dataset": str(dataset)})
+            f.attrs.update({"steps": steps, "parts": parts, "dataset": str(dataset),
+                            MAPPED_FINGERPRINT_ATTR: fingerprint})
             src.copy(src["label_map"], f, "label_map")
             source_file = os.path.relpath(dataset.resolve(), out.resolve().parent)
             for name in splits:

@@ -1,19 +1,27 @@
-# Checks that run before the first job is submitted to a cluster.
-#
-# Included from the Snakefile. It registers an `onstart:` handler; a Snakefile
-# that needs its own `onstart:` must call `check_executor(workflow)` from it,
-# because Snakemake keeps only the last `onstart:` handler.
-#
-# Snakemake parses the Snakefile before it picks the executor, so the executor
-# is known only from `workflow.executor_plugin` inside `onstart:`. That handler
-# runs once in the main process just before scheduling, never for `-n`,
-# `--lint`, `--summary` or other runs that execute nothing, and never inside a
-# cluster job (Snakemake starts those with --no-hooks).
+"""Checks that run before the first job is submitted to a cluster.
 
-import shutil as _shutil
-import subprocess as _subprocess
+The Snakefile calls ``check_executor(workflow)`` from its ``onstart:`` handler. Snakemake
+parses the Snakefile before it picks the executor, so the executor is known only there,
+from ``workflow.executor_plugin``. The handler runs once in the main process just before
+scheduling, never for ``-n``, ``--lint``, ``--summary`` or other runs that execute nothing,
+and never inside a cluster job (Snakemake starts those with ``--no-hooks``).
 
-from snakemake.exceptions import WorkflowError as _WorkflowError
+Snakemake API used. Public, from the interface Snakemake offers its executor plugins
+(snakemake-interface-executor-plugins, stable within a major version):
+``workflow.executor_plugin`` with its ``name`` and ``common_settings.dryrun_exec``, and of
+each job ``is_local``, ``resources`` and ``rule.name``. Snakemake has no public API for the
+jobs a run will execute or for the ``--default-resources`` given, so those two come from
+``workflow.dag.needrun_jobs()`` and ``workflow.resource_settings.default_resources``; both
+are read defensively, and without them the check falls back to the partitions alone.
+This is a plain Python module (ruff checks it), not a rule file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from snakemake.exceptions import WorkflowError
 
 _SLURM_INSTALL_HINT = (
     "Install the SLURM client commands on this machine (Debian/Ubuntu: "
@@ -25,17 +33,17 @@ _SLURM_INSTALL_HINT = (
 )
 
 
-def _sinfo(*args):
+def _sinfo(*args: str) -> str:
     """Output of `sinfo ARGS`; raises WorkflowError when sinfo fails."""
     try:
-        proc = _subprocess.run(
+        proc = subprocess.run(
             ["sinfo", *args], capture_output=True, text=True, timeout=60, check=False
         )
-    except (OSError, _subprocess.TimeoutExpired) as err:
-        raise _WorkflowError(f"SLURM: `sinfo {' '.join(args)}` failed: {err}") from err
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise WorkflowError(f"SLURM: `sinfo {' '.join(args)}` failed: {err}") from err
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines() or ["(no message)"]
-        raise _WorkflowError(
+        raise WorkflowError(
             f"SLURM: `sinfo {' '.join(args)}` cannot reach a cluster (exit "
             f"{proc.returncode}: {lines[-1]}). On a cluster, run Snakemake on a login node "
             "(check SLURM_CONF); on this machine, start the one-node cluster with "
@@ -45,25 +53,26 @@ def _sinfo(*args):
     return proc.stdout
 
 
-def _cluster_jobs(workflow):
+def _cluster_jobs(workflow) -> list:
     """The jobs of this run that will be submitted to the cluster."""
     dag = getattr(workflow, "dag", None)
-    if dag is None:
+    if dag is None or not hasattr(dag, "needrun_jobs"):
         return []
     return [job for job in dag.needrun_jobs() if not job.is_local]
 
 
-def _gpu_requested(job):
+def _gpu_requested(job) -> bool:
+    """Whether the job asks for a GPU in any of the ways the SLURM plugin understands."""
     res = job.resources
     gpus = res.get("gpu") or res.get("gpus") or 0
     return bool(gpus) or bool(res.get("gpu_model")) or "gpu" in str(res.get("gres") or "")
 
 
-def check_slurm(workflow):
+def check_slurm(workflow) -> None:
     """Fail early, with one message that says what to install or set."""
-    missing = [cmd for cmd in ("sbatch", "sinfo", "squeue") if _shutil.which(cmd) is None]
+    missing = [cmd for cmd in ("sbatch", "sinfo", "squeue") if shutil.which(cmd) is None]
     if missing:
-        raise _WorkflowError(
+        raise WorkflowError(
             f"SLURM executor selected (--profile profiles/slurm or --executor slurm), "
             f"but {', '.join(f'`{m}`' for m in missing)} not found on PATH. "
             f"{_SLURM_INSTALL_HINT}"
@@ -74,7 +83,7 @@ def check_slurm(workflow):
         if name.strip()
     }
     if not available:
-        raise _WorkflowError(
+        raise WorkflowError(
             "SLURM: `sinfo` lists no partitions; ask your cluster's admins which "
             "partition to use, or check that slurmctld is running."
         )
@@ -90,7 +99,7 @@ def check_slurm(workflow):
             requested[partition] = ["(default resources)"]
     for partition, rules in sorted(requested.items()):
         if partition not in available:
-            raise _WorkflowError(
+            raise WorkflowError(
                 f"SLURM partition {partition!r} (slurm_partition of rule(s) "
                 f"{', '.join(sorted(set(rules)))}) does not exist on this cluster; "
                 f"`sinfo` lists: {', '.join(sorted(available))}. Set an existing "
@@ -108,7 +117,7 @@ def check_slurm(workflow):
             gres = _sinfo(*args)
             if "gpu" not in gres:
                 where = f"partition {partition!r}" if partition else "this cluster"
-                raise _WorkflowError(
+                raise WorkflowError(
                     f"SLURM: rule(s) {', '.join(sorted({j.rule.name for j in gpu_jobs}))} "
                     f"ask for a GPU, but {where} has no GPU nodes (`sinfo -o %G` shows "
                     "no gpu). Use `--profile profiles/slurm` (CPU only), or set the "
@@ -117,9 +126,9 @@ def check_slurm(workflow):
                 )
 
 
-def _default_partition(workflow):
+def _default_partition(workflow) -> str | None:
     """slurm_partition from --default-resources, if it is a plain name."""
-    defaults = getattr(workflow.resource_settings, "default_resources", None)
+    defaults = getattr(getattr(workflow, "resource_settings", None), "default_resources", None)
     if defaults is None:
         return None
     try:
@@ -132,14 +141,11 @@ def _default_partition(workflow):
     return str(raw).strip("'\"") or None
 
 
-def check_executor(workflow):
+def check_executor(workflow) -> None:
     """Run the checks that belong to the executor this run uses."""
-    plugin = getattr(workflow, "executor_plugin", None)
-    if plugin is None or not workflow.is_main_process or workflow.dryrun:
+    plugin = workflow.executor_plugin
+    if plugin is None or plugin.common_settings.dryrun_exec:
         return
     if plugin.name == "slurm":
         check_slurm(workflow)
 
-
-onstart:
-    check_executor(workflow)
