@@ -1,19 +1,27 @@
-"""Benchmark the trainer against the obvious Keras version, a large matmul, and memory.
+"""Benchmark the trainer against the obvious Keras version and the matrix-product ceiling.
 
-    python perf/bench_train.py                 # ~5 minutes on 2 cores
-    python perf/bench_train.py --songs 8000 --epochs 5 --memory-songs 0
+    python perf/bench_train.py                 # ~15 minutes on 2 cores
+    python perf/bench_train.py --songs 2000 --rounds 3 --memory-songs 0
 
 On the same synthetic data (the project's generator; ``--songs`` training songs, a quarter
-as many validation songs), after one warm-up epoch, the median of ``--epochs`` epochs:
+as many validation songs), one worker process per thread count (``--threads``, default 1
+and 2) measures, for steps 4 / state 341 / readout and steps 6 / state 10 / no readout:
 
-* steps 4, state 341, readout: our epoch (train + validation) against the same training
-  written the obvious Keras way (``SimpleRNN(stateful=True)``, ``train_on_batch`` per
-  part, states reset per batch of songs, validation with ``test_on_batch`` per part), and
-  our FLOP/s against one 2048 x 2048 float32 ``tf.matmul`` measured in the same process
-  with the same threads (targets: 3x, 60%);
-* steps 6, state 10, no readout: against the same Keras reference (target: 12x);
-* peak resident memory of ``train.py`` on a paper-scale file (``--memory-songs`` songs of
-  noise, 80/20 train/valid, one epoch; target: under 2 GiB).
+* our epoch (train + validation, ``msdrnn.trainer.Trainer``);
+* the same training written the obvious Keras way (``SimpleRNN(stateful=True)``,
+  ``train_on_batch`` per part, states reset per batch of songs, validation with
+  ``test_on_batch`` per part);
+* the rate of the (50 x S) @ (S x S) product the trainer is made of (a chain of 120 of
+  them compiled with XLA, and the same in a plain graph; the faster counts).
+
+The machine is shared and its load moves, so the measurements are interleaved: every
+round runs ours, Keras and the product at every thread count, one after the other, and
+the summary reports medians over ``--rounds`` rounds (after one warm-up round that also
+compiles). Our GFLOP/s are given as a percentage of the best product rate of the run (at
+whichever thread count was faster). Targets: with 2 threads 341/4 at least 4x Keras and
+85% of the product; with 1 thread 341/4 at least 3x and 10/6 at least 12x. Finally the
+peak resident memory of ``train.py`` on a paper-scale file (``--memory-songs`` songs of
+noise, 80/20 train/valid, one epoch; target: under 2 GiB).
 """
 
 from __future__ import annotations
@@ -35,27 +43,31 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 GENRES = ("Rap", "Rock", "RnB", "Electronic", "Metal", "Blues", "Pop", "Jazz", "Country",
           "Reggae")
+CASES = {"steps4_state341_readout": (4, 341, True), "steps6_state10_no_readout": (6, 10, False)}
+TARGETS = {1: {"steps4_state341_readout": 3.0, "steps6_state10_no_readout": 12.0},
+           2: {"steps4_state341_readout": 4.0}}
+PRODUCT_TARGET = {2: 0.85}
+BATCH = 50
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--songs", type=int, default=4000, help="training songs")
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs (after warm-up)")
-    parser.add_argument("--reference-epochs", type=int, default=2,
-                        help="timed epochs of the Keras reference (after warm-up)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="intra-op threads of both trainers (the workflow runs 1 per job)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="timed rounds (after a warm-up round); the summary is their median")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="intra-op thread counts to compare (one worker process each)")
     parser.add_argument("--memory-songs", type=int, default=50000,
                         help="songs of the memory run (0: skip it)")
     parser.add_argument("--workdir", type=Path, help="keep the data here (default: temporary)")
     parser.add_argument("--json", type=Path, help="also write the results here")
-    return parser.parse_args()
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)  # data file of a worker
+    return parser.parse_args(argv)
 
 
-def synthetic_data(folder: Path, songs: int):
-    """Train and valid splits from the project's generator (songs train, songs / 4 valid)."""
+def synthetic_data(folder: Path, songs: int) -> Path:
+    """A dataset.h5 from the project's generator (``songs`` train, ``songs / 4`` valid)."""
     from msdrnn.dataset import DataConfig, prepare_dataset
-    from msdrnn.dataset_io import load_split
     from msdrnn.synthetic import LABEL_FILE, generate_tree
 
     per_genre = (songs + songs // 4) // len(GENRES)
@@ -67,86 +79,126 @@ def synthetic_data(folder: Path, songs: int):
         prepare_dataset(DataConfig(source="synthetic", msd_root=str(tree),
                                    labels=str(tree / LABEL_FILE), genres=GENRES,
                                    per_genre=per_genre, per_genre_test=0, seed=0), path)
-    return load_split(path, "train"), load_split(path, "valid")
+    return path
 
 
-def matmul_flops(tf, size: int = 2048, repeats: int = 10) -> float:
-    """FLOP/s of one large float32 matrix product, median of ``repeats``."""
-    a = tf.random.normal([size, size])
-    b = tf.random.normal([size, size])
-    product = tf.function(lambda a, b: tf.reduce_sum(tf.matmul(a, b)))
-    product(a, b).numpy()
-    times = []
-    for _ in range(repeats):
+def product_rate(tf, state_size: int, chain: int = 120, repeats: int = 20) -> float:
+    """FLOP/s of (50 x S) @ (S x S) products, the trainer's building block; best of two ways.
+
+    A chain of ``chain`` dependent products (as the recurrence has), compiled with XLA and
+    as a plain graph, each timed ``repeats`` times; the faster median counts.
+    """
+    a = tf.random.normal([BATCH, state_size])
+    w = tf.random.normal([state_size, state_size]) / state_size**0.5
+
+    def chained(a, w):
+        for _ in range(chain):
+            a = a @ w
+        return tf.reduce_sum(a)
+
+    rates = []
+    for jit in (True, False):
+        run = tf.function(chained, jit_compile=jit)
+        run(a, w).numpy()
+        times = []
+        for _ in range(repeats):
+            tick = time.perf_counter()
+            run(a, w).numpy()
+            times.append(time.perf_counter() - tick)
+        rates.append(chain * 2 * BATCH * state_size**2 / statistics.median(times))
+    return max(rates)
+
+
+class Ours:
+    """The project's trainer on one case; every call trains and validates one epoch."""
+
+    def __init__(self, steps: int, state_size: int, readout: bool):
+        from msdrnn.model import BasicRNN
+        from msdrnn.trainer import Trainer
+
+        self.model = BasicRNN(state_size, steps, readout, seed=0)
+        self.trainer = Trainer(self.model)
+        self.epoch = 0
+
+    def epoch_seconds(self, train, valid) -> dict:
+        import numpy as np
+
+        self.epoch += 1
         tick = time.perf_counter()
-        product(a, b).numpy()
-        times.append(time.perf_counter() - tick)
-    return 2 * size**3 / statistics.median(times)
+        self.trainer.train_epoch(train.inputs, train.targets,
+                                 np.random.default_rng([0, self.epoch]).permutation(train.size))
+        accuracy = self.trainer.evaluate(valid.inputs, valid.targets)[1]
+        seconds = time.perf_counter() - tick
+        flops = (train.size // BATCH * BATCH * self.model.flops_per_song()["train"]
+                 + valid.size * self.model.flops_per_song()["forward"])
+        return {"seconds": seconds, "flops_per_second": flops / seconds, "valid_acc": accuracy}
 
 
-def ours(train, valid, steps: int, state_size: int, readout: bool, epochs: int) -> dict:
-    """Median epoch seconds (train + validation) of the project's trainer."""
-    import numpy as np
-
-    from msdrnn.model import BasicRNN
-    from msdrnn.trainer import Trainer
-
-    model = BasicRNN(state_size, steps, readout, seed=0)
-    trainer = Trainer(model)
-    times, accuracy = [], 0.0
-    for epoch in range(epochs + 1):  # the first is the warm-up (tracing)
-        tick = time.perf_counter()
-        trainer.train_epoch(train.inputs, train.targets,
-                            np.random.default_rng([0, epoch]).permutation(train.size))
-        accuracy = trainer.evaluate(valid.inputs, valid.targets)[1]
-        times.append(time.perf_counter() - tick)
-    batches = train.size // 50
-    flops = (batches * 50 * model.flops_per_song()["train"]
-             + valid.size * model.flops_per_song()["forward"])
-    seconds = statistics.median(times[1:])
-    return {"epoch_seconds": seconds, "epochs": [round(t, 3) for t in times[1:]],
-            "flops_per_epoch": flops, "flops_per_second": flops / seconds,
-            "valid_acc": accuracy}
-
-
-def keras_reference(train, valid, steps: int, state_size: int, readout: bool,
-                    epochs: int) -> dict:
+class KerasPeer:
     """The same training the obvious Keras way: stateful SimpleRNN, train_on_batch per part."""
-    import keras
-    import numpy as np
 
-    batch, parts = 50, 120 // steps
-    layers = [keras.Input(batch_shape=(batch, steps, 25)),
-              keras.layers.SimpleRNN(state_size, stateful=True)]
-    if readout:
-        layers.append(keras.layers.Dense(10))
-    model = keras.Sequential(layers)
-    rnn = model.layers[0]
-    model.compile(optimizer=keras.optimizers.Adam(1e-3, epsilon=1e-8),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    times, accuracy = [], 0.0
-    for epoch in range(epochs + 1):
-        order = np.random.default_rng([0, epoch]).permutation(train.size)
+    def __init__(self, steps: int, state_size: int, readout: bool):
+        import keras
+
+        self.steps, self.parts = steps, 120 // steps
+        layers = [keras.Input(batch_shape=(BATCH, steps, 25)),
+                  keras.layers.SimpleRNN(state_size, stateful=True)]
+        if readout:
+            layers.append(keras.layers.Dense(10))
+        self.model = keras.Sequential(layers)
+        self.rnn = self.model.layers[0]
+        self.model.compile(optimizer=keras.optimizers.Adam(1e-3, epsilon=1e-8),
+                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                           metrics=["accuracy"])
+        self.epoch = 0
+
+    def epoch_seconds(self, train, valid) -> dict:
+        import numpy as np
+
+        self.epoch += 1
+        steps, model = self.steps, self.model
+        order = np.random.default_rng([0, self.epoch]).permutation(train.size)
         tick = time.perf_counter()
-        for b in range(train.size // batch):
-            index = order[b * batch:(b + 1) * batch]
+        for b in range(train.size // BATCH):
+            index = order[b * BATCH:(b + 1) * BATCH]
             x, y = train.inputs[index], train.targets[index]
-            rnn.reset_states()
-            for p in range(parts):
+            self.rnn.reset_states()
+            for p in range(self.parts):
                 model.train_on_batch(x[:, p * steps:(p + 1) * steps], y)
         hits = 0.0
-        for b in range(valid.size // batch):
-            x = valid.inputs[b * batch:(b + 1) * batch]
-            y = valid.targets[b * batch:(b + 1) * batch]
-            rnn.reset_states()
-            for p in range(parts):
+        for b in range(valid.size // BATCH):
+            x = valid.inputs[b * BATCH:(b + 1) * BATCH]
+            y = valid.targets[b * BATCH:(b + 1) * BATCH]
+            self.rnn.reset_states()
+            for p in range(self.parts):
                 _, part_accuracy = model.test_on_batch(x[:, p * steps:(p + 1) * steps], y)
-            hits += part_accuracy * batch  # the final part's
-        accuracy = hits / (valid.size // batch * batch)
-        times.append(time.perf_counter() - tick)
-    return {"epoch_seconds": statistics.median(times[1:]),
-            "epochs": [round(t, 3) for t in times[1:]], "valid_acc": accuracy}
+            hits += part_accuracy * BATCH  # the final part's
+        return {"seconds": time.perf_counter() - tick,
+                "valid_acc": hits / (valid.size // BATCH * BATCH)}
+
+
+def worker(data: Path, threads: int) -> None:
+    """Serve measurements on stdin/stdout (one JSON line each) with ``threads`` threads."""
+    import keras
+    import tensorflow as tf
+
+    from msdrnn.dataset_io import load_split
+
+    keras.utils.set_random_seed(0)  # as train.py runs: seeded, deterministic ops
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+    tf.config.experimental.enable_op_determinism()
+    train, valid = load_split(data, "train"), load_split(data, "valid")
+    runners: dict = {}
+    for line in sys.stdin:
+        kind, case = line.split()
+        if kind == "product":
+            result = {"flops_per_second": product_rate(tf, CASES[case][1])}
+        else:
+            if (kind, case) not in runners:
+                runners[kind, case] = (Ours if kind == "ours" else KerasPeer)(*CASES[case])
+            result = runners[kind, case].epoch_seconds(train, valid)
+        print(json.dumps(result), flush=True)
 
 
 def peak_memory(folder: Path, songs: int, threads: int) -> dict:
@@ -181,58 +233,123 @@ def peak_memory(folder: Path, songs: int, threads: int) -> dict:
             "epoch_line": [line for line in log.splitlines() if "songs/s" in line][-1]}
 
 
-def main() -> None:
-    args = parse_args()
-    import tensorflow as tf
+def measure(folder: Path, args: argparse.Namespace) -> dict:
+    """Interleaved rounds over thread counts, cases, ours / Keras / product; all samples."""
+    data = synthetic_data(folder, args.songs)
+    workers = {threads: subprocess.Popen(
+        [sys.executable, __file__, "--worker", str(data), "--threads", str(threads)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for threads in args.threads}
 
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(min(2, args.threads))
+    def ask(threads: int, kind: str, case: str) -> dict:
+        process = workers[threads]
+        process.stdin.write(f"{kind} {case}\n")
+        process.stdin.flush()
+        answer = process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the {threads}-thread worker died during {kind} {case}")
+        return json.loads(answer)
+
+    samples: dict = {t: {case: {"ours": [], "keras": [], "product": []} for case in CASES}
+                     for t in args.threads}
+    try:
+        for round_ in range(args.rounds + 1):  # round 0 warms up (tracing, compiling)
+            for threads in args.threads:
+                for case in CASES:
+                    for kind in ("ours", "keras", "product"):
+                        result = ask(threads, kind, case)
+                        if round_:
+                            samples[threads][case][kind].append(result)
+                        print(f"round {round_} threads {threads} {case} {kind}: "
+                              f"{json.dumps(result)}", flush=True)
+    finally:
+        for process in workers.values():
+            process.stdin.close()
+            process.wait()
+    return samples
+
+
+def summarize(samples: dict) -> dict:
+    """Medians per thread count and case, ratios, and the share of the best product rate."""
+    def median(values: list[dict], key: str) -> float:
+        return statistics.median(value[key] for value in values)
+
+    best_product = {case: max(median(samples[t][case]["product"], "flops_per_second")
+                              for t in samples) for case in CASES}
+    summary: dict = {}
+    for threads, cases in samples.items():
+        for case, kinds in cases.items():
+            ours, keras = median(kinds["ours"], "seconds"), median(kinds["keras"], "seconds")
+            rate = median(kinds["ours"], "flops_per_second")
+            summary[f"{threads}/{case}"] = {
+                "threads": threads, "case": case, "ours_seconds": ours, "keras_seconds": keras,
+                "speedup": keras / ours, "target_speedup": TARGETS.get(threads, {}).get(case),
+                "ours_flops_per_second": rate,
+                "product_flops_per_second": median(kinds["product"], "flops_per_second"),
+                "best_product_flops_per_second": best_product[case],
+                "product_fraction": rate / best_product[case],
+                "target_product_fraction": (PRODUCT_TARGET.get(threads)
+                                            if case == "steps4_state341_readout" else None),
+                "ours_valid_acc": kinds["ours"][-1]["valid_acc"],
+                "keras_valid_acc": kinds["keras"][-1]["valid_acc"]}
+    return summary
+
+
+def table(summary: dict) -> str:
+    """The summary as a Markdown table."""
+    lines = ["| threads | configuration | ours s/epoch | Keras s/epoch | ratio (target) "
+             "| ours GFLOP/s | % of best product (target) |",
+             "|---|---|---|---|---|---|---|"]
+    for row in summary.values():
+        target = f" ({row['target_speedup']:g}x)" if row["target_speedup"] else ""
+        share = (f" ({100 * row['target_product_fraction']:.0f}%)"
+                 if row["target_product_fraction"] else "")
+        lines.append(
+            f"| {row['threads']} | {row['case']} | {row['ours_seconds']:.2f} "
+            f"| {row['keras_seconds']:.2f} | {row['speedup']:.1f}x{target} "
+            f"| {row['ours_flops_per_second'] / 1e9:.1f} "
+            f"| {100 * row['product_fraction']:.0f}%{share} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.threads[0])
+        return 0
+    from msdrnn.provenance import cpu_model
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.workdir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
+        load_before = os.getloadavg()
         tick = time.perf_counter()
-        train, valid = synthetic_data(folder, args.songs)
-        print(f"data: {train.size} train, {valid.size} valid songs "
-              f"({time.perf_counter() - tick:.1f} s); threads {args.threads}", flush=True)
-        results = {"threads": args.threads, "load_average_before": os.getloadavg(),
-                   "train_songs": train.size,
-                   "valid_songs": valid.size, "matmul_flops_before": matmul_flops(tf)}
-        for name, (steps, state, readout, target) in {
-                "steps4_state341_readout": (4, 341, True, 3),
-                "steps6_state10_no_readout": (6, 10, False, 12)}.items():
-            mine = ours(train, valid, steps, state, readout, args.epochs)
-            print(f"{name}: ours {mine}", flush=True)
-            reference = keras_reference(train, valid, steps, state, readout,
-                                        args.reference_epochs)
-            print(f"{name}: keras {reference}", flush=True)
-            speedup = reference["epoch_seconds"] / mine["epoch_seconds"]
-            results[name] = {"ours": mine, "keras": reference, "speedup": speedup,
-                             "target": target}
-        results["matmul_flops_after"] = matmul_flops(tf)
-        results["load_average_after"] = os.getloadavg()
-        matmul = max(results["matmul_flops_before"], results["matmul_flops_after"])
-        big = results["steps4_state341_readout"]
-        big["matmul_fraction"] = big["ours"]["flops_per_second"] / matmul
+        samples = measure(folder, args)
+        summary = summarize(samples)
+        results = {"cpu": cpu_model(), "cores": len(os.sched_getaffinity(0)),
+                   "songs": args.songs, "rounds": args.rounds,
+                   "load_average_before": load_before, "load_average_after": os.getloadavg(),
+                   "seconds": time.perf_counter() - tick, "summary": summary,
+                   "samples": {str(t): cases for t, cases in samples.items()}}
         if args.memory_songs:
-            results["memory"] = peak_memory(folder, args.memory_songs, args.threads)
+            results["memory"] = peak_memory(folder, args.memory_songs, 1)
 
-    print(f"\nsummary (medians; {args.threads} threads; load average "
-          f"{results['load_average_before'][0]:.1f} before, "
-          f"{results['load_average_after'][0]:.1f} after: other processes share the cores)")
-    for name in ("steps4_state341_readout", "steps6_state10_no_readout"):
-        r = results[name]
-        print(f"  {name}: ours {r['ours']['epoch_seconds']:.2f} s/epoch, keras "
-              f"{r['keras']['epoch_seconds']:.2f} s/epoch: {r['speedup']:.1f}x "
-              f"(target {r['target']}x)")
-    print(f"  FLOP/s: ours {big['ours']['flops_per_second'] / 1e9:.1f} G, 2048^2 matmul "
-          f"{matmul / 1e9:.1f} G: {100 * big['matmul_fraction']:.0f}% (target 60%)")
+    print(f"\nsummary: {results['cpu']}, {results['cores']} cores; {args.songs} train + "
+          f"{args.songs // 4} valid songs; medians of {args.rounds} interleaved rounds; load "
+          f"average {load_before[0]:.1f} before, {results['load_average_after'][0]:.1f} after "
+          "(other processes share the cores)")
+    print(table(summary))
+    for case in CASES:
+        product = {t: summary[f"{t}/{case}"]["product_flops_per_second"] for t in samples}
+        print(f"  (50 x S) @ (S x S) product, {case}: "
+              + ", ".join(f"{t} threads {rate / 1e9:.1f} GFLOP/s" for t, rate in product.items()))
     if "memory" in results:
         m = results["memory"]
         print(f"  peak memory, {m['songs']} songs: {m['peak_rss_bytes'] / 2**30:.2f} GiB "
               "(target < 2 GiB)")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -80,13 +80,16 @@ def test_loss_of_a_part_has_no_gradient_into_the_previous_part():
     assert not grad[:, :12].any()  # nothing reaches parts 0 and 1
 
 
-def test_training_step_is_truncated_bptt_with_one_adam_update_per_part():
+@pytest.mark.parametrize("step", ["xla", "graph"])
+def test_training_step_is_truncated_bptt_with_one_adam_update_per_part(step):
     """The compiled epoch equals a plain loop: autodiff per part, Keras Adam, state carry."""
     model = BasicRNN(state_size=6, steps=30, readout=True, seed=4)
     twin = BasicRNN(state_size=6, steps=30, readout=True, seed=4)
     x, y = songs(20), RNG.integers(0, 10, 20)
     order = RNG.permutation(20)
-    losses, hits = Trainer(model, batch_size=10, chunk_batches=1).train_epoch(x, y, order)
+    losses, hits = Trainer(model, batch_size=10, chunk_batches=1, step=step).train_epoch(
+        x, y, order)
+    assert losses.shape == (2, 4) and hits.shape == (2,)
 
     optimizer = keras.optimizers.Adam(1e-3, epsilon=1e-8)
     variables = list(twin.weights.values())
@@ -106,6 +109,37 @@ def test_training_step_is_truncated_bptt_with_one_adam_update_per_part():
         assert hits[b] == np.sum(np.argmax(logits, 1) == yb.numpy())
     for name, var in model.weights.items():
         np.testing.assert_allclose(var.numpy(), twin.weights[name].numpy(), atol=2e-6)
+
+
+@pytest.mark.parametrize("make", [lambda: BasicRNN(12, 10, True, 8), lambda: MLP([16], 8)])
+def test_per_batch_xla_step_repeats_its_bits_and_agrees_with_the_plain_graph(make):
+    """Same weights, songs and order: the XLA step twice gives the same bits, and the same
+    numbers as the earlier whole-chunk plain graph up to rounding (XLA fuses differently)."""
+    x, y = songs(45), RNG.integers(0, 10, 45)
+    order = RNG.permutation(45)  # 45 songs, batch 20: two batches, the last 5 dropped
+    results = {}
+    for name, step in (("xla", "xla"), ("xla_again", "xla"), ("graph", "graph")):
+        model = make()
+        trainer = Trainer(model, batch_size=20, step=step)
+        losses, hits = trainer.train_epoch(x, y, order)
+        losses_2, _ = trainer.train_epoch(x, y, order[::-1])
+        results[name] = (losses, hits, losses_2, trainer.state())
+    xla, again, graph = results["xla"], results["xla_again"], results["graph"]
+    for got, want in zip(again[:3], xla[:3], strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert again[3].keys() == xla[3].keys()
+    for name in xla[3]:
+        np.testing.assert_array_equal(again[3][name], xla[3][name])
+        np.testing.assert_allclose(graph[3][name], xla[3][name], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(graph[0], xla[0], rtol=1e-5)
+    np.testing.assert_allclose(graph[2], xla[2], rtol=1e-4)
+    np.testing.assert_array_equal(graph[1], xla[1])
+    assert xla[0].shape == (2, getattr(make(), "parts", 1))
+
+
+def test_trainer_refuses_an_unknown_step():
+    with pytest.raises(ValueError, match="step"):
+        Trainer(MLP([4], 0), step="eager")
 
 
 @pytest.mark.parametrize("make", [lambda: BasicRNN(16, 8, True, 5), lambda: MLP([32, 16], 5)])

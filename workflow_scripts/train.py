@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from msdrnn.training import TrainConfig
 log = logging.getLogger("train")
 
 HPARAM_KEYS = {"steps": int, "state_size": int, "readout": bool}
+DEFAULT_THREADS = 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,9 +54,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--optimizer", choices=("adam",), default=defaults.optimizer)
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
-                        help="TensorFlow intra-op threads (default: the cores this process "
-                             "may use)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help="TensorFlow intra-op threads (default %(default)s: what measured "
+                             "fastest for a lone job, perf/bench_train.py; a fixed number, "
+                             "since the thread count may change the last bits)")
     parser.add_argument("--xla", action="store_true", default=defaults.xla,
                         help="compile with XLA (slower on CPU with TensorFlow 2.21)")
     return parser.parse_args(argv)

@@ -1,8 +1,8 @@
 """Training machinery for the models of ``msdrnn.model``: Adam and the compiled ``Trainer``.
 
-``Trainer.train_epoch`` runs many batches, all their parts and all their updates, in one
-compiled TensorFlow graph call. The original study ran one small session call per part;
-that Python loop, not the arithmetic, is what made it slow. ``Trainer.evaluate`` is the
+``Trainer.train_epoch`` runs each batch, all its parts and all their updates, as one call
+of an XLA-compiled function. The original study ran one small session call per part;
+that per-part overhead, not the arithmetic, is what made it slow. ``Trainer.evaluate`` is the
 forward pass over whole songs, scored on the final output.
 """
 
@@ -65,28 +65,50 @@ class Adam:
 class Trainer:
     """Compiled training and evaluation for a model; holds the optimizer.
 
-    ``train_epoch`` visits the songs in the given order (the epoch's shuffle) and runs many
-    batches, all their parts and all their updates, in one graph call; the songs go in
-    chunks of ``chunk_batches`` batches, gathered in shuffled order in NumPy, so the
-    training set is never copied whole. ``evaluate`` scores whole songs in chunks.
-    ``jit_compile=True`` compiles both with XLA: with TensorFlow 2.21 that ran about 10 to
-    100 times slower on CPU than the plain graph, so it is off by default.
+    ``train_epoch`` visits the songs in the given order (the epoch's shuffle). With
+    ``step="xla"`` (the default) every batch, all its parts (forward, the written-out
+    backward, one Adam update each), is one call of a function compiled with XLA for the
+    batch's fixed shape, and a Python loop walks the batches. That measured fastest on CPU
+    (``perf/bench_train.py``) and is what an accelerator needs too: one compiled program
+    per batch, no CPU-only ops. Compiling a loop over several batches with XLA measured
+    several times slower on CPU, so there is no such option. ``step="graph"`` is the
+    earlier design, kept to compare against: ``chunk_batches`` batches per call of a plain
+    TensorFlow graph. The songs of a batch are gathered in shuffled order in NumPy, so the
+    training set is never copied whole.
+
+    ``evaluate`` scores whole songs in chunks of ``eval_chunk`` with a plain graph;
+    ``jit_compile=True`` compiles it (and the ``"graph"`` step) with XLA instead, which
+    measured no faster for the forward pass on CPU.
     """
 
     def __init__(self, model: BasicRNN | MLP, learning_rate: float = 1e-3,
                  batch_size: int = 50, jit_compile: bool = False, eval_chunk: int = 1000,
-                 chunk_batches: int = 100):
+                 chunk_batches: int = 100, step: str = "xla"):
+        if step not in ("xla", "graph"):
+            raise ValueError(f"step must be 'xla' or 'graph'; got {step!r}")
         self.model = model
         self.batch_size = batch_size
         self.eval_chunk = eval_chunk
         self.chunk_batches = chunk_batches
+        self.step = step
         self.optimizer = Adam(list(model.weights.values()), learning_rate)
         songs = tf.TensorSpec([None, SEGMENTS, FEATURES], tf.float32)
         labels = tf.TensorSpec([None], tf.int64)
-        self._train_batches = tf.function(self._batches, jit_compile=jit_compile,
-                                          input_signature=[songs, labels])
+        if step == "xla":
+            batch_songs = tf.TensorSpec([batch_size, SEGMENTS, FEATURES], tf.float32)
+            batch_labels = tf.TensorSpec([batch_size], tf.int64)
+            self._train_step = tf.function(self._one_batch, jit_compile=True,
+                                           input_signature=[batch_songs, batch_labels])
+        else:
+            self._train_batches = tf.function(self._batches, jit_compile=jit_compile,
+                                              input_signature=[songs, labels])
         self._logits = tf.function(model.song_logits, jit_compile=jit_compile,
                                    input_signature=[songs])
+
+    def _one_batch(self, songs: tf.Tensor, targets: tf.Tensor):
+        """Train on one batch: its per-part losses and the final part's hits."""
+        part_losses, _, n_correct = self.model.train_batch(songs, targets, self.optimizer)
+        return part_losses, n_correct
 
     def _batches(self, songs: tf.Tensor, targets: tf.Tensor):
         """Train on consecutive batches of ``songs``: per-part losses and final-part hits."""
@@ -111,6 +133,15 @@ class Trainer:
         inputs, targets = np.asarray(inputs), np.asarray(targets, np.int64)
         batches = len(order) // self.batch_size
         losses, hits = [], []
+        if self.step == "xla":
+            for first in range(0, batches * self.batch_size, self.batch_size):
+                index = order[first:first + self.batch_size]
+                part_losses, n_correct = self._train_step(inputs[index], targets[index])
+                losses.append(part_losses.numpy())
+                hits.append(n_correct.numpy())
+            if not losses:
+                return np.zeros((0, getattr(self.model, "parts", 1)), np.float32), np.zeros(0)
+            return np.stack(losses), np.array(hits, np.float32)
         for first in range(0, batches, self.chunk_batches):
             last = min(first + self.chunk_batches, batches)
             index = order[first * self.batch_size:last * self.batch_size]

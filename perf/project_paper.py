@@ -1,0 +1,405 @@
+"""Project the wall time of the paper study on this machine, and compare it with its limit.
+
+    python perf/project_paper.py                       # ~10 minutes on 2 cores
+    python perf/project_paper.py --quick               # ~3 minutes, coarser
+    python perf/project_paper.py --cores 2 --bayes-batch-size 2 --threads 1
+    python perf/project_paper.py --measurements earlier.json --cores 4   # no new measuring
+
+Measures, in one worker process per thread count (1 and 2), the trainer's seconds per
+training song and per validation song at a spread of state sizes (15..500, readout) and
+steps (2, 6, 60), the state-10 no-readout model of the baseline and grid, and the MLP,
+on ``--songs`` random songs (fewer than the paper's 40,000 train + 10,000 valid: the
+epoch time is scaled linearly in songs, which holds because every batch costs the same).
+Seconds per song at other state sizes are interpolated linearly in the model's FLOPs,
+at other steps linearly in the number of parts.
+
+It then lists every training job of ``--config`` (default ``configs/paper.yaml``): the
+baseline, the grid (steps x seeds), the search trials in sequential rounds of
+``bayes.batch_size`` (state size and steps unknown in advance: the mean over state sizes
+15..500 and all steps counts), and after the search the best-parameter runs (state 341,
+steps 4, the study's reported best; ``--best-seeds`` runs, default three), one
+shuffled-order RNN control, and the MLP runs (``--mlp-seeds``, default three; they do not
+wait for the search). It schedules them on ``--cores`` as Snakemake does: a job takes
+``min(threads, cores)`` cores, independent jobs run side by side while cores are free,
+the search's rounds one after the other (it is the critical path and goes first). Jobs
+side by side are assumed to run at the lone 1-thread speed. Data preparation, proposals,
+evaluation and plots are left out (seconds to minutes).
+
+The physical limit is the study's total matrix FLOPs (``flops_per_song``, training and
+validation of every epoch of every job) over the ceiling of this machine's cores: a
+2048 x 2048 float32 matrix product with ``--cores`` threads, measured in the same run (the
+machine is shared and its speed moves between runs). Printed: the projected wall time,
+the limit and their ratio, for the search batch size and thread count asked for (the
+config's, or the options'), marked "(asked)", and for the alternatives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import heapq
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "workflow_scripts"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+TRAIN_SONGS, VALID_SONGS = 40000, 10000  # the paper config: 50,000 songs, 80/20
+BEST = {"state_size": 341, "steps": 4}  # the study's reported best parameters
+STATE_SIZES = (15, 100, 250, 500)
+STATE_SIZES_QUICK = (15, 500)
+MEASURED_STEPS = (2, 6, 60)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "paper.yaml")
+    parser.add_argument("--cores", type=int, default=len(os.sched_getaffinity(0)),
+                        help="cores Snakemake may use (default: this machine's)")
+    parser.add_argument("--bayes-batch-size", type=int,
+                        help="search trials per round (default: the config's bayes.batch_size)")
+    parser.add_argument("--threads", type=int,
+                        help="threads per training job (default: the config's train.threads)")
+    parser.add_argument("--best-seeds", type=int, default=3, help="best-parameter runs")
+    parser.add_argument("--mlp-seeds", type=int, default=3, help="MLP runs")
+    parser.add_argument("--songs", type=int, default=1000,
+                        help="training songs per measurement (a quarter as many validated)")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer state sizes and songs: a few minutes, coarser")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--measurements", type=Path,
+                        help="project from the measurements of an earlier --json instead of "
+                             "measuring again (same machine, other settings)")
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)  # threads of a worker
+    return parser.parse_args(argv)
+
+
+def read_config(path: Path) -> dict:
+    """The parts of the workflow config the projection needs, checked."""
+    import yaml
+
+    try:
+        config = yaml.safe_load(path.read_text())
+        needed = {"train": ("batch_size", "threads"), "baseline": ("state_size", "epochs"),
+                  "grid": ("steps", "seeds", "epochs"),
+                  "bayes": ("n_calls", "batch_size", "epochs", "steps", "state_min",
+                            "state_max"),
+                  "best": ("epochs",), "mlp": ("hidden", "epochs")}
+        for section, keys in needed.items():
+            for key in keys:
+                config[section][key]  # noqa: B018 (presence check)
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as err:
+        raise SystemExit(f"error: {path}: cannot read the config ({err!r}); expected the "
+                         "sections train, baseline, grid, bayes, best, mlp") from None
+    if config["train"]["batch_size"] != 50:
+        raise SystemExit(f"error: {path}: train.batch_size is {config['train']['batch_size']}; "
+                         "the measurements use 50")
+    return config
+
+
+# ---------------------------------------------------------------------------------------
+# measurements (worker processes: the thread count is fixed when TensorFlow starts)
+
+def matmul_rate(tf, size: int = 2048, repeats: int = 5) -> float:
+    """FLOP/s of a ``size``-square float32 matrix product, best of ``repeats``."""
+    a = tf.random.normal([size, size])
+    b = tf.random.normal([size, size])
+    product = tf.function(lambda a, b: tf.reduce_sum(tf.matmul(a, b)))
+    product(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        tick = time.perf_counter()
+        product(a, b).numpy()
+        best = min(best, time.perf_counter() - tick)
+    return 2 * size**3 / best
+
+
+def seconds_per_song(model, songs: int) -> dict:
+    """Training and validation seconds per song of ``model``, after a compiling warm-up."""
+    import numpy as np
+
+    from msdrnn.trainer import Trainer
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((songs, 120, 25), dtype=np.float32)
+    y = rng.integers(0, 10, songs)
+    valid = songs // 4
+    trainer = Trainer(model)
+    trainer.train_epoch(x[:100], y[:100], np.arange(100))  # compiles
+    trainer.evaluate(x[:valid], y[:valid])
+    tick = time.perf_counter()
+    trainer.train_epoch(x, y, rng.permutation(songs))
+    train = (time.perf_counter() - tick) / (songs // 50 * 50)
+    tick = time.perf_counter()
+    trainer.evaluate(x[:valid], y[:valid])
+    return {"train": train, "valid": (time.perf_counter() - tick) / valid}
+
+
+def worker(threads: int, points: list[dict], songs: int) -> None:
+    """Measure every point with ``threads`` threads; print one JSON line per result."""
+    import keras
+    import tensorflow as tf
+
+    from msdrnn.model import MLP, BasicRNN
+
+    keras.utils.set_random_seed(0)
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+    tf.config.experimental.enable_op_determinism()
+    print(json.dumps({"matmul": matmul_rate(tf)}), flush=True)
+    for point in points:
+        if point["model"] == "mlp":
+            model = MLP(point["hidden"], seed=0)
+        else:
+            model = BasicRNN(point["state_size"], point["steps"], point["readout"], seed=0)
+        print(json.dumps({**point, **seconds_per_song(model, songs)}), flush=True)
+    print(json.dumps({"matmul": matmul_rate(tf)}), flush=True)
+
+
+def measure(config: dict, args: argparse.Namespace) -> dict:
+    """Per-song seconds at every point for 1 and 2 threads, and the matmul ceilings."""
+    sizes = STATE_SIZES_QUICK if args.quick else STATE_SIZES
+    songs = min(args.songs, 400) if args.quick else args.songs
+    points = [{"model": "rnn", "state_size": s, "steps": k, "readout": True}
+              for s in sizes for k in MEASURED_STEPS]
+    points += [{"model": "rnn", "state_size": config["baseline"]["state_size"], "steps": k,
+                "readout": False} for k in MEASURED_STEPS]
+    points += [{"model": "rnn", **BEST, "readout": True},
+               {"model": "mlp", "hidden": list(config["mlp"]["hidden"])}]
+    results: dict = {}
+    for threads in sorted({1, min(2, args.cores)}):
+        command = [sys.executable, __file__, "--worker", str(threads), "--songs", str(songs)]
+        process = subprocess.run(command, input=json.dumps(points), capture_output=True,
+                                 text=True, check=False)
+        if process.returncode != 0:
+            raise RuntimeError(f"the {threads}-thread worker failed:\n{process.stderr[-3000:]}")
+        lines = [json.loads(line) for line in process.stdout.splitlines() if line.strip()]
+        results[threads] = {"matmul": max(line["matmul"] for line in lines if "matmul" in line),
+                            "points": [line for line in lines if "matmul" not in line]}
+        print(f"measured {len(points)} points with {threads} thread(s), {songs} songs each",
+              flush=True)
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# the cost model
+
+def flops(model: dict) -> dict:
+    """Training and forward FLOPs per song of a model description."""
+    key = (model["model"], tuple(model.get("hidden", ())), model.get("state_size"),
+           model.get("steps"), model.get("readout"))
+    return dict(_flops(key))
+
+
+@functools.cache
+def _flops(key: tuple) -> tuple:
+    """``flops_per_song`` of the model ``key`` describes (building one is slow: cached)."""
+    from msdrnn.model import MLP, BasicRNN
+
+    kind, hidden, state_size, steps, readout = key
+    if kind == "mlp":
+        return tuple(MLP(list(hidden), seed=0).flops_per_song().items())
+    return tuple(BasicRNN(state_size, steps, readout, seed=0).flops_per_song().items())
+
+
+def per_song(points: list[dict], model: dict) -> dict:
+    """Seconds per training and validation song of ``model``, interpolated from ``points``.
+
+    Between measured state sizes linearly in FLOPs, between measured steps linearly in the
+    number of parts (per-part work: the readout, the Adam update, the call overhead).
+    """
+    import numpy as np
+
+    if model["model"] == "mlp":
+        point = next(p for p in points if p["model"] == "mlp")
+        return {"train": point["train"], "valid": point["valid"]}
+    same = [p for p in points if p["model"] == "rnn" and p["readout"] == model["readout"]
+            and p["state_size"] == model["state_size"] and p["steps"] == model["steps"]]
+    if same:
+        return {"train": same[0]["train"], "valid": same[0]["valid"]}
+    result = {}
+    for kind, flop_kind in (("train", "train"), ("valid", "forward")):
+        by_parts = []
+        for steps in MEASURED_STEPS:
+            row = sorted((p for p in points if p["model"] == "rnn" and p["steps"] == steps
+                          and p["readout"] == model["readout"]),
+                         key=lambda p: p["state_size"])
+            xs = [flops(p)[flop_kind] for p in row]
+            ys = [p[kind] for p in row]
+            target = flops({**model, "steps": steps})[flop_kind]
+            if len(row) == 1:
+                by_parts.append(ys[0] * target / xs[0])
+            elif target > xs[-1]:  # beyond the largest measured size: extrapolate the last slope
+                by_parts.append(ys[-1] + (ys[-1] - ys[-2]) / (xs[-1] - xs[-2]) * (target - xs[-1]))
+            else:
+                by_parts.append(float(np.interp(target, xs, ys)))
+        parts = [120 // steps for steps in MEASURED_STEPS]
+        order = np.argsort(parts)
+        result[kind] = float(np.interp(120 // model["steps"], np.array(parts)[order],
+                                       np.array(by_parts)[order]))
+    return result
+
+
+@dataclass
+class Job:
+    """One training job: its name, per-epoch model and epochs, what it waits for."""
+
+    name: str
+    models: list[dict]  # a spread of models whose mean cost this job has (search trials)
+    epochs: int
+    after: tuple[str, ...] = ()
+
+
+def jobs(config: dict, batch_size: int, best_seeds: int, mlp_seeds: int) -> list[Job]:
+    """Every training job of the config, in the order Snakemake would prefer them."""
+    import numpy as np
+
+    bayes, baseline, grid = config["bayes"], config["baseline"], config["grid"]
+    spread = [{"model": "rnn", "state_size": int(s), "steps": k, "readout": True}
+              for s in np.linspace(bayes["state_min"], bayes["state_max"], 8)
+              for k in bayes["steps"]]
+    # the random starts need nothing; then rounds of batch_size, each after all earlier trials
+    n_initial = min(bayes.get("n_initial", 1), bayes["n_calls"])
+    listed = [Job(f"trial_{t:03d}", spread, bayes["epochs"]) for t in range(n_initial)]
+    for first in range(n_initial, bayes["n_calls"], batch_size):  # the critical path first
+        after = tuple(job.name for job in listed)
+        listed += [Job(f"trial_{t:03d}", spread, bayes["epochs"], after)
+                   for t in range(first, min(first + batch_size, bayes["n_calls"]))]
+    search = tuple(job.name for job in listed)
+    best = {"model": "rnn", **BEST, "readout": True}
+    best_epochs = config["best"]["epochs"]
+    listed += [Job(f"best_seed_{s}", [best], best_epochs, search) for s in range(best_seeds)]
+    listed.append(Job("best_shuffled_control", [best], best_epochs, search))
+    state10 = {"model": "rnn", "state_size": baseline["state_size"], "readout": False}
+    listed.append(Job("baseline", [{**state10, "steps": baseline["steps"]}], baseline["epochs"]))
+    listed += [Job(f"grid_{k}_{seed}", [{**state10, "steps": k}], grid["epochs"])
+               for k in grid["steps"] for seed in grid["seeds"]]
+    mlp = {"model": "mlp", "hidden": list(config["mlp"]["hidden"])}
+    listed += [Job(f"mlp_seed_{s}", [mlp], config["mlp"]["epochs"] or best_epochs)
+               for s in range(mlp_seeds)]
+    return listed
+
+
+def epoch_seconds(points: list[dict], job: Job) -> float:
+    """Mean seconds of one paper-scale epoch (train + validation) of the job's models."""
+    times = [per_song(points, m) for m in job.models]
+    return statistics.fmean(TRAIN_SONGS // 50 * 50 * t["train"] + VALID_SONGS * t["valid"]
+                            for t in times)
+
+
+def epoch_flops(job: Job) -> float:
+    """Mean matrix FLOPs of one paper-scale epoch of the job's models."""
+    return statistics.fmean(TRAIN_SONGS // 50 * 50 * flops(m)["train"]
+                            + VALID_SONGS * flops(m)["forward"] for m in job.models)
+
+
+def schedule(listed: list[Job], seconds: dict[str, float], job_cores: int, cores: int) -> float:
+    """Makespan of greedy list scheduling: ready jobs start in order while cores are free."""
+    finished: dict[str, float] = {}
+    running: list[tuple[float, str]] = []
+    waiting = list(listed)
+    now, free = 0.0, cores
+    while waiting or running:
+        for job in list(waiting):
+            if free >= job_cores and all(name in finished for name in job.after):
+                heapq.heappush(running, (now + seconds[job.name], job.name))
+                waiting.remove(job)
+                free -= job_cores
+        now, name = heapq.heappop(running)
+        finished[name] = now
+        free += job_cores
+    return now
+
+
+def project(config: dict, measured: dict, args: argparse.Namespace) -> list[dict]:
+    """Projected wall time, physical limit and ratio for the configured and other settings."""
+    ceiling = measured[max(measured)]["matmul"]
+    configured = (args.bayes_batch_size or config["bayes"]["batch_size"],
+                  args.threads or config["train"]["threads"])
+    def cores_of(threads: int) -> int:
+        return max(1, min(threads, args.cores))
+
+    scenarios = [configured] + [
+        (batch, threads) for batch, threads in ((1, 2), (1, 1), (2, 1), (2, 2))
+        if (batch, cores_of(threads)) != (configured[0], cores_of(configured[1]))]
+    rows = []
+    for batch_size, threads in scenarios:
+        job_cores = cores_of(threads)
+        points = measured[min(job_cores, max(measured))]["points"]
+        listed = jobs(config, batch_size, args.best_seeds, args.mlp_seeds)
+        seconds = {job.name: job.epochs * epoch_seconds(points, job) for job in listed}
+        total_flops = sum(job.epochs * epoch_flops(job) for job in listed)
+        wall = schedule(listed, seconds, job_cores, args.cores)
+        limit = total_flops / ceiling
+        search = sum(s for name, s in seconds.items() if name.startswith("trial_"))
+        rows.append({"bayes_batch_size": batch_size, "threads_per_job": job_cores,
+                     "configured": (batch_size, threads) == configured,
+                     "jobs": len(listed), "wall_hours": wall / 3600,
+                     "search_job_hours": search / 3600,
+                     "limit_hours": limit / 3600, "ratio": wall / limit,
+                     "total_tflop": total_flops / 1e12})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        worker(args.worker, json.loads(sys.stdin.read()), args.songs)
+        return 0
+    config = read_config(args.config)
+    if args.cores < 1 or (args.bayes_batch_size is not None and args.bayes_batch_size < 1):
+        print("error: --cores and --bayes-batch-size must be at least 1", file=sys.stderr)
+        return 2
+    from msdrnn.provenance import cpu_model
+
+    tick = time.perf_counter()
+    load_before = os.getloadavg()
+    if args.measurements:
+        try:
+            earlier = json.loads(args.measurements.read_text())
+            measured = {int(t): m for t, m in earlier["measured"].items()}
+            load_before = tuple(earlier["load_average_before"])
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            print(f"error: {args.measurements}: not the --json of an earlier run ({err!r})",
+                  file=sys.stderr)
+            return 2
+    else:
+        measured = measure(config, args)
+    rows = project(config, measured, args)
+    points = {t: measured[t]["points"] for t in measured}
+    best = {"model": "rnn", **BEST, "readout": True}
+    source = (f"projected from {args.measurements}" if args.measurements else
+              f"measured in {time.perf_counter() - tick:.0f} s")
+    print(f"\n{args.config.name} on {cpu_model()}, --cores {args.cores}; {source}, load "
+          f"average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
+    for threads in sorted(measured):
+        epochs = {s: epoch_seconds(points[threads], Job("", [{**best, "state_size": s}], 1))
+                  for s in (15, 100, 341, 500)}
+        print(f"  {threads} thread(s): 2048^2 matmul {measured[threads]['matmul'] / 1e9:.1f} "
+              "GFLOP/s; paper-scale epoch (40k train + 10k valid), steps 4: "
+              + ", ".join(f"state {s} {t:.0f} s" for s, t in epochs.items()))
+    print("\n| search batch | threads per job | jobs | projected wall time | search (job-hours) "
+          "| physical limit | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        mark = " (asked)" if row["configured"] else ""
+        print(f"| {row['bayes_batch_size']}{mark} | {row['threads_per_job']} | {row['jobs']} "
+              f"| {row['wall_hours']:.1f} h | {row['search_job_hours']:.1f} h "
+              f"| {row['limit_hours']:.1f} h | {row['ratio']:.2f} |")
+    if args.json:
+        args.json.write_text(json.dumps({"cpu": cpu_model(), "cores": args.cores,
+                                         "load_average_before": load_before,
+                                         "measured": {str(t): m for t, m in measured.items()},
+                                         "projection": rows}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
