@@ -2,7 +2,9 @@
 non-recurrent models? The study of README.md (facts of the original study: docs/study.md)
 as a workflow:
 
-data -> per-step arrays -> baseline -> steps grid -> Bayesian search -> best run -> figures.
+data -> per-step arrays -> baseline -> steps grid -> Bayesian search -> confirmation runs of
+the best parameters under fresh seeds -> feedforward comparison and order-shuffled and
+song-statistics controls -> test evaluation -> runs.csv, figures, summary with intervals.
 """
 
 import sys

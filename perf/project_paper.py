@@ -2,7 +2,7 @@
 
     python perf/project_paper.py                       # ~10 minutes on 2 cores
     python perf/project_paper.py --quick               # ~3 minutes, coarser
-    python perf/project_paper.py --cores 2 --bayes-batch-size 2 --threads 1
+    python perf/project_paper.py --cores 2 --bayes-batch-size 2 --search-threads 1
     python perf/project_paper.py --measurements earlier.json --cores 4   # no new measuring
 
 Measures, in one worker process per thread count (1 and 2), the trainer's seconds per
@@ -19,17 +19,18 @@ baseline, the grid (steps x seeds), the search trials in sequential rounds of
 15..500 and all steps counts), and after the search the best-parameter runs (state 341,
 steps 4, the study's reported best; ``--best-seeds`` runs, default three), one
 shuffled-order RNN control, and the MLP runs (``--mlp-seeds``, default three; they do not
-wait for the search). It schedules them on ``--cores`` as Snakemake does: a job takes
-``min(threads, cores)`` cores, independent jobs run side by side while cores are free,
-the search's rounds one after the other (it is the critical path and goes first). Jobs
-side by side are assumed to run at the lone 1-thread speed. Data preparation, proposals,
-evaluation and plots are left out (seconds to minutes).
+wait for the search). A search trial computes with ``bayes.threads`` threads, every
+other job with ``train.threads`` (or the options). It schedules them on ``--cores`` as
+Snakemake does: a job takes ``min(threads, cores)`` cores, independent jobs run side by
+side while cores are free, the search's rounds one after the other (it is the critical
+path and goes first). Jobs side by side are assumed to run at their lone speed. Data
+preparation, proposals, evaluation and plots are left out (seconds to minutes).
 
 The physical limit is the study's total matrix FLOPs (``flops_per_song``, training and
 validation of every epoch of every job) over the ceiling of this machine's cores: a
 2048 x 2048 float32 matrix product with ``--cores`` threads, measured in the same run (the
 machine is shared and its speed moves between runs). Printed: the projected wall time,
-the limit and their ratio, for the search batch size and thread count asked for (the
+the limit and their ratio, for the search batch size and thread counts asked for (the
 config's, or the options'), marked "(asked)", and for the alternatives.
 """
 
@@ -66,7 +67,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bayes-batch-size", type=int,
                         help="search trials per round (default: the config's bayes.batch_size)")
     parser.add_argument("--threads", type=int,
-                        help="threads per training job (default: the config's train.threads)")
+                        help="threads of the training jobs other than search trials "
+                             "(default: the config's train.threads)")
+    parser.add_argument("--search-threads", type=int,
+                        help="threads of a search trial (default: the config's bayes.threads)")
     parser.add_argument("--best-seeds", type=int, default=3, help="best-parameter runs")
     parser.add_argument("--mlp-seeds", type=int, default=3, help="MLP runs")
     parser.add_argument("--songs", type=int, default=1000,
@@ -255,9 +259,11 @@ class Job:
     models: list[dict]  # a spread of models whose mean cost this job has (search trials)
     epochs: int
     after: tuple[str, ...] = ()
+    threads: int = 1
 
 
-def jobs(config: dict, batch_size: int, best_seeds: int, mlp_seeds: int) -> list[Job]:
+def jobs(config: dict, batch_size: int, best_seeds: int, mlp_seeds: int,
+         search_threads: int = 1, threads: int = 1) -> list[Job]:
     """Every training job of the config, in the order Snakemake would prefer them."""
     import numpy as np
 
@@ -267,10 +273,11 @@ def jobs(config: dict, batch_size: int, best_seeds: int, mlp_seeds: int) -> list
               for k in bayes["steps"]]
     # the random starts need nothing; then rounds of batch_size, each after all earlier trials
     n_initial = min(bayes.get("n_initial", 1), bayes["n_calls"])
-    listed = [Job(f"trial_{t:03d}", spread, bayes["epochs"]) for t in range(n_initial)]
+    listed = [Job(f"trial_{t:03d}", spread, bayes["epochs"], threads=search_threads)
+              for t in range(n_initial)]
     for first in range(n_initial, bayes["n_calls"], batch_size):  # the critical path first
         after = tuple(job.name for job in listed)
-        listed += [Job(f"trial_{t:03d}", spread, bayes["epochs"], after)
+        listed += [Job(f"trial_{t:03d}", spread, bayes["epochs"], after, search_threads)
                    for t in range(first, min(first + batch_size, bayes["n_calls"]))]
     search = tuple(job.name for job in listed)
     best = {"model": "rnn", **BEST, "readout": True}
@@ -284,6 +291,9 @@ def jobs(config: dict, batch_size: int, best_seeds: int, mlp_seeds: int) -> list
     mlp = {"model": "mlp", "hidden": list(config["mlp"]["hidden"])}
     listed += [Job(f"mlp_seed_{s}", [mlp], config["mlp"]["epochs"] or best_epochs)
                for s in range(mlp_seeds)]
+    for job in listed:
+        if not job.name.startswith("trial_"):
+            job.threads = threads
     return listed
 
 
@@ -300,47 +310,55 @@ def epoch_flops(job: Job) -> float:
                             + VALID_SONGS * flops(m)["forward"] for m in job.models)
 
 
-def schedule(listed: list[Job], seconds: dict[str, float], job_cores: int, cores: int) -> float:
-    """Makespan of greedy list scheduling: ready jobs start in order while cores are free."""
+def schedule(listed: list[Job], seconds: dict[str, float], cores: int) -> float:
+    """Makespan of greedy list scheduling: ready jobs start in order while cores are free;
+    a job takes ``min(job.threads, cores)`` cores."""
+    job_cores = {job.name: max(1, min(job.threads, cores)) for job in listed}
     finished: dict[str, float] = {}
     running: list[tuple[float, str]] = []
     waiting = list(listed)
     now, free = 0.0, cores
     while waiting or running:
         for job in list(waiting):
-            if free >= job_cores and all(name in finished for name in job.after):
+            if free >= job_cores[job.name] and all(name in finished for name in job.after):
                 heapq.heappush(running, (now + seconds[job.name], job.name))
                 waiting.remove(job)
-                free -= job_cores
+                free -= job_cores[job.name]
         now, name = heapq.heappop(running)
         finished[name] = now
-        free += job_cores
+        free += job_cores[name]
     return now
 
 
 def project(config: dict, measured: dict, args: argparse.Namespace) -> list[dict]:
-    """Projected wall time, physical limit and ratio for the configured and other settings."""
+    """Projected wall time, physical limit and ratio for the configured and other settings:
+    (search batch size, threads of a search trial, threads of every other job)."""
     ceiling = measured[max(measured)]["matmul"]
-    configured = (args.bayes_batch_size or config["bayes"]["batch_size"],
-                  args.threads or config["train"]["threads"])
-    def cores_of(threads: int) -> int:
-        return max(1, min(threads, args.cores))
 
+    def cores_of(threads: int) -> int:
+        return max(1, min(threads, args.cores, max(measured)))
+
+    configured = (args.bayes_batch_size or config["bayes"]["batch_size"],
+                  cores_of(args.search_threads or config["bayes"].get("threads", 2)),
+                  cores_of(args.threads or config["train"]["threads"]))
     scenarios = [configured] + [
-        (batch, threads) for batch, threads in ((1, 2), (1, 1), (2, 1), (2, 2))
-        if (batch, cores_of(threads)) != (configured[0], cores_of(configured[1]))]
+        scenario for scenario in ((1, 2, 1), (1, 2, 2), (1, 1, 1), (2, 1, 1), (2, 2, 1))
+        if (scenario[0], cores_of(scenario[1]), cores_of(scenario[2])) != configured]
     rows = []
-    for batch_size, threads in scenarios:
-        job_cores = cores_of(threads)
-        points = measured[min(job_cores, max(measured))]["points"]
-        listed = jobs(config, batch_size, args.best_seeds, args.mlp_seeds)
-        seconds = {job.name: job.epochs * epoch_seconds(points, job) for job in listed}
+    for batch_size, search_threads, threads in scenarios:
+        listed = jobs(config, batch_size, args.best_seeds, args.mlp_seeds,
+                      cores_of(search_threads), cores_of(threads))
+        seconds = {job.name: job.epochs * epoch_seconds(measured[job.threads]["points"], job)
+                   for job in listed}
         total_flops = sum(job.epochs * epoch_flops(job) for job in listed)
-        wall = schedule(listed, seconds, job_cores, args.cores)
+        wall = schedule(listed, seconds, args.cores)
         limit = total_flops / ceiling
         search = sum(s for name, s in seconds.items() if name.startswith("trial_"))
-        rows.append({"bayes_batch_size": batch_size, "threads_per_job": job_cores,
-                     "configured": (batch_size, threads) == configured,
+        rows.append({"bayes_batch_size": batch_size,
+                     "search_threads": cores_of(search_threads),
+                     "threads_per_job": cores_of(threads),
+                     "configured": (batch_size, cores_of(search_threads),
+                                    cores_of(threads)) == configured,
                      "jobs": len(listed), "wall_hours": wall / 3600,
                      "search_job_hours": search / 3600,
                      "limit_hours": limit / 3600, "ratio": wall / limit,
@@ -385,12 +403,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {threads} thread(s): 2048^2 matmul {measured[threads]['matmul'] / 1e9:.1f} "
               "GFLOP/s; paper-scale epoch (40k train + 10k valid), steps 4: "
               + ", ".join(f"state {s} {t:.0f} s" for s, t in epochs.items()))
-    print("\n| search batch | threads per job | jobs | projected wall time | search (job-hours) "
-          "| physical limit | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| search batch | threads of a trial | threads of other jobs | jobs "
+          "| projected wall time | search (job-hours) | physical limit | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         mark = " (asked)" if row["configured"] else ""
-        print(f"| {row['bayes_batch_size']}{mark} | {row['threads_per_job']} | {row['jobs']} "
+        print(f"| {row['bayes_batch_size']}{mark} | {row['search_threads']} "
+              f"| {row['threads_per_job']} | {row['jobs']} "
               f"| {row['wall_hours']:.1f} h | {row['search_job_hours']:.1f} h "
               f"| {row['limit_hours']:.1f} h | {row['ratio']:.2f} |")
     if args.json:

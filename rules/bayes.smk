@@ -42,14 +42,14 @@ rule bayes_trial:
         "results/benchmarks/bayes/trial_{trial}.tsv"
     conda:
         "../envs/train.yaml"
-    threads: config["train"]["threads"]
+    threads: config["bayes"]["threads"]
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["bayes"]["epochs"]),
     params:
         epochs=config["bayes"]["epochs"],
         seed=config["bayes"]["seed"],
-        train=train_params(),
+        train=train_params(config["bayes"]["threads"]),
     shell:
         train_command("--hparams {input.proposal} --readout")
 

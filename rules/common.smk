@@ -177,19 +177,20 @@ def train_outputs(folder: str) -> dict:
     return {name.split(".")[0]: f"{folder}/{name}" for name in TRAIN_OUTPUTS}
 
 
-def train_params() -> dict:
-    """Optimiser values and the TensorFlow thread count every training job depends on.
+def train_params(threads: int | None = None) -> dict:
+    """Optimiser values and the TensorFlow thread count a training job depends on.
 
-    The thread count is passed to the trainer from the config, not from the cores the
-    scheduler grants (`{threads}`), so that the numbers are a function of the config alone:
-    a 4-thread config run with `--cores 2` still computes with 4 threads.
+    The thread count (`train.threads`, or `threads` for the search trials' `bayes.threads`)
+    is passed to the trainer from the config, not from the cores the scheduler grants
+    (`{threads}`), so that the numbers are a function of the config alone: a 4-thread
+    config run with `--cores 2` still computes with 4 threads.
     """
     train = config["train"]
     return {
         "batch_size": train["batch_size"],
         "learning_rate": train["learning_rate"],
         "optimizer": train["optimizer"],
-        "threads": train["threads"],
+        "threads": threads or train["threads"],
     }
 
 
