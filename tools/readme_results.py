@@ -20,18 +20,26 @@ FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "best_accurac
 
 def machine(results: Path) -> str:
     """Where the numbers were computed, read from the runs' own records (run.json)."""
-    runs = [json.loads(path.read_text()) for path in sorted(results.rglob("run.json"))]
+    records = {path: json.loads(path.read_text()) for path in sorted(results.rglob("run.json"))}
+    runs = list(records.values())
     if not runs:
         return ""
     devices = sorted({run["device"] for run in runs})
-    threads = sorted({run["threads"]["intra_op"] for run in runs})
-    versions = runs[0]["versions"]
+
+    def threads(search: bool) -> str:
+        counts = sorted({str(run["threads"]["intra_op"]) for path, run in records.items()
+                         if "threads" in run and (path.parent.parent.name == "bayes") == search})
+        return "/".join(counts) or "-"
+
+    versions = ", ".join(f"{k} {v}" for k, v in runs[0]["versions"].items())
     return (f"Computed on {', '.join(devices)} ({os.cpu_count()} cores), "
-            f"{'/'.join(str(t) for t in threads)} TensorFlow intra-op thread(s) per training "
-            f"job, with {', '.join(f'{k} {v}' for k, v in versions.items())}. The same "
-            "config, package versions and CPU model give bitwise identical results; another "
-            "CPU model or thread count may change them in the last digits and, through "
-            "the search, which parameters win.\n")
+            f"TensorFlow intra-op threads {threads(True)} per search trial and {threads(False)} "
+            f"per other training job, with {versions}. What is "
+            "verified bitwise: the same config with the same package versions on the same "
+            "CPU model gives identical histories and weights (`tests/test_train.py`: a rerun "
+            "and a killed-and-resumed run; `tests/test_slurm.py`: the smoke study through "
+            "SLURM and locally). Another CPU model or thread count may change the last "
+            "digits and, through the search, which parameters win.\n")
 
 
 def main(argv: list[str] | None = None) -> int:
