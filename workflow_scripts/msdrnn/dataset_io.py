@@ -197,14 +197,20 @@ def _check_steps_file(path: str | Path, f: h5py.File) -> None:
                             f"now); {_REMAKE}")
 
 
-def _open(path: str | Path) -> h5py.File:
+def open_hdf5(path: str | Path, expected: str = "") -> h5py.File:
+    """Open an HDF5 file for reading; a missing or unreadable one is a DataError."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: no such file")
+        raise DataError(f"{path}: no such file{f' (expected {expected})' if expected else ''}")
     try:
-        f = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except OSError as err:
         raise DataError(f"{path}: not a readable HDF5 file ({err})") from None
+
+
+def _open(path: str | Path) -> h5py.File:
+    """Open a data file; a per-step file is first checked against the dataset it maps."""
+    f = open_hdf5(path)
     try:
         if _is_steps_file(f):
             _check_steps_file(path, f)

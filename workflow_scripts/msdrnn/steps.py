@@ -16,7 +16,12 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from msdrnn.dataset_io import MAPPED_FINGERPRINT_ATTR, SPLITS, dataset_fingerprint
+from msdrnn.dataset_io import (
+    MAPPED_FINGERPRINT_ATTR,
+    SPLITS,
+    dataset_fingerprint,
+    open_hdf5,
+)
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_path
 from msdrnn.study import steps_error
@@ -35,12 +40,7 @@ def make_steps(dataset: str | Path, steps: int, out: str | Path) -> None:
     rebuilt one.
     """
     dataset, out = Path(dataset), Path(out)
-    if not dataset.is_file():
-        raise DataError(f"{dataset}: no such file (expected dataset.h5)")
-    try:
-        src = h5py.File(dataset, "r")
-    except OSError as err:
-        raise DataError(f"{dataset}: not a readable HDF5 file ({err})") from None
+    src = open_hdf5(dataset, expected="dataset.h5")
     with src, atomic_path(out) as tmp:
         splits = [s for s in SPLITS if s in src]
         for key in ["label_map", "train/inputs"] + [f"{s}/{field}" for s in splits
