@@ -70,6 +70,7 @@ COMPARED = [
     "results/best/seed_1/weights.npz",
     "results/mlp/seed_1/weights.npz",
     "results/controls/shuffled_rnn/seed_1/weights.npz",
+    "results/controls/song_stats/weights.npz",
 ]
 
 needs_cluster = pytest.mark.skipif(
