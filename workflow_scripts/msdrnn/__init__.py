@@ -8,8 +8,10 @@ generator), ``npz`` (the course's npz files), ``dataset`` (builds dataset.h5), `
 (per-step virtual-dataset files), ``dataset_io`` (reads both).
 Training: ``model`` (basic RNN, MLP), ``trainer`` (Adam, truncated-BPTT updates),
 ``training`` (epochs, checkpoints, outputs), ``provenance`` (CPU, device, versions).
+Controls: ``controls`` (songs with shuffled segments, per-song statistics).
 Results: ``results`` (history.csv and JSON readers), ``reference`` (NumPy forward pass),
-``search`` (Bayesian search), ``plots``, ``summary``.
+``search`` (Bayesian search), ``stats`` (intervals: Welch t, paired bootstrap), ``plots``,
+``summary``.
 
 TensorFlow is imported by ``model``, ``trainer`` and (inside functions) ``training`` and
 ``provenance`` only; every other module works without it.
