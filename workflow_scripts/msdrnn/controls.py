@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from msdrnn.reference import accuracy
+
 SONG_STATS_KEYS = ("feature_mean", "feature_std", "coef", "intercept")
 
 
@@ -66,31 +68,26 @@ def fit_song_stats(train_inputs: np.ndarray, train_targets: np.ndarray,
     mean = train_features.mean(axis=0)
     std = train_features.std(axis=0)
     std[std == 0] = 1.0
-    weights_base = {"feature_mean": mean, "feature_std": std}
-    valid_features = song_features(valid_inputs)
-    tried = []
-    best: tuple[float, dict] | None = None
+    train_x = (train_features - mean) / std
+    valid_x = (song_features(valid_inputs) - mean) / std
+    tried, fitted = [], []
     for c in sorted(c_values):
         model = LogisticRegression(C=c, max_iter=2000)
-        model.fit((train_features - mean) / std, train_targets)
-        coef = np.zeros((classes, train_features.shape[1]))
+        model.fit(train_x, train_targets)
+        coef = np.zeros((classes, train_x.shape[1]))
         intercept = np.full(classes, -1e9)  # a genre absent from train is never predicted
         coef[model.classes_] = model.coef_
         intercept[model.classes_] = model.intercept_
-        weights = {**weights_base, "coef": coef, "intercept": intercept}
-        train_acc = _accuracy(song_stats_logits(train_inputs, weights), train_targets)
-        valid_acc = _accuracy(song_stats_logits(valid_inputs, weights), valid_targets)
-        tried.append({"C": float(c), "train_acc": train_acc, "valid_acc": valid_acc})
-        if best is None or valid_acc > best[0]:
-            best = (valid_acc, weights)
-    if best is None:
+        fitted.append({"feature_mean": mean, "feature_std": std, "coef": coef,
+                       "intercept": intercept})
+        tried.append({"C": float(c),
+                      "train_acc": accuracy(train_x @ coef.T + intercept, train_targets),
+                      "valid_acc": accuracy(valid_x @ coef.T + intercept, valid_targets)})
+    if not tried:
         raise ValueError("no C values to try")
-    chosen = max(tried, key=lambda row: (row["valid_acc"], -row["C"]))
-    record = {"model": "song_stats", "features": int(valid_features.shape[1]),
-              "C": chosen["C"], "train_acc": chosen["train_acc"],
-              "valid_acc": chosen["valid_acc"], "tried": tried}
-    return best[1], record
-
-
-def _accuracy(logits: np.ndarray, targets: np.ndarray) -> float:
-    return float(np.mean(np.argmax(logits, axis=1) == np.asarray(targets)))
+    # the smallest C among the best on validation (tried holds the C values in order)
+    kept = max(range(len(tried)), key=lambda i: (tried[i]["valid_acc"], -i))
+    record = {"model": "song_stats", "features": int(train_x.shape[1]),
+              "C": tried[kept]["C"], "train_acc": tried[kept]["train_acc"],
+              "valid_acc": tried[kept]["valid_acc"], "tried": tried}
+    return fitted[kept], record
