@@ -4,10 +4,14 @@
     python perf/bench_train.py --songs 2000 --rounds 3 --memory-songs 0
 
 On the same synthetic data (the project's generator; ``--songs`` training songs, a quarter
-as many validation songs), one worker process per thread count (``--threads``, default 1
-and 2) measures, for steps 4 / state 341 / readout and steps 6 / state 10 / no readout:
+as many validation songs), worker processes per thread count (``--threads``, default 1
+and 2) measure, for each case (``--cases``, default steps 4 / state 341 / readout and
+steps 6 / state 10 / no readout):
 
-* our epoch (train + validation, ``msdrnn.trainer.Trainer``);
+* our epoch (train + validation, ``msdrnn.trainer.Trainer``) as ``train.py`` runs it
+  (``TrainConfig.shards``: on several threads, mid-size RNNs train each batch in one group
+  of songs per thread, side by side, others split every product over the threads); and on
+  several threads the other way too ("other grouping"), which is what the choice rests on;
 * the same training written the obvious Keras way (``SimpleRNN(stateful=True)``,
   ``train_on_batch`` per part, states reset per batch of songs, validation with
   ``test_on_batch`` per part);
@@ -43,11 +47,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 GENRES = ("Rap", "Rock", "RnB", "Electronic", "Metal", "Blues", "Pop", "Jazz", "Country",
           "Reggae")
-CASES = {"steps4_state341_readout": (4, 341, True), "steps6_state10_no_readout": (6, 10, False)}
-TARGETS = {1: {"steps4_state341_readout": 3.0, "steps6_state10_no_readout": 12.0},
-           2: {"steps4_state341_readout": 4.0}}
+CASES = ("4/341", "6/10")  # steps/state size; readout unless the state is the 10 classes
+TARGETS = {1: {"4/341": 3.0, "6/10": 12.0}, 2: {"4/341": 4.0}}
 PRODUCT_TARGET = {2: 0.85}
 BATCH = 50
+
+
+def parse_case(case: str) -> tuple[int, int, bool]:
+    """``"4/341"`` -> steps 4, state size 341, readout (none at the 10 classes' size)."""
+    try:
+        steps, state_size = (int(value) for value in case.split("/"))
+    except ValueError:
+        raise SystemExit(f"error: case {case!r}: expected STEPS/STATE, e.g. 4/341") from None
+    return steps, state_size, state_size != 10
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--songs", type=int, default=4000, help="training songs")
     parser.add_argument("--rounds", type=int, default=3,
                         help="timed rounds (after a warm-up round); the summary is their median")
+    parser.add_argument("--cases", nargs="+", default=list(CASES), metavar="STEPS/STATE",
+                        help="models to measure, e.g. 4/341 (readout unless the state size "
+                             "is 10); default %(default)s")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                         help="intra-op thread counts to compare (one worker process each)")
     parser.add_argument("--memory-songs", type=int, default=50000,
@@ -62,6 +77,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, help="keep the data here (default: temporary)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)  # data file of a worker
+    parser.add_argument("--grouped", action="store_true", help=argparse.SUPPRESS)  # of a worker
     return parser.parse_args(argv)
 
 
@@ -112,12 +128,12 @@ def product_rate(tf, state_size: int, chain: int = 120, repeats: int = 20) -> fl
 class Ours:
     """The project's trainer on one case; every call trains and validates one epoch."""
 
-    def __init__(self, steps: int, state_size: int, readout: bool):
+    def __init__(self, steps: int, state_size: int, readout: bool, shards: int = 1):
         from msdrnn.model import BasicRNN
         from msdrnn.trainer import Trainer
 
         self.model = BasicRNN(state_size, steps, readout, seed=0)
-        self.trainer = Trainer(self.model)
+        self.trainer = Trainer(self.model, shards=shards)
         self.epoch = 0
 
     def epoch_seconds(self, train, valid) -> dict:
@@ -177,26 +193,38 @@ class KerasPeer:
                 "valid_acc": hits / (valid.size // BATCH * BATCH)}
 
 
-def worker(data: Path, threads: int) -> None:
-    """Serve measurements on stdin/stdout (one JSON line each) with ``threads`` threads."""
+def shards(case: str, threads: int) -> int:
+    """Groups of songs per batch ``train.py`` trains ``case`` in with ``threads`` threads."""
+    from msdrnn.training import TrainConfig
+
+    steps, state_size, readout = parse_case(case)
+    return TrainConfig(steps=steps, state_size=state_size, readout=readout,
+                       threads=threads).shards
+
+
+def worker(data: Path, threads: int, grouped: bool) -> None:
+    """Serve measurements on stdin/stdout (one JSON line each) with ``threads`` threads:
+    ``grouped``, one group of songs per thread (``set_threads(threads, threads)``, what
+    ``train.py`` gives a sharded trainer), else every product split over the threads."""
     import keras
     import tensorflow as tf
 
     from msdrnn.dataset_io import load_split
+    from msdrnn.trainer import set_threads
 
     keras.utils.set_random_seed(0)  # as train.py runs: seeded, deterministic ops
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+    set_threads(threads, threads if grouped else 1)
     tf.config.experimental.enable_op_determinism()
     train, valid = load_split(data, "train"), load_split(data, "valid")
     runners: dict = {}
     for line in sys.stdin:
         kind, case = line.split()
         if kind == "product":
-            result = {"flops_per_second": product_rate(tf, CASES[case][1])}
+            result = {"flops_per_second": product_rate(tf, parse_case(case)[1])}
         else:
             if (kind, case) not in runners:
-                runners[kind, case] = (Ours if kind == "ours" else KerasPeer)(*CASES[case])
+                runners[kind, case] = (KerasPeer(*parse_case(case)) if kind == "keras" else
+                                       Ours(*parse_case(case), shards=threads if grouped else 1))
             result = runners[kind, case].epoch_seconds(train, valid)
         print(json.dumps(result), flush=True)
 
@@ -236,26 +264,32 @@ def peak_memory(folder: Path, songs: int, threads: int) -> dict:
 def measure(folder: Path, args: argparse.Namespace) -> dict:
     """Interleaved rounds over thread counts, cases, ours / Keras / product; all samples."""
     data = synthetic_data(folder, args.songs)
-    workers = {threads: subprocess.Popen(
-        [sys.executable, __file__, "--worker", str(data), "--threads", str(threads)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for threads in args.threads}
+    kinds = {(t, case): ["ours", "keras", "product"] + (["other"] if t > 1 else [])
+             for t in args.threads for case in args.cases}
+    workers = {(threads, grouped): subprocess.Popen(
+        [sys.executable, __file__, "--worker", str(data), "--threads", str(threads),
+         *(["--grouped"] if grouped else [])],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for threads in args.threads for grouped in ((False, True) if threads > 1 else (False,))}
 
     def ask(threads: int, kind: str, case: str) -> dict:
-        process = workers[threads]
-        process.stdin.write(f"{kind} {case}\n")
+        grouped = (kind == "ours" and shards(case, threads) > 1
+                   or kind == "other" and shards(case, threads) == 1)
+        process = workers[threads, grouped]
+        process.stdin.write(f"{'ours' if kind == 'other' else kind} {case}\n")
         process.stdin.flush()
         answer = process.stdout.readline()
         if not answer:
             raise RuntimeError(f"the {threads}-thread worker died during {kind} {case}")
         return json.loads(answer)
 
-    samples: dict = {t: {case: {"ours": [], "keras": [], "product": []} for case in CASES}
+    samples: dict = {t: {case: {kind: [] for kind in kinds[t, case]} for case in args.cases}
                      for t in args.threads}
     try:
         for round_ in range(args.rounds + 1):  # round 0 warms up (tracing, compiling)
             for threads in args.threads:
-                for case in CASES:
-                    for kind in ("ours", "keras", "product"):
+                for case in args.cases:
+                    for kind in kinds[threads, case]:
                         result = ask(threads, kind, case)
                         if round_:
                             samples[threads][case][kind].append(result)
@@ -274,7 +308,7 @@ def summarize(samples: dict) -> dict:
         return statistics.median(value[key] for value in values)
 
     best_product = {case: max(median(samples[t][case]["product"], "flops_per_second")
-                              for t in samples) for case in CASES}
+                              for t in samples) for case in next(iter(samples.values()))}
     summary: dict = {}
     for threads, cases in samples.items():
         for case, kinds in cases.items():
@@ -288,7 +322,10 @@ def summarize(samples: dict) -> dict:
                 "best_product_flops_per_second": best_product[case],
                 "product_fraction": rate / best_product[case],
                 "target_product_fraction": (PRODUCT_TARGET.get(threads)
-                                            if case == "steps4_state341_readout" else None),
+                                            if case == "4/341" else None),
+                "shards": shards(case, threads),
+                "other_seconds": (median(kinds["other"], "seconds")
+                                  if "other" in kinds else None),
                 "ours_valid_acc": kinds["ours"][-1]["valid_acc"],
                 "keras_valid_acc": kinds["keras"][-1]["valid_acc"]}
     return summary
@@ -296,16 +333,17 @@ def summarize(samples: dict) -> dict:
 
 def table(summary: dict) -> str:
     """The summary as a Markdown table."""
-    lines = ["| threads | configuration | ours s/epoch | Keras s/epoch | ratio (target) "
-             "| ours GFLOP/s | % of best product (target) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| threads | steps/state | groups | ours s/epoch | other grouping s/epoch "
+             "| Keras s/epoch | ratio (target) | ours GFLOP/s | % of best product (target) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for row in summary.values():
         target = f" ({row['target_speedup']:g}x)" if row["target_speedup"] else ""
         share = (f" ({100 * row['target_product_fraction']:.0f}%)"
                  if row["target_product_fraction"] else "")
+        other = f"{row['other_seconds']:.2f}" if row["other_seconds"] else "-"
         lines.append(
-            f"| {row['threads']} | {row['case']} | {row['ours_seconds']:.2f} "
-            f"| {row['keras_seconds']:.2f} | {row['speedup']:.1f}x{target} "
+            f"| {row['threads']} | {row['case']} | {row['shards']} | {row['ours_seconds']:.2f} "
+            f"| {other} | {row['keras_seconds']:.2f} | {row['speedup']:.1f}x{target} "
             f"| {row['ours_flops_per_second'] / 1e9:.1f} "
             f"| {100 * row['product_fraction']:.0f}%{share} |")
     return "\n".join(lines)
@@ -314,9 +352,12 @@ def table(summary: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
-        worker(args.worker, args.threads[0])
+        worker(args.worker, args.threads[0], args.grouped)
         return 0
     from msdrnn.provenance import cpu_model
+
+    for case in args.cases:
+        parse_case(case)  # a bad case fails before anything is measured
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.workdir or Path(tmp)
@@ -331,14 +372,14 @@ def main(argv: list[str] | None = None) -> int:
                    "seconds": time.perf_counter() - tick, "summary": summary,
                    "samples": {str(t): cases for t, cases in samples.items()}}
         if args.memory_songs:
-            results["memory"] = peak_memory(folder, args.memory_songs, 1)
+            results["memory"] = peak_memory(folder, args.memory_songs, max(args.threads))
 
     print(f"\nsummary: {results['cpu']}, {results['cores']} cores; {args.songs} train + "
           f"{args.songs // 4} valid songs; medians of {args.rounds} interleaved rounds; load "
           f"average {load_before[0]:.1f} before, {results['load_average_after'][0]:.1f} after "
           "(other processes share the cores)")
     print(table(summary))
-    for case in CASES:
+    for case in args.cases:
         product = {t: summary[f"{t}/{case}"]["product_flops_per_second"] for t in samples}
         print(f"  (50 x S) @ (S x S) product, {case}: "
               + ", ".join(f"{t} threads {rate / 1e9:.1f} GFLOP/s" for t, rate in product.items()))

@@ -82,6 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="project from the measurements of an earlier --json instead of "
                              "measuring again (same machine, other settings)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)  # threads of a worker
+    parser.add_argument("--grouped", action="store_true", help=argparse.SUPPRESS)  # of a worker
     return parser.parse_args(argv)
 
 
@@ -125,7 +126,7 @@ def matmul_rate(tf, size: int = 2048, repeats: int = 5) -> float:
     return 2 * size**3 / best
 
 
-def seconds_per_song(model, songs: int) -> dict:
+def seconds_per_song(model, songs: int, shards: int = 1) -> dict:
     """Training and validation seconds per song of ``model``, after a compiling warm-up."""
     import numpy as np
 
@@ -135,7 +136,7 @@ def seconds_per_song(model, songs: int) -> dict:
     x = rng.standard_normal((songs, 120, 25), dtype=np.float32)
     y = rng.integers(0, 10, songs)
     valid = songs // 4
-    trainer = Trainer(model)
+    trainer = Trainer(model, shards=shards)
     trainer.train_epoch(x[:100], y[:100], np.arange(100))  # compiles
     trainer.evaluate(x[:valid], y[:valid])
     tick = time.perf_counter()
@@ -146,25 +147,40 @@ def seconds_per_song(model, songs: int) -> dict:
     return {"train": train, "valid": (time.perf_counter() - tick) / valid}
 
 
-def worker(threads: int, points: list[dict], songs: int) -> None:
-    """Measure every point with ``threads`` threads; print one JSON line per result."""
+def shards(point: dict, threads: int) -> int:
+    """Groups of songs per batch ``train.py`` trains ``point`` in with ``threads`` threads."""
+    from msdrnn.training import TrainConfig
+
+    if point["model"] == "mlp":
+        return TrainConfig(model="mlp", hidden=point["hidden"], threads=threads).shards
+    return TrainConfig(steps=point["steps"], state_size=point["state_size"],
+                       readout=point["readout"], threads=threads).shards
+
+
+def worker(threads: int, grouped: bool, points: list[dict], songs: int) -> None:
+    """Measure every point with ``threads`` threads as ``train.py`` gives them (``grouped``:
+    one group of songs per thread, else every product split over the threads, and then also
+    the 2048² ceiling); print one JSON line per result."""
     import keras
     import tensorflow as tf
 
     from msdrnn.model import MLP, BasicRNN
+    from msdrnn.trainer import set_threads
 
     keras.utils.set_random_seed(0)
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+    set_threads(threads, threads if grouped else 1)
     tf.config.experimental.enable_op_determinism()
-    print(json.dumps({"matmul": matmul_rate(tf)}), flush=True)
+    if not grouped:
+        print(json.dumps({"matmul": matmul_rate(tf)}), flush=True)
     for point in points:
         if point["model"] == "mlp":
             model = MLP(point["hidden"], seed=0)
         else:
             model = BasicRNN(point["state_size"], point["steps"], point["readout"], seed=0)
-        print(json.dumps({**point, **seconds_per_song(model, songs)}), flush=True)
-    print(json.dumps({"matmul": matmul_rate(tf)}), flush=True)
+        timing = seconds_per_song(model, songs, threads if grouped else 1)
+        print(json.dumps({**point, **timing}), flush=True)
+    if not grouped:
+        print(json.dumps({"matmul": matmul_rate(tf)}), flush=True)
 
 
 def measure(config: dict, args: argparse.Namespace) -> dict:
@@ -179,12 +195,17 @@ def measure(config: dict, args: argparse.Namespace) -> dict:
                {"model": "mlp", "hidden": list(config["mlp"]["hidden"])}]
     results: dict = {}
     for threads in sorted({1, min(2, args.cores)}):
-        command = [sys.executable, __file__, "--worker", str(threads), "--songs", str(songs)]
-        process = subprocess.run(command, input=json.dumps(points), capture_output=True,
-                                 text=True, check=False)
-        if process.returncode != 0:
-            raise RuntimeError(f"the {threads}-thread worker failed:\n{process.stderr[-3000:]}")
-        lines = [json.loads(line) for line in process.stdout.splitlines() if line.strip()]
+        lines = []
+        for grouped in (False, True) if threads > 1 else (False,):
+            asked = [point for point in points if (shards(point, threads) > 1) == grouped]
+            command = [sys.executable, __file__, "--worker", str(threads), "--songs", str(songs),
+                       *(["--grouped"] if grouped else [])]
+            process = subprocess.run(command, input=json.dumps(asked), capture_output=True,
+                                     text=True, check=False)
+            if process.returncode != 0:
+                raise RuntimeError(f"the {threads}-thread worker failed:\n"
+                                   f"{process.stderr[-3000:]}")
+            lines += [json.loads(line) for line in process.stdout.splitlines() if line.strip()]
         results[threads] = {"matmul": max(line["matmul"] for line in lines if "matmul" in line),
                             "points": [line for line in lines if "matmul" not in line]}
         print(f"measured {len(points)} points with {threads} thread(s), {songs} songs each",
@@ -369,7 +390,7 @@ def project(config: dict, measured: dict, args: argparse.Namespace) -> list[dict
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
-        worker(args.worker, json.loads(sys.stdin.read()), args.songs)
+        worker(args.worker, args.grouped, json.loads(sys.stdin.read()), args.songs)
         return 0
     config = read_config(args.config)
     if args.cores < 1 or (args.bayes_batch_size is not None and args.bayes_batch_size < 1):

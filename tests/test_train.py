@@ -81,13 +81,22 @@ def test_outputs_and_the_numpy_reference_agree(dataset, tmp_path):
     assert record["hyperparameters"]["batch_size"] == 50
 
 
-def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, tmp_path):
+@pytest.mark.parametrize(("threads", "state_size", "groups"), [("1", 24, 1), ("2", 100, 2)])
+def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, tmp_path,
+                                                                      threads, state_size,
+                                                                      groups):
+    """Also for a batch's songs trained in two groups side by side (state size 100, 2
+    threads)."""
     epochs = ["--epochs", "5"]
     whole = tmp_path / "whole"
-    assert run(dataset, whole, *RNN, *epochs).returncode == 0
+    rnn = ["--steps", "4", "--state-size", str(state_size), "--readout", "--seed", "7",
+           "--threads", threads]
+    done = run(dataset, whole, *rnn, *epochs)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((whole / "run.json").read_text())["threads"]["shards"] == groups
 
     killed = tmp_path / "killed"
-    process = subprocess.Popen(train_command(dataset, killed, *RNN, *epochs),
+    process = subprocess.Popen(train_command(dataset, killed, *rnn, *epochs),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     while checkpoint_epoch(killed) < 2 and process.poll() is None:
@@ -97,17 +106,17 @@ def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, t
     process.wait()
     assert process.returncode == -signal.SIGKILL, "finished before it could be killed"
     assert not (killed / "run.json").exists() and not (killed / "weights.npz").exists()
-    resumed = run(dataset, killed, *RNN, *epochs)
+    resumed = run(dataset, killed, *rnn, *epochs)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming after epoch" in resumed.stderr
 
     # the same run again, from hyperparameters in a file and the per-step arrays
     hparams = tmp_path / "hparams.json"
-    hparams.write_text(json.dumps({"steps": 4, "state_size": 24, "readout": True}))
+    hparams.write_text(json.dumps({"steps": 4, "state_size": state_size, "readout": True}))
     steps_file = tmp_path / "steps_4.h5"
     make_steps(dataset, 4, steps_file)
     again = tmp_path / "again"
-    rerun = run(dataset, again, "--seed", "7", "--threads", "1", "--hparams", str(hparams),
+    rerun = run(dataset, again, "--seed", "7", "--threads", threads, "--hparams", str(hparams),
                 "--steps-file", str(steps_file), *epochs)
     assert rerun.returncode == 0, rerun.stderr
 
@@ -119,7 +128,7 @@ def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, t
     # after an edit or a --forcerun) recomputes from epoch 1, to the same numbers.
     assert not (whole / "checkpoint").exists()
     seconds = [row["seconds"] for row in csv.DictReader(open(whole / "history.csv"))]
-    again_whole = run(dataset, whole, *RNN, *epochs)
+    again_whole = run(dataset, whole, *rnn, *epochs)
     assert again_whole.returncode == 0 and again_whole.stderr.count("songs/s") == 5
     assert "resuming" not in again_whole.stderr
     assert history(whole) == history(killed)
@@ -235,6 +244,20 @@ def test_threads_are_part_of_the_fingerprint(interrupted):
 
     config, _, again = interrupted
     assert "settings (threads)" in again(config=replace(config, threads=2))
+
+
+def test_mid_size_rnns_train_in_one_group_of_songs_per_thread():
+    from msdrnn.errors import ConfigError
+    from msdrnn.training import TrainConfig
+
+    assert [TrainConfig(state_size=s, threads=2).shards for s in (99, 100, 399, 400)] == [
+        1, 2, 2, 1]
+    assert TrainConfig(state_size=250, threads=1).shards == 1
+    assert TrainConfig(state_size=250, threads=3).shards == 3
+    assert TrainConfig(model="mlp", threads=2).shards == 1
+    with pytest.raises(ConfigError, match="threads \\(51\\) must not exceed the batch size"):
+        TrainConfig(state_size=250, threads=51).check()
+    TrainConfig(state_size=50, threads=51).check()  # one group: any thread count
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage"])

@@ -126,11 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         raise DataError(f"only {train_split.size} training songs: fewer than one batch "
                         f"of {config.batch_size}")
 
-    import tensorflow as tf  # after the checks: bad input fails fast
-
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(min(2, args.threads))
+    from msdrnn.trainer import set_threads  # TensorFlow after the checks: bad input fails fast
     from msdrnn.training import train
+
+    set_threads(config.threads, config.shards)
 
     run_info = {"command": sys.argv, "dataset": str(args.dataset),
                 "steps_file": str(args.steps_file) if args.steps_file else None,

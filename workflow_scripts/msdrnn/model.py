@@ -102,8 +102,11 @@ class BasicRNN:
         automatic differentiation of ``run_part``. (Gradients nobody asks for, such as those
         of the inputs during training, are pruned from the compiled graph.)
         """
+        return self._part_bptt(x_part, h, {name: var.value() for name, var in self.weights.items()})
+
+    def _part_bptt(self, x_part: tf.Tensor, h: tf.Tensor, w: dict) -> tf.Tensor:
+        """``run_part_bptt`` on the weight values ``w``."""
         steps, state_size = x_part.shape[1], self.state_size
-        w = self.weights
 
         @tf.custom_gradient
         def part(x_part, h_in, W_x, W_h, b):
@@ -129,7 +132,23 @@ class BasicRNN:
 
             return h, backward
 
-        return part(x_part, h, w["W_x"].value(), w["W_h"].value(), w["b"].value())
+        return part(x_part, h, w["W_x"], w["W_h"], w["b"])
+
+    def part_gradients(self, x_part: tf.Tensor, h: tf.Tensor, targets: tf.Tensor,
+                       weights: list[tf.Tensor]):
+        """One part of a shard of songs, from weight values instead of the variables.
+
+        Returns the part's summed (not mean) loss, its logits, final state and the
+        gradients of that sum with respect to ``weights`` (in ``self.weights`` order), so
+        that the gradients of several shards of a batch add up to the batch's.
+        """
+        values = dict(zip(self.weights, weights, strict=True))
+        with tf.GradientTape() as tape:
+            tape.watch(weights)
+            h = self._part_bptt(x_part, tf.stop_gradient(h), values)
+            logits = self._readout(h, values)
+            loss = tf.reduce_sum(cross_entropy(logits, targets))
+        return loss, logits, h, tape.gradient(loss, weights)
 
     def part_loss(self, x_part: tf.Tensor, h: tf.Tensor, targets: tf.Tensor):
         """Loss, logits and final state of one part started from the carried state ``h``.
@@ -142,8 +161,11 @@ class BasicRNN:
 
     def logits(self, h: tf.Tensor) -> tf.Tensor:
         """Class scores from a state: the readout, or the state itself (state size 10)."""
+        return self._readout(h, self.weights)
+
+    def _readout(self, h: tf.Tensor, w: dict) -> tf.Tensor:
         if self.readout:
-            return h @ self.weights["W_out"] + self.weights["b_out"]
+            return h @ w["W_out"] + w["b_out"]
         return h
 
     def song_logits(self, songs: tf.Tensor) -> tf.Tensor:

@@ -48,6 +48,7 @@ from msdrnn.results import HISTORY_COLUMNS
 from msdrnn.study import CLASSES, readout_error, steps_error
 
 OUTPUTS = ("weights.npz", "weights_best.npz", "history.csv", "run.json")
+GROUPED_STATE_SIZES = (100, 400)  # state sizes trained in groups of songs on several threads
 CHECKPOINT = Path("checkpoint") / "checkpoint.npz"
 
 
@@ -70,6 +71,19 @@ class TrainConfig:
     xla: bool = False
     threads: int = 1
 
+    @property
+    def shards(self) -> int:
+        """Groups of a batch's songs trained side by side, one per thread (``Trainer``).
+
+        On several threads, an RNN of state size 100 to 399 trains one group per thread:
+        its (25 x S) @ (S x S) products on one thread each beat its (50 x S) @ (S x S)
+        products split over the threads, which TensorFlow hardly parallelises at these sizes.
+        Smaller states pay more for the groups' synchronisation than they gain, and larger
+        ones, like the MLP's products, split well (``perf/bench_train.py --cases``).
+        """
+        low, high = GROUPED_STATE_SIZES
+        return self.threads if self.model == "rnn" and low <= self.state_size < high else 1
+
     def check(self) -> None:
         """Raise ``ConfigError`` for settings the model cannot run with."""
         if self.model not in ("rnn", "mlp"):
@@ -90,6 +104,10 @@ class TrainConfig:
             return
         if self.state_size < 1:
             raise ConfigError(f"state size must be at least 1; got {self.state_size}")
+        if self.shards > self.batch_size:
+            raise ConfigError(f"threads ({self.threads}) must not exceed the batch size "
+                              f"({self.batch_size}): the RNN trains one group of a batch's "
+                              "songs per thread")
         problem = steps_error(self.steps) or readout_error(self.state_size, self.readout,
                                                            self.classes)
         if problem:
@@ -250,7 +268,8 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     model = build_model(config)
-    trainer = Trainer(model, config.learning_rate, config.batch_size, jit_compile=config.xla)
+    trainer = Trainer(model, config.learning_rate, config.batch_size, jit_compile=config.xla,
+                      shards=config.shards)
     fingerprint = run_fingerprint(config, train_split, valid_split)
 
     history: list[dict] = []
@@ -306,7 +325,8 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
         "code": fingerprint["code"],
         "data_digest": fingerprint["data"],
         "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-                    "inter_op": tf.config.threading.get_inter_op_parallelism_threads()},
+                    "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+                    "shards": trainer.shards},
         "platform": platform.platform(),
     }
     atomic_write(out / "weights.npz", npz_bytes(weights))
