@@ -9,8 +9,9 @@ and 2) measure, for each case (``--cases``, default steps 4 / state 341 / readou
 steps 6 / state 10 / no readout):
 
 * our epoch (train + validation, ``msdrnn.trainer.Trainer``) as ``train.py`` runs it
-  (``TrainConfig.shards``: on several threads, mid-size RNNs train each batch in one group
-  of songs per thread, side by side, others split every product over the threads); and on
+  (``TrainConfig.shards``: on several threads, RNNs from state size 100 on train each
+  batch in one group of songs per thread, side by side, others split every product over
+  the threads); and on
   several threads the other way too ("other grouping"), which is what the choice rests on;
 * the same training written the obvious Keras way (``SimpleRNN(stateful=True)``,
   ``train_on_batch`` per part, states reset per batch of songs, validation with

@@ -246,12 +246,11 @@ def test_threads_are_part_of_the_fingerprint(interrupted):
     assert "settings (threads)" in again(config=replace(config, threads=2))
 
 
-def test_mid_size_rnns_train_in_one_group_of_songs_per_thread():
+def test_rnns_from_state_size_100_train_in_one_group_of_songs_per_thread():
     from msdrnn.errors import ConfigError
     from msdrnn.training import TrainConfig
 
-    assert [TrainConfig(state_size=s, threads=2).shards for s in (99, 100, 399, 400)] == [
-        1, 2, 2, 1]
+    assert [TrainConfig(state_size=s, threads=2).shards for s in (99, 100, 500)] == [1, 2, 2]
     assert TrainConfig(state_size=250, threads=1).shards == 1
     assert TrainConfig(state_size=250, threads=3).shards == 3
     assert TrainConfig(model="mlp", threads=2).shards == 1

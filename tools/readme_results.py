@@ -14,6 +14,9 @@ import shutil
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow_scripts"))
+from msdrnn.training import GROUPED_FROM_STATE_SIZE  # noqa: E402 (after the path)
+
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "best_accuracy.png")
 
@@ -27,14 +30,20 @@ def machine(results: Path) -> str:
     devices = sorted({run["device"] for run in runs})
 
     def threads(search: bool) -> str:
-        counts = sorted({str(run["threads"]["intra_op"]) for path, run in records.items()
-                         if "threads" in run and (path.parent.parent.name == "bayes") == search})
+        counts = sorted({str(run["hyperparameters"]["threads"]) for path, run in records.items()
+                         if (path.parent.parent.name == "bayes") == search})
         return "/".join(counts) or "-"
+
+    grouped = any(run.get("threads", {}).get("shards", 1) > 1 for run in runs)
 
     versions = ", ".join(f"{k} {v}" for k, v in runs[0]["versions"].items())
     return (f"Computed on {', '.join(devices)} ({os.cpu_count()} cores), "
-            f"TensorFlow intra-op threads {threads(True)} per search trial and {threads(False)} "
-            f"per other training job, with {versions}. What is "
+            f"TensorFlow threads {threads(True)} per search trial and {threads(False)} "
+            "per other training job"
+            + (f" (from state size {GROUPED_FROM_STATE_SIZE} on, one group of songs per "
+               "thread)"
+               if grouped else "")
+            + f", with {versions}. What is "
             "verified bitwise: the same config with the same package versions on the same "
             "CPU model gives identical histories and weights (`tests/test_train.py`: a rerun "
             "and a killed-and-resumed run; `tests/test_slurm.py`: the smoke study through "

@@ -55,9 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--optimizer", choices=("adam",), default=defaults.optimizer)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
-                        help="TensorFlow intra-op threads (default %(default)s: what measured "
-                             "fastest for a lone job, perf/bench_train.py; a fixed number, "
-                             "since the thread count may change the last bits)")
+                        help="TensorFlow threads (default %(default)s: what measured fastest "
+                             "for a lone job, perf/bench_train.py; a fixed number, since the "
+                             "thread count may change the last bits). On several threads an "
+                             "RNN of state size 100 or more trains each batch in one group of "
+                             "songs per thread, side by side")
     parser.add_argument("--xla", action="store_true", default=defaults.xla,
                         help="compile with XLA (slower on CPU with TensorFlow 2.21)")
     return parser.parse_args(argv)

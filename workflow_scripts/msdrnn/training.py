@@ -48,7 +48,7 @@ from msdrnn.results import HISTORY_COLUMNS
 from msdrnn.study import CLASSES, readout_error, steps_error
 
 OUTPUTS = ("weights.npz", "weights_best.npz", "history.csv", "run.json")
-GROUPED_STATE_SIZES = (100, 400)  # state sizes trained in groups of songs on several threads
+GROUPED_FROM_STATE_SIZE = 100  # RNNs this large train in groups of songs on several threads
 CHECKPOINT = Path("checkpoint") / "checkpoint.npz"
 
 
@@ -75,14 +75,15 @@ class TrainConfig:
     def shards(self) -> int:
         """Groups of a batch's songs trained side by side, one per thread (``Trainer``).
 
-        On several threads, an RNN of state size 100 to 399 trains one group per thread:
+        On several threads, an RNN of state size 100 or more trains one group per thread:
         its (25 x S) @ (S x S) products on one thread each beat its (50 x S) @ (S x S)
-        products split over the threads, which TensorFlow hardly parallelises at these sizes.
-        Smaller states pay more for the groups' synchronisation than they gain, and larger
-        ones, like the MLP's products, split well (``perf/bench_train.py --cases``).
+        products split over the threads, which TensorFlow hardly parallelises below state
+        500 (and at 500 the two measured even). Smaller states pay more for the groups'
+        synchronisation than they gain (``perf/bench_train.py --cases``). The MLP's large
+        products split well, so it keeps one group.
         """
-        low, high = GROUPED_STATE_SIZES
-        return self.threads if self.model == "rnn" and low <= self.state_size < high else 1
+        grouped = self.model == "rnn" and self.state_size >= GROUPED_FROM_STATE_SIZE
+        return self.threads if grouped else 1
 
     def check(self) -> None:
         """Raise ``ConfigError`` for settings the model cannot run with."""
