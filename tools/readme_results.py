@@ -30,19 +30,18 @@ def machine(results: Path) -> str:
     devices = sorted({run["device"] for run in runs})
 
     def threads(search: bool) -> str:
-        counts = sorted({str(run["hyperparameters"]["threads"]) for path, run in records.items()
-                         if (path.parent.parent.name == "bayes") == search})
-        return "/".join(counts) or "-"
-
-    grouped = any(run.get("threads", {}).get("shards", 1) > 1 for run in runs)
+        chosen = [run for path, run in records.items()
+                  if (path.parent.parent.name == "bayes") == search]
+        counts = "/".join(sorted({str(run["hyperparameters"]["threads"]) for run in chosen}))
+        if any(run.get("threads", {}).get("shards", 1) > 1 for run in chosen):
+            counts += (f" (from state size {GROUPED_FROM_STATE_SIZE} on, one group of songs "
+                       "per thread)")
+        return counts or "-"
 
     versions = ", ".join(f"{k} {v}" for k, v in runs[0]["versions"].items())
     return (f"Computed on {', '.join(devices)} ({os.cpu_count()} cores), "
             f"TensorFlow threads {threads(True)} per search trial and {threads(False)} "
             "per other training job"
-            + (f" (from state size {GROUPED_FROM_STATE_SIZE} on, one group of songs per "
-               "thread)"
-               if grouped else "")
             + f", with {versions}. What is "
             "verified bitwise: the same config with the same package versions on the same "
             "CPU model gives identical histories and weights (`tests/test_train.py`: a rerun "
