@@ -9,7 +9,7 @@ and 2) measure, for each case (``--cases``, default steps 4 / state 341 / readou
 steps 6 / state 10 / no readout):
 
 * our epoch (train + validation, ``msdrnn.trainer.Trainer``) as ``train.py`` runs it
-  (``TrainConfig.shards``: on several threads, RNNs from state size 100 on train each
+  (``TrainConfig.groups``: on several threads, RNNs from state size 100 on train each
   batch in one group of songs per thread, side by side, others split every product over
   the threads); and on
   several threads the other way too ("other grouping"), which is what the choice rests on;
@@ -129,12 +129,12 @@ def product_rate(tf, state_size: int, chain: int = 120, repeats: int = 20) -> fl
 class Ours:
     """The project's trainer on one case; every call trains and validates one epoch."""
 
-    def __init__(self, steps: int, state_size: int, readout: bool, shards: int = 1):
+    def __init__(self, steps: int, state_size: int, readout: bool, groups: int = 1):
         from msdrnn.model import BasicRNN
         from msdrnn.trainer import Trainer
 
         self.model = BasicRNN(state_size, steps, readout, seed=0)
-        self.trainer = Trainer(self.model, shards=shards)
+        self.trainer = Trainer(self.model, groups=groups)
         self.epoch = 0
 
     def epoch_seconds(self, train, valid) -> dict:
@@ -194,19 +194,19 @@ class KerasPeer:
                 "valid_acc": hits / (valid.size // BATCH * BATCH)}
 
 
-def shards(case: str, threads: int) -> int:
+def groups_of(case: str, threads: int) -> int:
     """Groups of songs per batch ``train.py`` trains ``case`` in with ``threads`` threads."""
     from msdrnn.training import TrainConfig
 
     steps, state_size, readout = parse_case(case)
     return TrainConfig(steps=steps, state_size=state_size, readout=readout,
-                       threads=threads).shards
+                       threads=threads).groups
 
 
 def worker(data: Path, threads: int, grouped: bool) -> None:
     """Serve measurements on stdin/stdout (one JSON line each) with ``threads`` threads:
     ``grouped``, one group of songs per thread (``set_threads(threads, threads)``, what
-    ``train.py`` gives a sharded trainer), else every product split over the threads."""
+    ``train.py`` gives a trainer with groups), else every product split over the threads."""
     import keras
     import tensorflow as tf
 
@@ -225,7 +225,7 @@ def worker(data: Path, threads: int, grouped: bool) -> None:
         else:
             if (kind, case) not in runners:
                 runners[kind, case] = (KerasPeer(*parse_case(case)) if kind == "keras" else
-                                       Ours(*parse_case(case), shards=threads if grouped else 1))
+                                       Ours(*parse_case(case), groups=threads if grouped else 1))
             result = runners[kind, case].epoch_seconds(train, valid)
         print(json.dumps(result), flush=True)
 
@@ -274,8 +274,8 @@ def measure(folder: Path, args: argparse.Namespace) -> dict:
         for threads in args.threads for grouped in ((False, True) if threads > 1 else (False,))}
 
     def ask(threads: int, kind: str, case: str) -> dict:
-        grouped = (kind == "ours" and shards(case, threads) > 1
-                   or kind == "other" and shards(case, threads) == 1)
+        grouped = (kind == "ours" and groups_of(case, threads) > 1
+                   or kind == "other" and groups_of(case, threads) == 1)
         process = workers[threads, grouped]
         process.stdin.write(f"{'ours' if kind == 'other' else kind} {case}\n")
         process.stdin.flush()
@@ -324,7 +324,7 @@ def summarize(samples: dict) -> dict:
                 "product_fraction": rate / best_product[case],
                 "target_product_fraction": (PRODUCT_TARGET.get(threads)
                                             if case == "4/341" else None),
-                "shards": shards(case, threads),
+                "groups": groups_of(case, threads),
                 "other_seconds": (median(kinds["other"], "seconds")
                                   if "other" in kinds else None),
                 "ours_valid_acc": kinds["ours"][-1]["valid_acc"],
@@ -343,7 +343,7 @@ def table(summary: dict) -> str:
                  if row["target_product_fraction"] else "")
         other = f"{row['other_seconds']:.2f}" if row["other_seconds"] else "-"
         lines.append(
-            f"| {row['threads']} | {row['case']} | {row['shards']} | {row['ours_seconds']:.2f} "
+            f"| {row['threads']} | {row['case']} | {row['groups']} | {row['ours_seconds']:.2f} "
             f"| {other} | {row['keras_seconds']:.2f} | {row['speedup']:.1f}x{target} "
             f"| {row['ours_flops_per_second'] / 1e9:.1f} "
             f"| {100 * row['product_fraction']:.0f}%{share} |")

@@ -126,7 +126,7 @@ def matmul_rate(tf, size: int = 2048, repeats: int = 5) -> float:
     return 2 * size**3 / best
 
 
-def seconds_per_song(model, songs: int, shards: int = 1) -> dict:
+def seconds_per_song(model, songs: int, groups: int = 1) -> dict:
     """Training and validation seconds per song of ``model``, after a compiling warm-up."""
     import numpy as np
 
@@ -136,7 +136,7 @@ def seconds_per_song(model, songs: int, shards: int = 1) -> dict:
     x = rng.standard_normal((songs, 120, 25), dtype=np.float32)
     y = rng.integers(0, 10, songs)
     valid = songs // 4
-    trainer = Trainer(model, shards=shards)
+    trainer = Trainer(model, groups=groups)
     trainer.train_epoch(x[:100], y[:100], np.arange(100))  # compiles
     trainer.evaluate(x[:valid], y[:valid])
     tick = time.perf_counter()
@@ -147,14 +147,14 @@ def seconds_per_song(model, songs: int, shards: int = 1) -> dict:
     return {"train": train, "valid": (time.perf_counter() - tick) / valid}
 
 
-def shards(point: dict, threads: int) -> int:
+def groups_of(point: dict, threads: int) -> int:
     """Groups of songs per batch ``train.py`` trains ``point`` in with ``threads`` threads."""
     from msdrnn.training import TrainConfig
 
     if point["model"] == "mlp":
-        return TrainConfig(model="mlp", hidden=point["hidden"], threads=threads).shards
+        return TrainConfig(model="mlp", hidden=point["hidden"], threads=threads).groups
     return TrainConfig(steps=point["steps"], state_size=point["state_size"],
-                       readout=point["readout"], threads=threads).shards
+                       readout=point["readout"], threads=threads).groups
 
 
 def worker(threads: int, grouped: bool, points: list[dict], songs: int) -> None:
@@ -197,7 +197,7 @@ def measure(config: dict, args: argparse.Namespace) -> dict:
     for threads in sorted({1, min(2, args.cores)}):
         lines = []
         for grouped in (False, True) if threads > 1 else (False,):
-            asked = [point for point in points if (shards(point, threads) > 1) == grouped]
+            asked = [point for point in points if (groups_of(point, threads) > 1) == grouped]
             command = [sys.executable, __file__, "--worker", str(threads), "--songs", str(songs),
                        *(["--grouped"] if grouped else [])]
             process = subprocess.run(command, input=json.dumps(asked), capture_output=True,

@@ -85,15 +85,15 @@ def test_loss_of_a_part_has_no_gradient_into_the_previous_part():
     assert not grad[:, :12].any()  # nothing reaches parts 0 and 1
 
 
-@pytest.mark.parametrize(("step", "shards"), [("xla", 1), ("graph", 1), ("xla", 2), ("xla", 3)])
-def test_training_step_is_truncated_bptt_with_one_adam_update_per_part(step, shards):
+@pytest.mark.parametrize(("step", "groups"), [("xla", 1), ("graph", 1), ("xla", 2), ("xla", 3)])
+def test_training_step_is_truncated_bptt_with_one_adam_update_per_part(step, groups):
     """The compiled epoch equals a plain loop: autodiff per part, Keras Adam, state carry;
     also with the batch's songs in groups (3 groups of 10 songs: 3, 3 and 4)."""
     model = BasicRNN(state_size=6, steps=30, readout=True, seed=4)
     twin = BasicRNN(state_size=6, steps=30, readout=True, seed=4)
     x, y = songs(20), RNG.integers(0, 10, 20)
     order = RNG.permutation(20)
-    trainer = Trainer(model, batch_size=10, chunk_batches=1, step=step, shards=shards)
+    trainer = Trainer(model, batch_size=10, chunk_batches=1, step=step, groups=groups)
     losses, hits = trainer.train_epoch(x, y, order)
     assert losses.shape == (2, 4) and hits.shape == (2,)
 
@@ -149,13 +149,13 @@ def test_trainer_refuses_an_unknown_step():
 
 
 @pytest.mark.parametrize(("make", "kwargs"), [
-    (lambda: MLP([4], 0), {"shards": 2}),
-    (lambda: BasicRNN(8, 4, True, 0), {"shards": 2, "step": "graph"}),
-    (lambda: BasicRNN(8, 4, True, 0), {"shards": 51}),
-    (lambda: BasicRNN(8, 4, True, 0), {"shards": 0}),
+    (lambda: MLP([4], 0), {"groups": 2}),
+    (lambda: BasicRNN(8, 4, True, 0), {"groups": 2, "step": "graph"}),
+    (lambda: BasicRNN(8, 4, True, 0), {"groups": 51}),
+    (lambda: BasicRNN(8, 4, True, 0), {"groups": 0}),
 ])
-def test_trainer_refuses_shards_it_cannot_run(make, kwargs):
-    with pytest.raises(ValueError, match="shards"):
+def test_trainer_refuses_groups_it_cannot_run(make, kwargs):
+    with pytest.raises(ValueError, match="groups"):
         Trainer(make(), **kwargs)
 
 
@@ -169,7 +169,7 @@ tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.threading.set_inter_op_parallelism_threads(int(sys.argv[1]))
 rng = np.random.default_rng(0)
 x, y = rng.standard_normal((40, 120, 25)).astype(np.float32), rng.integers(0, 10, 40)
-trainer = Trainer(BasicRNN(48, 8, True, 3), batch_size=20, shards=2)
+trainer = Trainer(BasicRNN(48, 8, True, 3), batch_size=20, groups=2)
 digest = hashlib.sha256(trainer.train_epoch(x, y, rng.permutation(40))[0].tobytes())
 digest.update(trainer.logits(x).tobytes())
 for name, value in sorted(trainer.state().items()):
@@ -178,7 +178,7 @@ print(digest.hexdigest())
 """
 
 
-def test_sharded_groups_give_the_same_bits_side_by_side_or_one_after_the_other():
+def test_groups_give_the_same_bits_side_by_side_or_one_after_the_other():
     """One inter-op thread runs the groups one after the other, two run them side by side:
     each group is single-threaded and the sums are the same, so the bits are too."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -189,24 +189,24 @@ def test_sharded_groups_give_the_same_bits_side_by_side_or_one_after_the_other()
     assert digests[0] == digests[1] and len(digests[0]) == 65
 
 
-def test_sharded_step_repeats_its_bits_and_agrees_with_the_unsharded_step():
-    """Twice the same bits; the numbers of the unsharded step up to rounding (its sums
+def test_grouped_step_repeats_its_bits_and_agrees_with_the_one_group_step():
+    """Twice the same bits; the numbers of the one-group step up to rounding (its sums
     over the batch are split differently)."""
     x, y = songs(40), RNG.integers(0, 10, 40)
     order = RNG.permutation(40)
     results = []
-    for shards in (2, 2, 1):
-        trainer = Trainer(BasicRNN(24, 8, True, 3), batch_size=20, shards=shards)
+    for groups in (2, 2, 1):
+        trainer = Trainer(BasicRNN(24, 8, True, 3), batch_size=20, groups=groups)
         losses, _ = trainer.train_epoch(x, y, order)
         results.append((losses, trainer.logits(x), trainer.state()))
-    (losses, logits, state), again, unsharded = results
+    (losses, logits, state), again, one_group = results
     np.testing.assert_array_equal(again[0], losses)
     np.testing.assert_array_equal(again[1], logits)
     for name in state:
         np.testing.assert_array_equal(again[2][name], state[name])
-        np.testing.assert_allclose(unsharded[2][name], state[name], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(unsharded[0], losses, rtol=1e-5)
-    np.testing.assert_allclose(unsharded[1], logits, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(one_group[2][name], state[name], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(one_group[0], losses, rtol=1e-5)
+    np.testing.assert_allclose(one_group[1], logits, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("make", [lambda: BasicRNN(16, 8, True, 5), lambda: MLP([32, 16], 5)])

@@ -93,7 +93,7 @@ def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, t
            "--threads", threads]
     done = run(dataset, whole, *rnn, *epochs)
     assert done.returncode == 0, done.stderr
-    assert json.loads((whole / "run.json").read_text())["threads"]["shards"] == groups
+    assert json.loads((whole / "run.json").read_text())["threads"]["groups"] == groups
 
     killed = tmp_path / "killed"
     process = subprocess.Popen(train_command(dataset, killed, *rnn, *epochs),
@@ -250,10 +250,10 @@ def test_rnns_from_state_size_100_train_in_one_group_of_songs_per_thread():
     from msdrnn.errors import ConfigError
     from msdrnn.training import TrainConfig
 
-    assert [TrainConfig(state_size=s, threads=2).shards for s in (99, 100, 500)] == [1, 2, 2]
-    assert TrainConfig(state_size=250, threads=1).shards == 1
-    assert TrainConfig(state_size=250, threads=3).shards == 3
-    assert TrainConfig(model="mlp", threads=2).shards == 1
+    assert [TrainConfig(state_size=s, threads=2).groups for s in (99, 100, 500)] == [1, 2, 2]
+    assert TrainConfig(state_size=250, threads=1).groups == 1
+    assert TrainConfig(state_size=250, threads=3).groups == 3
+    assert TrainConfig(model="mlp", threads=2).groups == 1
     with pytest.raises(ConfigError, match="threads \\(51\\) must not exceed the batch size"):
         TrainConfig(state_size=250, threads=51).check()
     TrainConfig(state_size=50, threads=51).check()  # one group: any thread count

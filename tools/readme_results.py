@@ -33,7 +33,7 @@ def machine(results: Path) -> str:
         chosen = [run for path, run in records.items()
                   if (path.parent.parent.name == "bayes") == search]
         counts = "/".join(sorted({str(run["hyperparameters"]["threads"]) for run in chosen}))
-        if any(run.get("threads", {}).get("shards", 1) > 1 for run in chosen):
+        if any(run.get("threads", {}).get("groups", 1) > 1 for run in chosen):
             counts += (f" (from state size {GROUPED_FROM_STATE_SIZE} on, one group of songs "
                        "per thread)")
         return counts or "-"

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     from msdrnn.trainer import set_threads  # TensorFlow after the checks: bad input fails fast
     from msdrnn.training import train
 
-    set_threads(config.threads, config.shards)
+    set_threads(config.threads, config.groups)
 
     run_info = {"command": sys.argv, "dataset": str(args.dataset),
                 "steps_file": str(args.steps_file) if args.steps_file else None,

@@ -136,11 +136,11 @@ class BasicRNN:
 
     def part_gradients(self, x_part: tf.Tensor, h: tf.Tensor, targets: tf.Tensor,
                        weights: list[tf.Tensor]):
-        """One part of a shard of songs, from weight values instead of the variables.
+        """One part of a group of songs, from weight values instead of the variables.
 
         Returns the part's summed (not mean) loss, its logits, final state and the
         gradients of that sum with respect to ``weights`` (in ``self.weights`` order), so
-        that the gradients of several shards of a batch add up to the batch's.
+        that the gradients of several groups of a batch add up to the batch's.
         """
         values = dict(zip(self.weights, weights, strict=True))
         with tf.GradientTape() as tape:

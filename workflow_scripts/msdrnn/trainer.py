@@ -1,11 +1,11 @@
 """Training machinery for the models of ``msdrnn.model``: Adam and the compiled ``Trainer``.
 
 ``Trainer.train_epoch`` runs each batch, all its parts and all their updates, as one call
-of an XLA-compiled function; with ``shards`` > 1 it splits each batch's songs into shards
+of an XLA-compiled function; with ``groups`` > 1 it splits each batch's songs into groups
 trained side by side, one thread each. The original study ran one small session call per
 part; that per-part overhead, not the arithmetic, is what made it slow.
 ``Trainer.evaluate`` is the forward pass over whole songs, scored on the final output.
-``set_threads`` gives TensorFlow the threads a trainer with that many shards needs.
+``set_threads`` gives TensorFlow the threads a trainer with that many groups needs.
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ from msdrnn.model import MLP, BasicRNN, correct, cross_entropy
 from msdrnn.study import FEATURES, SEGMENTS
 
 
-def set_threads(threads: int, shards: int = 1) -> None:
+def set_threads(threads: int, groups: int = 1) -> None:
     """Give TensorFlow ``threads`` threads, before it runs its first op.
 
-    Unsharded, one computation at a time, each product split over ``threads`` intra-op
-    threads. Sharded (``Trainer(shards=threads)``), the shards of a batch run side by side on
+    One group, one computation at a time, each product split over ``threads`` intra-op
+    threads. Several (``Trainer(groups=threads)``), the groups of a batch run side by side on
     ``threads`` inter-op threads, each single-threaded: the batch's small products, which
     gain little from a second intra-op thread, then keep both cores busy.
     """
-    sharded = shards > 1
-    tf.config.threading.set_intra_op_parallelism_threads(1 if sharded else threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads if sharded else min(2, threads))
+    several = groups > 1
+    tf.config.threading.set_intra_op_parallelism_threads(1 if several else threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads if several else min(2, threads))
 
 
 class Adam:
@@ -91,12 +91,12 @@ class Trainer:
     TensorFlow graph. The songs of a batch are gathered in shuffled order in NumPy, so the
     training set is never copied whole.
 
-    ``shards`` > 1 (the RNN with the ``"xla"`` step) is data parallelism inside a batch:
-    its songs are split into ``shards`` groups, and every part is one XLA-compiled forward
+    ``groups`` > 1 (the RNN with the ``"xla"`` step) is data parallelism inside a batch:
+    its songs are split into that many groups, and every part is one XLA-compiled forward
     and backward call per group, run side by side by TensorFlow's executor (give it
-    ``set_threads(threads, shards)``); the groups' summed gradients make the part's one
+    ``set_threads(threads, groups)``); the groups' summed gradients make the part's one
     Adam update, as for the whole batch. The sums are split differently, so the numbers
-    differ from the unsharded step's in the last bits; they do not depend on whether the
+    differ from the one-group step's in the last bits; they do not depend on whether the
     groups really ran side by side. ``evaluate`` splits its chunks the same way.
 
     ``evaluate`` scores whole songs in chunks of ``eval_chunk`` with a plain graph;
@@ -106,28 +106,28 @@ class Trainer:
 
     def __init__(self, model: BasicRNN | MLP, learning_rate: float = 1e-3,
                  batch_size: int = 50, jit_compile: bool = False, eval_chunk: int = 1000,
-                 chunk_batches: int = 100, step: str = "xla", shards: int = 1):
+                 chunk_batches: int = 100, step: str = "xla", groups: int = 1):
         if step not in ("xla", "graph"):
             raise ValueError(f"step must be 'xla' or 'graph'; got {step!r}")
-        if shards < 1 or shards > batch_size:
-            raise ValueError(f"shards must be between 1 and the batch size; got {shards}")
-        if shards > 1 and (step != "xla" or not isinstance(model, BasicRNN)):
-            raise ValueError("shards > 1 needs the RNN and the 'xla' step")
+        if groups < 1 or groups > batch_size:
+            raise ValueError(f"groups must be between 1 and the batch size; got {groups}")
+        if groups > 1 and (step != "xla" or not isinstance(model, BasicRNN)):
+            raise ValueError("groups > 1 needs the RNN and the 'xla' step")
         self.model = model
         self.batch_size = batch_size
         self.eval_chunk = eval_chunk
         self.chunk_batches = chunk_batches
         self.step = step
-        self.shards = shards
+        self.groups = groups
         self.optimizer = Adam(list(model.weights.values()), learning_rate)
         songs = tf.TensorSpec([None, SEGMENTS, FEATURES], tf.float32)
         labels = tf.TensorSpec([None], tf.int64)
         if step == "xla":
             batch_songs = tf.TensorSpec([batch_size, SEGMENTS, FEATURES], tf.float32)
             batch_labels = tf.TensorSpec([batch_size], tf.int64)
-            if shards > 1:
-                self._shard_part = tf.function(model.part_gradients, jit_compile=True)
-                self._train_step = tf.function(self._sharded_batch,
+            if groups > 1:
+                self._group_part = tf.function(model.part_gradients, jit_compile=True)
+                self._train_step = tf.function(self._grouped_batch,
                                                input_signature=[batch_songs, batch_labels])
             else:
                 self._train_step = tf.function(self._one_batch, jit_compile=True,
@@ -135,7 +135,7 @@ class Trainer:
         else:
             self._train_batches = tf.function(self._batches, jit_compile=jit_compile,
                                               input_signature=[songs, labels])
-        self._logits = tf.function(self._sharded_logits if shards > 1 else model.song_logits,
+        self._logits = tf.function(self._grouped_logits if groups > 1 else model.song_logits,
                                    jit_compile=jit_compile, input_signature=[songs])
 
     def _one_batch(self, songs: tf.Tensor, targets: tf.Tensor):
@@ -143,20 +143,20 @@ class Trainer:
         part_losses, _, n_correct = self.model.train_batch(songs, targets, self.optimizer)
         return part_losses, n_correct
 
-    def _sharded_batch(self, songs: tf.Tensor, targets: tf.Tensor):
-        """``_one_batch`` with the songs in ``shards`` groups, each part's groups side by side."""
+    def _grouped_batch(self, songs: tf.Tensor, targets: tf.Tensor):
+        """``_one_batch`` with the songs in ``groups`` groups, each part's side by side."""
         model, size = self.model, self.batch_size
-        bounds = [size * i // self.shards for i in range(self.shards + 1)]
-        groups = list(zip(bounds[:-1], bounds[1:], strict=True))
+        bounds = [size * i // self.groups for i in range(self.groups + 1)]
+        spans = list(zip(bounds[:-1], bounds[1:], strict=True))
         parts = tf.reshape(songs, [size, model.parts, model.steps, FEATURES])
-        group_parts = [tf.unstack(parts[a:b], axis=1) for a, b in groups]
-        group_targets = [targets[a:b] for a, b in groups]
-        states = [tf.zeros([b - a, model.state_size]) for a, b in groups]
+        group_parts = [tf.unstack(parts[a:b], axis=1) for a, b in spans]
+        group_targets = [targets[a:b] for a, b in spans]
+        states = [tf.zeros([b - a, model.state_size]) for a, b in spans]
         part_losses = []
         for p in range(model.parts):
             weights = [var.read_value() for var in self.optimizer.variables]
-            results = [self._shard_part(group_parts[g][p], states[g], group_targets[g], weights)
-                       for g in range(self.shards)]
+            results = [self._group_part(group_parts[g][p], states[g], group_targets[g], weights)
+                       for g in range(self.groups)]
             states = [h for _, _, h, _ in results]
             gradients = [tf.add_n([grads[i] for *_, grads in results]) / size
                          for i in range(len(weights))]
@@ -165,10 +165,10 @@ class Trainer:
         logits = tf.concat([logits for _, logits, _, _ in results], axis=0)
         return tf.stack(part_losses), correct(logits, targets)
 
-    def _sharded_logits(self, songs: tf.Tensor) -> tf.Tensor:
-        """``song_logits`` of ``shards`` groups of the songs, side by side."""
+    def _grouped_logits(self, songs: tf.Tensor) -> tf.Tensor:
+        """``song_logits`` of ``groups`` groups of the songs, side by side."""
         n = tf.shape(songs)[0]
-        bounds = [n * i // self.shards for i in range(self.shards + 1)]
+        bounds = [n * i // self.groups for i in range(self.groups + 1)]
         return tf.concat([self.model.song_logits(songs[a:b])
                           for a, b in zip(bounds[:-1], bounds[1:], strict=True)], axis=0)
 

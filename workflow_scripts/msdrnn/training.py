@@ -72,7 +72,7 @@ class TrainConfig:
     threads: int = 1
 
     @property
-    def shards(self) -> int:
+    def groups(self) -> int:
         """Groups of a batch's songs trained side by side, one per thread (``Trainer``).
 
         On several threads, an RNN of state size 100 or more trains one group per thread:
@@ -105,7 +105,7 @@ class TrainConfig:
             return
         if self.state_size < 1:
             raise ConfigError(f"state size must be at least 1; got {self.state_size}")
-        if self.shards > self.batch_size:
+        if self.groups > self.batch_size:
             raise ConfigError(f"threads ({self.threads}) must not exceed the batch size "
                               f"({self.batch_size}): the RNN trains one group of a batch's "
                               "songs per thread")
@@ -270,7 +270,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     tf.config.experimental.enable_op_determinism()
     model = build_model(config)
     trainer = Trainer(model, config.learning_rate, config.batch_size, jit_compile=config.xla,
-                      shards=config.shards)
+                      groups=config.groups)
     fingerprint = run_fingerprint(config, train_split, valid_split)
 
     history: list[dict] = []
@@ -327,7 +327,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
         "data_digest": fingerprint["data"],
         "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
                     "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
-                    "shards": trainer.shards},
+                    "groups": trainer.groups},
         "platform": platform.platform(),
     }
     atomic_write(out / "weights.npz", npz_bytes(weights))
