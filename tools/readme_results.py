@@ -41,8 +41,7 @@ def machine(results: Path) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in runs[0]["versions"].items())
     return (f"Computed on {', '.join(devices)} ({os.cpu_count()} cores), "
             f"TensorFlow threads {threads(True)} per search trial and {threads(False)} "
-            "per other training job"
-            + f", with {versions}. What is "
+            f"per other training job, with {versions}. What is "
             "verified bitwise: the same config with the same package versions on the same "
             "CPU model gives identical histories and weights (`tests/test_train.py`: a rerun "
             "and a killed-and-resumed run; `tests/test_slurm.py`: the smoke study through "

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = f"summed over {len(metrics)} seeds" if len(metrics) > 1 else "one seed"
     title = (f"Test confusion matrix (rows: true genre, row-normalised), best-epoch weights, "
              f"{seeds} – accuracy {accuracy:.1%}\nBest parameters – "
-             f"{describe_run(read_json(args.run))}")
+             f"{describe_run(read_json(args.run), args.run)}")
     fig, ax = new_figure(title, "Predicted genre", "True genre", width=7.5)
     ax.grid(False)
     image = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)

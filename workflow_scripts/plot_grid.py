@@ -21,7 +21,7 @@ import pandas as pd
 
 from msdrnn.cli import run
 from msdrnn.errors import DataError
-from msdrnn.plots import METRICS, new_figure, plot_runs, save_files
+from msdrnn.plots import METRICS, new_figure, plot_runs, save_as
 from msdrnn.results import grid_point, read_history
 
 SUMMARY_COLUMNS = ("steps", "seed", "max_valid_acc")
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     ax.bar(positions, per_steps["mean"], yerr=errors, capsize=3, color="tab:blue")
     ax.set_xticks(positions, per_steps["steps"].astype(str))
     ax.set_ylim(0, min(1.0, per_steps["mean"].max() * 1.25 + 0.02))
-    save_files(fig, args.max_valid_accuracy, args.dpi)
+    save_as(fig, args.max_valid_accuracy, args.dpi)
 
     best = per_steps.sort_values("mean", ascending=False).head(args.top_steps)["steps"]
     curves = {f"steps {k}": histories[k] for k in best}
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         fig, ax = new_figure(f"{label} of the {len(best)} best RNN steps ({order})\n{about}",
                              "Epoch", label)
         plot_runs(ax, curves, column)
-        save_files(fig, getattr(args, CURVE_OPTIONS[column]), args.dpi)
+        save_as(fig, getattr(args, CURVE_OPTIONS[column]), args.dpi)
     return 0
 
 

@@ -16,8 +16,7 @@ import sys
 from pathlib import Path
 
 from msdrnn.cli import run
-from msdrnn.errors import DataError
-from msdrnn.plots import new_figure, plot_pair, save_files
+from msdrnn.plots import new_figure, plot_pair, save_as
 from msdrnn.results import describe_run, read_history, read_json
 
 
@@ -34,18 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     history = read_history(args.history)
-    run_record = read_json(args.run)
-    try:
-        described = describe_run(run_record)
-    except KeyError as err:
-        raise DataError(f"{args.run}: missing key {err} of the run's hyperparameters") \
-            from None
+    described = describe_run(read_json(args.run), args.run)
     about = f"{args.title} – {described} – {len(history)} epochs"
     for metric, name, ylabel, files in [("loss", "error", "Error (cross-entropy)", args.error),
                                         ("acc", "accuracy", "Accuracy", args.accuracy)]:
         fig, ax = new_figure(f"Training & validation {name}\n{about}", "Epoch", ylabel)
         plot_pair(ax, history, metric)
-        save_files(fig, files, args.dpi)
+        save_as(fig, files, args.dpi)
     return 0
 
 

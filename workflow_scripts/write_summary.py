@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         best_epochs = epochs(args.best_histories)
         models = {
             "baseline": Model("baseline", "Baseline RNN",
-                              f"{describe_run(read_json(args.baseline_run))}, "
+                              f"{describe_run(read_json(args.baseline_run), args.baseline_run)}, "
                               f"{epochs([args.baseline_history])} epochs",
                               peaks([args.baseline_history]), tests([args.baseline_test]
                                                                     if given else None)),
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                                 f"{len(fit['tried'])} values", [fit["valid_acc"]],
                                 tests([args.song_stats_test] if given else None)),
             "mlp": Model("mlp", "Feedforward network (non-recurrent)",
-                         f"{describe_run(read_json(args.mlp_run))}, "
+                         f"{describe_run(read_json(args.mlp_run), args.mlp_run)}, "
                          f"{epochs(args.mlp_histories)} epochs",
                          peaks(args.mlp_histories), tests(args.mlp_tests)),
         }

@@ -38,21 +38,6 @@ def new_figure(title: str, xlabel: str, ylabel: str, width: float = 7.0):
     return fig, ax
 
 
-def save(fig, prefix: str | Path, dpi: int) -> None:
-    """Write `prefix`.png and `prefix`.pdf and close the figure."""
-    prefix = Path(prefix)
-    save_files(fig, [prefix.with_name(f"{prefix.name}.{ext}") for ext in FORMATS], dpi)
-
-
-def save_files(fig, paths: list[str | Path], dpi: int) -> None:
-    """Write the figure to each of `paths` (the format from each suffix) and close it."""
-    fig.tight_layout()
-    for path in map(Path, paths):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-
-
 def save_as(fig, paths: Sequence[str | Path], dpi: int) -> None:
     """Write the figure to each of ``paths`` (the format from each suffix) and close it:
     the rule names every file a plot job writes."""

@@ -68,11 +68,13 @@ def peak(history: pd.DataFrame, column: str = "valid_acc") -> tuple[float, int]:
     return float(row[column]), int(row["epoch"])
 
 
-def describe_run(run: dict) -> str:
-    """'RNN steps: 6 – State size: 10 – no readout layer' from a run.json."""
+def describe_run(run: dict, path: str | Path = "run.json") -> str:
+    """'RNN steps: 6 – State size: 10 – no readout layer' from a run.json (read from
+    ``path``, which a missing key's ``DataError`` names)."""
     run = run.get("hyperparameters", run)
     if run.get("model") == "mlp":
         hidden = ", ".join(str(h) for h in run.get("hidden", []))
         return f"Feedforward network – hidden layers: {hidden}"
+    require(run, ("steps", "state_size"), path)
     readout = "readout layer" if run.get("readout") else "no readout layer"
     return f"RNN steps: {run['steps']} – State size: {run['state_size']} – {readout}"

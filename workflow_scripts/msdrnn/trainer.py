@@ -146,8 +146,7 @@ class Trainer:
     def _grouped_batch(self, songs: tf.Tensor, targets: tf.Tensor):
         """``_one_batch`` with the songs in ``groups`` groups, each part's side by side."""
         model, size = self.model, self.batch_size
-        bounds = [size * i // self.groups for i in range(self.groups + 1)]
-        spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+        spans = self._spans(size)
         parts = tf.reshape(songs, [size, model.parts, model.steps, FEATURES])
         group_parts = [tf.unstack(parts[a:b], axis=1) for a, b in spans]
         group_targets = [targets[a:b] for a, b in spans]
@@ -167,10 +166,13 @@ class Trainer:
 
     def _grouped_logits(self, songs: tf.Tensor) -> tf.Tensor:
         """``song_logits`` of ``groups`` groups of the songs, side by side."""
-        n = tf.shape(songs)[0]
-        bounds = [n * i // self.groups for i in range(self.groups + 1)]
         return tf.concat([self.model.song_logits(songs[a:b])
-                          for a, b in zip(bounds[:-1], bounds[1:], strict=True)], axis=0)
+                          for a, b in self._spans(tf.shape(songs)[0])], axis=0)
+
+    def _spans(self, n: int | tf.Tensor) -> list[tuple]:
+        """(first, end) of each of ``groups`` near-equal consecutive groups of ``n`` songs."""
+        bounds = [n * i // self.groups for i in range(self.groups + 1)]
+        return list(zip(bounds[:-1], bounds[1:], strict=True))
 
     def _batches(self, songs: tf.Tensor, targets: tf.Tensor):
         """Train on consecutive batches of ``songs``: per-part losses and final-part hits."""
