@@ -196,11 +196,9 @@ class KerasPeer:
 
 def groups_of(case: str, threads: int) -> int:
     """Groups of songs per batch ``train.py`` trains ``case`` in with ``threads`` threads."""
-    from msdrnn.training import TrainConfig
+    from msdrnn.training import groups_for
 
-    steps, state_size, readout = parse_case(case)
-    return TrainConfig(steps=steps, state_size=state_size, readout=readout,
-                       threads=threads).groups
+    return groups_for("rnn", parse_case(case)[1], threads)
 
 
 def worker(data: Path, threads: int, grouped: bool) -> None:

@@ -149,12 +149,9 @@ def seconds_per_song(model, songs: int, groups: int = 1) -> dict:
 
 def groups_of(point: dict, threads: int) -> int:
     """Groups of songs per batch ``train.py`` trains ``point`` in with ``threads`` threads."""
-    from msdrnn.training import TrainConfig
+    from msdrnn.training import groups_for
 
-    if point["model"] == "mlp":
-        return TrainConfig(model="mlp", hidden=point["hidden"], threads=threads).groups
-    return TrainConfig(steps=point["steps"], state_size=point["state_size"],
-                       readout=point["readout"], threads=threads).groups
+    return groups_for(point["model"], point.get("state_size"), threads)
 
 
 def worker(threads: int, grouped: bool, points: list[dict], songs: int) -> None:

@@ -463,7 +463,7 @@ def summary_inputs(wildcards) -> dict:
         "baseline_run": "results/baseline/run.json",
         "best_histories": histories("best"),
         "mlp_histories": histories("mlp"),
-        "mlp_run": f"{seed_dirs('mlp')[0]}/run.json",
+        "mlp_run": f"{first_run_dir('mlp')}/run.json",
         "shuffled_histories": histories("shuffled_rnn"),
         "song_stats_fit": "results/controls/song_stats/fit.json",
         "code": code_inputs("write_summary.py"),

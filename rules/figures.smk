@@ -124,7 +124,7 @@ rule plot_confusion:
     summed over the seeds of best.seeds."""
     input:
         metrics=test_metrics("best"),
-        run=f"{seed_dirs('best')[0]}/run.json",
+        run=f"{first_run_dir('best')}/run.json",
         code=code_inputs("plot_confusion.py"),
     output:
         figure("best_test_confusion", "confusion", "Best parameters"),

@@ -10,6 +10,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from test_data_steps import recomputed_fingerprint
 
 from msdrnn.controls import (
     fit_song_stats,
@@ -34,6 +35,7 @@ def write_dataset(path: Path, songs: dict[str, int], seed: int = 0) -> None:
         f.attrs["fingerprint"] = "sha256:test"
         f.create_dataset("label_map", data=GENRES, dtype=h5py.string_dtype())
         f.create_dataset("mean", data=np.zeros((120, 25), np.float32))
+        f.create_dataset("std", data=np.ones((120, 25), np.float32))
         for name, n in songs.items():
             targets = np.arange(n) % 10
             inputs = rng.normal(size=(n, 120, 25)).astype(np.float32)
@@ -80,6 +82,7 @@ def test_shuffle_segments_script_copies_every_split(tmp_path: Path):
     with h5py.File(out) as f:
         assert list(f["label_map"].asstr()[()]) == GENRES
         copied = f.attrs["fingerprint"]
+    assert copied == recomputed_fingerprint(out)  # the hash of the shuffled content
     with h5py.File(tmp_path / "dataset.h5") as f:
         assert copied != f.attrs["fingerprint"]  # other content, its own fingerprint
 

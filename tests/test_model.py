@@ -159,14 +159,12 @@ def test_trainer_refuses_groups_it_cannot_run(make, kwargs):
         Trainer(make(), **kwargs)
 
 
-SHARDED_RUN = """
+GROUPED_RUN = """
 import hashlib, sys
 import numpy as np
 from msdrnn.model import BasicRNN
-from msdrnn.trainer import Trainer
-import tensorflow as tf
-tf.config.threading.set_intra_op_parallelism_threads(1)
-tf.config.threading.set_inter_op_parallelism_threads(int(sys.argv[1]))
+from msdrnn.trainer import Trainer, set_threads
+set_threads(int(sys.argv[1]), 2)  # 1: the groups one after the other, 2: side by side
 rng = np.random.default_rng(0)
 x, y = rng.standard_normal((40, 120, 25)).astype(np.float32), rng.integers(0, 10, 40)
 trainer = Trainer(BasicRNN(48, 8, True, 3), batch_size=20, groups=2)
@@ -183,7 +181,7 @@ def test_groups_give_the_same_bits_side_by_side_or_one_after_the_other():
     each group is single-threaded and the sums are the same, so the bits are too."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "workflow_scripts")}
-    digests = [subprocess.run([sys.executable, "-c", SHARDED_RUN, str(inter_op)], env=env,
+    digests = [subprocess.run([sys.executable, "-c", GROUPED_RUN, str(inter_op)], env=env,
                               capture_output=True, text=True, check=True).stdout
                for inter_op in (1, 2)]
     assert digests[0] == digests[1] and len(digests[0]) == 65

@@ -14,9 +14,11 @@ import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow_scripts"))
-from msdrnn.training import GROUPED_FROM_STATE_SIZE  # noqa: E402 (after the path)
+SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
+sys.path.insert(0, str(SCRIPTS))
+from msdrnn.code_inputs import literal  # noqa: E402 (after the path)
 
+GROUPED_FROM_STATE_SIZE = literal(SCRIPTS / "msdrnn" / "training.py", "GROUPED_FROM_STATE_SIZE")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "best_accuracy.png")
 

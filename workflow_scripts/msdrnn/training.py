@@ -52,6 +52,12 @@ GROUPED_FROM_STATE_SIZE = 100  # RNNs this large train in groups of songs on sev
 CHECKPOINT = Path("checkpoint") / "checkpoint.npz"
 
 
+def groups_for(model: str, state_size: int | None, threads: int) -> int:
+    """Groups of a batch's songs trained side by side (see ``TrainConfig.groups``)."""
+    grouped = model == "rnn" and state_size >= GROUPED_FROM_STATE_SIZE
+    return threads if grouped else 1
+
+
 @dataclass
 class TrainConfig:
     """Everything that decides the numbers a run produces, ``threads`` included: the
@@ -82,8 +88,7 @@ class TrainConfig:
         synchronisation than they gain (``perf/bench_train.py --cases``). The MLP's large
         products split well, so it keeps one group.
         """
-        grouped = self.model == "rnn" and self.state_size >= GROUPED_FROM_STATE_SIZE
-        return self.threads if grouped else 1
+        return groups_for(self.model, self.state_size, self.threads)
 
     def check(self) -> None:
         """Raise ``ConfigError`` for settings the model cannot run with."""
