@@ -194,12 +194,17 @@ def train_params(threads: int | None = None) -> dict:
     }
 
 
-# Every submitted job's log starts with where it ran: the SLURM job id, or "local".
-JOB_HEADER = 'echo "job ${{SLURM_JOB_ID:-local}} on $(hostname)" > {log}; '
+# Every job's log starts with where it ran (the SLURM job id, or "local") and the
+# resources Snakemake passed it, as msdrnn.resources.read_declared reads them back.
+JOB_HEADER = (
+    'echo "job ${{SLURM_JOB_ID:-local}} on $(hostname)" > {log}; '
+    'echo "resources: rule={rule} mem_mb={resources.mem_mb} runtime={resources.runtime}"'
+    " >> {log}; "
+)
 
 
 def logged(command: str) -> str:
-    """A job's shell command with its output, after the where-it-ran line, in its log."""
+    """A job's shell command with its output, after the header lines, in its log."""
     return " ".join([JOB_HEADER, command, ">> {log} 2>&1"])
 
 

@@ -1,0 +1,178 @@
+"""What a job declares (memory, time) and what it used. No TensorFlow here.
+
+Two halves, both read by the workflow and by the benchmarks:
+
+* The sizing formulas of the training jobs (``train_mem_mb``, ``train_runtime_minutes``):
+  memory from the songs a job loads and the model's state size, time from the matrix
+  FLOPs of an epoch (``rnn_flops_per_song``, the same count as
+  ``msdrnn.model.BasicRNN.flops_per_song``) at a measured rate. ``rules/common.smk`` feeds
+  them the config's ``resources:`` coefficients, measured by ``perf/bench_resources.py``.
+* The reader of a finished run (``job_usage``): each job's benchmark file
+  (``results/benchmarks/X.tsv``, written by Snakemake: ``max_rss`` in MB, ``s``) paired with
+  its log (``results/logs/X.log``), whose header line records what Snakemake passed the
+  job (``resources: rule=R mem_mb=M runtime=T``, written by ``JOB_HEADER``).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from msdrnn.errors import DataError
+
+SEGMENTS, FEATURES, CLASSES = 120, 25, 10
+BYTES_PER_SONG = SEGMENTS * FEATURES * 4  # float32 features of one song
+HEADER = re.compile(
+    r"^resources: rule=(?P<rule>\w+) mem_mb=(?P<mem_mb>\S+) runtime=(?P<runtime>\S+)$",
+    re.MULTILINE,
+)
+
+
+# ---------------------------------------------------------------- sizing formulas
+
+
+def rnn_flops_per_song(state_size: int, steps: int, readout: bool) -> dict[str, float]:
+    """Matrix-product FLOPs of one song through the RNN: forward (validation) and training.
+
+    The count of ``msdrnn.model.BasicRNN.flops_per_song`` (kept here without TensorFlow so
+    that the workflow can size its jobs): per segment the input and state products, for
+    training also their weight gradients and the state gradient, and per part the readout.
+    """
+    s = state_size
+    parts = SEGMENTS // steps
+    step = 2 * (FEATURES * s + s * s)
+    out = 2 * s * CLASSES if readout else 0
+    forward = SEGMENTS * step + out
+    train = SEGMENTS * 2 * step + (SEGMENTS - parts) * 2 * s * s + parts * 3 * out
+    return {"forward": float(forward), "train": float(train)}
+
+
+def mlp_flops_per_song(hidden: list[int]) -> dict[str, float]:
+    """Matrix-product FLOPs of one song through the feedforward network (as ``model.MLP``)."""
+    sizes = [SEGMENTS * FEATURES, *hidden, CLASSES]
+    forward = float(sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)))
+    return {"forward": forward, "train": 3.0 * forward}
+
+
+def songs_in(dataset_mb: float) -> int:
+    """Songs a dataset file of this size holds at most (float32 features, 120 x 25 each)."""
+    return math.ceil(dataset_mb * 1024 * 1024 / BYTES_PER_SONG)
+
+
+def train_mem_mb(dataset_mb: float, state_size: int, coefficients: dict) -> int:
+    """Memory (MB) to ask for a training job.
+
+    Measured peak RSS (``perf/bench_resources.py``) = a fixed part (the interpreter,
+    TensorFlow) + ``data_factor`` x the dataset file's size (the songs are read into memory
+    once and converted) + ``state_mb`` per unit of state size, times ``1 + margin``.
+    """
+    peak = (
+        coefficients["train_mem_base_mb"]
+        + coefficients["train_mem_per_data_mb"] * dataset_mb
+        + coefficients["train_mem_per_state_mb"] * state_size
+    )
+    return math.ceil(peak * (1 + coefficients["mem_margin"]))
+
+
+def epoch_seconds(flops: dict[str, float], songs: int, valid_fraction: float,
+                  threads: int, coefficients: dict) -> float:
+    """Seconds of one epoch: the FLOPs of ``songs`` (a ``valid_fraction`` of them only
+    forward) at the measured rate for ``threads`` threads, plus a cost per song."""
+    rates = coefficients["train_gflops"]
+    rate = rates[min(threads, len(rates)) - 1] * 1e9
+    valid = songs * valid_fraction
+    work = (songs - valid) * flops["train"] + valid * flops["forward"]
+    return work / rate + songs * coefficients["train_seconds_per_song"]
+
+
+def train_runtime_minutes(epoch_s: float, epochs: int, coefficients: dict) -> int:
+    """Minutes to ask for a training job: start-up plus its epochs, times ``1 + margin``."""
+    seconds = coefficients["train_startup_s"] + epochs * epoch_s
+    return max(1, math.ceil(seconds * (1 + coefficients["runtime_margin"]) / 60))
+
+
+# ---------------------------------------------------------------- reading a run
+
+
+@dataclass(frozen=True)
+class JobUsage:
+    """One finished job: what it declared and what its benchmark measured."""
+
+    name: str  # the benchmark's path under benchmarks/, without .tsv
+    rule: str
+    mem_mb: int | None  # declared (None: the job declared none)
+    runtime: int | None  # declared minutes
+    max_rss: float | None  # measured MB (None: too short for Snakemake to sample)
+    seconds: float
+
+    @property
+    def mem_ratio(self) -> float | None:
+        """Peak over declared memory (above 1: the job used more than it asked for)."""
+        if self.mem_mb is None or self.max_rss is None:
+            return None
+        return self.max_rss / self.mem_mb
+
+
+def read_declared(log: Path) -> tuple[str, int | None, int | None]:
+    """The rule and the resources Snakemake passed a job, from its log's header line."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError as err:
+        raise DataError(f"{log}: cannot read the job's log ({err})") from None
+    match = HEADER.search(text[:2000])
+    if not match:
+        raise DataError(f"{log}: no 'resources: rule=... mem_mb=... runtime=...' line at the "
+                        "top; was the job run through logged() in rules/common.smk?")
+
+    def number(field: str) -> int | None:
+        value = match[field]
+        if value in ("None", "<TBD>", ""):
+            return None
+        try:
+            return int(float(value))
+        except ValueError:
+            raise DataError(f"{log}: {field} is {value!r}, expected a number") from None
+
+    return match["rule"], number("mem_mb"), number("runtime")
+
+
+def read_benchmark(path: Path) -> tuple[float | None, float]:
+    """``(max_rss MB, seconds)`` of a Snakemake benchmark file (the last repeat)."""
+    try:
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+    except OSError as err:
+        raise DataError(f"{path}: cannot read the benchmark file ({err})") from None
+    if not rows or "max_rss" not in rows[-1] or "s" not in rows[-1]:
+        raise DataError(f"{path}: expected a Snakemake benchmark table with the columns "
+                        "s and max_rss")
+    row = rows[-1]
+    try:
+        seconds = float(row["s"])
+        rss = None if row["max_rss"] in ("NA", "-", "") else float(row["max_rss"])
+    except ValueError:
+        raise DataError(f"{path}: s={row['s']!r}, max_rss={row['max_rss']!r} are not "
+                        "numbers") from None
+    return rss, seconds
+
+
+def job_usage(results: Path) -> list[JobUsage]:
+    """Every job of a finished run under ``results`` (benchmarks/X.tsv with logs/X.log)."""
+    bench_dir, log_dir = results / "benchmarks", results / "logs"
+    jobs = []
+    for bench in sorted(bench_dir.rglob("*.tsv")):
+        name = bench.relative_to(bench_dir).with_suffix("").as_posix()
+        log = log_dir / f"{name}.log"
+        if not log.exists():
+            raise DataError(f"{bench}: no log {log} beside it; every rule's log and benchmark "
+                            "must share their name (results/logs/X.log, "
+                            "results/benchmarks/X.tsv)")
+        rule, mem_mb, runtime = read_declared(log)
+        rss, seconds = read_benchmark(bench)
+        jobs.append(JobUsage(name, rule, mem_mb, runtime, rss, seconds))
+    if not jobs:
+        raise DataError(f"{bench_dir}: no benchmark files; has the workflow run here?")
+    return jobs
