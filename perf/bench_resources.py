@@ -4,6 +4,7 @@
         --scratch /tmp/msdrnn-bench-paper                  # the paper's size, ~10 min, ~3 GB
     python perf/bench_resources.py --config config.yaml  # the default study, ~2 min
     python perf/bench_resources.py --report /tmp/msdrnn-bench-paper   # a finished run again
+    python perf/bench_resources.py --fit /tmp/msdrnn-bench-smoke /tmp/msdrnn-bench-paper
 
 Copies the workflow into ``--scratch`` (default: a new folder under /tmp) and runs
 Snakemake there on ``--config`` with every training run cut to ``--epochs`` epochs
@@ -14,6 +15,8 @@ the generator's share of unusable tracks; ``--per-genre`` / ``--per-genre-test``
 the config's). The resource formulas are not touched: each job gets what the config's
 ``resources:`` section makes of it at that scale.
 
+``--keep-data`` reuses the generated tree of an earlier run in the same ``--scratch``.
+
 Then it prints one row per job: the peak RSS its benchmark file measured (``max_rss``)
 against the ``mem_mb`` Snakemake passed it (the ``resources:`` line ``JOB_HEADER`` writes
 at the top of every job's log), and for training jobs the seconds per epoch (history.csv)
@@ -21,6 +24,14 @@ against the declared ``runtime`` per epoch; then the same per rule (the job with
 highest ratio). Exit status 1 when a job's peak exceeds its ``mem_mb`` or its time its
 ``runtime``. Memory is what a job uses whatever else runs; times grow when the machine
 is shared, so compare them only on an idle one.
+
+``--fit DIR ...`` measures the coefficients of the config's ``resources:`` section from
+finished runs (ideally of several data scales: the smoke, default and paper configs): a
+least-squares fit, with non-negative coefficients, of the training jobs' peak RSS to
+``train_mem_base_mb + train_mem_per_data_mb x dataset MB + train_mem_per_state_mb x state
+size``, and of their seconds (benchmark ``s``) to ``train_startup_s + epochs x (songs x
+train_seconds_per_song + FLOPs / train_gflops[threads])`` (the FLOPs of an epoch:
+``flops_per_song`` of run.json, training for the train songs, forward for the valid ones).
 """
 
 from __future__ import annotations
@@ -60,9 +71,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--scratch", type=Path,
                         help="folder to run in (kept; default: a new one under /tmp)")
+    parser.add_argument("--keep-data", action="store_true",
+                        help="in a --scratch of an earlier run: keep its generated synthetic "
+                             "tree (minutes at paper size), redo everything else")
     parser.add_argument("--report", type=Path, metavar="SCRATCH",
                         help="only print the tables of a finished run in this folder")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--fit", type=Path, nargs="+", metavar="SCRATCH",
+                        help="fit the resources: coefficients to these finished runs")
     return parser.parse_args(argv)
 
 
@@ -90,6 +106,15 @@ def run(args: argparse.Namespace) -> Path:
     """Copy the workflow into the scratch folder and run the cut-short study there."""
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="msdrnn-bench-"))
     scratch.mkdir(parents=True, exist_ok=True)
+    results = scratch / "results"
+    if results.exists():  # a finished run's jobs would not run again: start over
+        keep = {"data/synthetic"} if args.keep_data else set()
+        for path in sorted(results.rglob("*"), key=lambda p: -len(p.parts)):
+            name = path.relative_to(results).as_posix()
+            if any(name == k or name.startswith(f"{k}/") for k in keep) or \
+                    any(k.startswith(f"{name}/") for k in keep):
+                continue
+            path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
     for name in WORKFLOW_FILES:
         src, dest = ROOT / name, scratch / name
         if src.is_dir():
@@ -110,29 +135,37 @@ def run(args: argparse.Namespace) -> Path:
     return scratch
 
 
-def epoch_seconds(scratch: Path, name: str) -> float | None:
-    """Mean seconds per epoch of a training job, from its run folder's history.csv."""
-    folders = {
-        "baseline/train": "baseline",
-        "best/train_seed_": "best/seed_",
-        "mlp/train_seed_": "mlp/seed_",
-        "controls/shuffled_rnn_seed_": "controls/shuffled_rnn/seed_",
-        "bayes/trial_": "bayes/trial_",
-        "grid/steps_": "grid/steps_",
-    }
-    for prefix, folder in folders.items():
+RUN_FOLDERS = {  # benchmark name prefix -> run folder prefix under results/
+    "baseline/train": "baseline",
+    "best/train_seed_": "best/seed_",
+    "mlp/train_seed_": "mlp/seed_",
+    "controls/shuffled_rnn_seed_": "controls/shuffled_rnn/seed_",
+    "bayes/trial_": "bayes/trial_",
+    "grid/steps_": "grid/steps_",
+}
+
+
+def run_folder(scratch: Path, name: str) -> Path | None:
+    """The run folder of a training job, from its benchmark name; None for other jobs."""
+    for prefix, folder in RUN_FOLDERS.items():
         if name.startswith(prefix):
             rest = name[len(prefix):]
             if prefix == "grid/steps_":
                 steps, seed = rest.split("_seed_")
                 rest = f"{steps}/seed_{seed}"
-            history = scratch / "results" / f"{folder}{rest}" / "history.csv"
-            if not history.exists():
-                return None
-            with history.open(newline="") as f:
-                seconds = [float(row["seconds"]) for row in csv.DictReader(f)]
-            return sum(seconds) / len(seconds) if seconds else None
+            path = scratch / "results" / f"{folder}{rest}"
+            return path if (path / "run.json").exists() else None
     return None
+
+
+def epoch_seconds(scratch: Path, name: str) -> float | None:
+    """Mean seconds per epoch of a training job, from its run folder's history.csv."""
+    folder = run_folder(scratch, name)
+    if folder is None:
+        return None
+    with (folder / "history.csv").open(newline="") as f:
+        seconds = [float(row["seconds"]) for row in csv.DictReader(f)]
+    return sum(seconds) / len(seconds) if seconds else None
 
 
 def fmt(value: float | None, spec: str) -> str:
@@ -185,9 +218,66 @@ def row_of(scratch: Path, job: JobUsage, epochs: int) -> dict:
             "declared_epoch_s": declared_epoch_s, "over": over}
 
 
+def training_jobs(scratch: Path) -> list[dict]:
+    """The training jobs of a finished run, with what sizes them (from run.json)."""
+    rows = []
+    dataset_mb = (scratch / "results/data/dataset.h5").stat().st_size / 2**20
+    for job in job_usage(scratch / "results"):
+        folder = run_folder(scratch, job.name)
+        if folder is None or job.max_rss is None:
+            continue
+        run = json.loads((folder / "run.json").read_text())
+        with (folder / "history.csv").open(newline="") as f:
+            epochs = sum(1 for _ in csv.DictReader(f))
+        hyper, flops = run["hyperparameters"], run["flops_per_song"]
+        rows.append({
+            "job": f"{scratch.name}/{job.name}", "max_rss": job.max_rss, "seconds": job.seconds,
+            "dataset_mb": dataset_mb,
+            "state_size": 0 if run["model"] == "mlp" else hyper["state_size"],
+            "epochs": epochs, "songs": run["train_songs"] + run["valid_songs"],
+            "flops": run["train_songs"] * flops["train"] + run["valid_songs"] * flops["forward"],
+            "threads": run["threads"]["intra_op"] * run["threads"]["inter_op"],
+        })
+    return rows
+
+
+def fit(scratches: list[Path]) -> None:
+    """Print the resources: coefficients that fit the training jobs of these runs."""
+    import numpy as np
+    from scipy.optimize import nnls
+
+    rows = [row for scratch in scratches for row in training_jobs(scratch)]
+    if not rows:
+        sys.exit("no finished training jobs in " + ", ".join(map(str, scratches)))
+    memory = np.array([[1, r["dataset_mb"], r["state_size"]] for r in rows])
+    peaks = np.array([r["max_rss"] for r in rows])
+    (base, per_data, per_state), _ = nnls(memory, peaks)
+    threads = sorted({r["threads"] for r in rows})
+    time_rows = []
+    for r in rows:
+        inverse = [r["epochs"] * r["flops"] / 1e9 if r["threads"] == t else 0.0
+                   for t in threads]
+        time_rows.append([1, r["epochs"] * r["songs"], *inverse])
+    coef, _ = nnls(np.array(time_rows), np.array([r["seconds"] for r in rows]))
+    startup, per_song, inverse_rates = coef[0], coef[1], coef[2:]
+    print(f"{len(rows)} training jobs from {len(scratches)} runs")
+    print(f"train_mem_base_mb: {base:.0f}\ntrain_mem_per_data_mb: {per_data:.3f}\n"
+          f"train_mem_per_state_mb: {per_state:.3f}")
+    rates = ", ".join(f"{1 / x:.1f}" if x > 0 else "inf" for x in inverse_rates)
+    print(f"train_gflops: [{rates}]   # threads {threads}")
+    print(f"train_seconds_per_song: {per_song:.2e}\ntrain_startup_s: {startup:.1f}")
+    print("\n| job | peak RSS MB | fitted | s | fitted |\n|---|---|---|---|---|")
+    for r, m, t in zip(rows, memory @ [base, per_data, per_state],
+                       np.array(time_rows) @ coef, strict=True):
+        print(f"| {r['job']} | {r['max_rss']:.0f} | {m:.0f} | {r['seconds']:.0f} | {t:.0f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.fit:
+        fit(args.fit)
+        return 0
     scratch = args.report if args.report else run(args)
     rows, fits = report(scratch, args.epochs)
     if args.json:

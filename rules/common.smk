@@ -1,7 +1,9 @@
 """Helpers shared by every stage: config checks, paths, code inputs, parameters, resources."""
 
+import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -14,7 +16,9 @@ WORKFLOW_DIR = Path(workflow.basedir)
 SCRIPTS_DIR = WORKFLOW_DIR / "workflow_scripts"
 sys.path.insert(0, str(SCRIPTS_DIR))
 
+from msdrnn import resources as sizing  # noqa: E402
 from msdrnn.code_inputs import literal, project_modules  # noqa: E402
+from msdrnn.resources import mlp_flops_per_song, rnn_flops_per_song  # noqa: E402
 
 # Defined once, in the library; read without importing it (see msdrnn/code_inputs.py).
 PLOT_FORMATS = literal(SCRIPTS_DIR / "msdrnn/plots.py", "FORMATS")
@@ -198,8 +202,7 @@ def train_params(threads: int | None = None) -> dict:
 # resources Snakemake passed it, as msdrnn.resources.read_declared reads them back.
 JOB_HEADER = (
     'echo "job ${{SLURM_JOB_ID:-local}} on $(hostname)" > {log}; '
-    'echo "resources: rule={rule} mem_mb={resources.mem_mb} runtime={resources.runtime}"'
-    " >> {log}; "
+    'echo "resources: mem_mb={resources.mem_mb} runtime={resources.runtime}" >> {log}; '
 )
 
 
@@ -228,15 +231,103 @@ def readout_flag(readout: bool) -> str:
     return "--readout" if readout else "--no-readout"
 
 
+def model_cost(wildcards, input) -> tuple[int, dict[str, float]]:
+    """State size and FLOPs per song of a training job's model, from what defines it:
+    the JSON of a search trial or of the best parameters (read at job time; in a dry run
+    before it exists, Snakemake shows the resource as <TBD>), the steps wildcard or steps
+    file of the grid and the baseline (the larger of their two state sizes), or else the
+    MLP of mlp.hidden."""
+    for name in ("proposal", "best"):
+        if name in input.keys():
+            hparams = json.loads(Path(getattr(input, name)).read_text())
+            if "hidden" in hparams:
+                return 0, mlp_flops_per_song(hparams["hidden"])
+            state = hparams["state_size"]
+            return state, rnn_flops_per_song(
+                state, hparams["steps"], hparams.get("readout", True)
+            )
+    if "steps" in input.keys():
+        steps = int(re.search(r"steps_(\d+)\.h5$", input.steps)[1])
+        sections = [config["grid"], config["baseline"]]
+        state = max(section["state_size"] for section in sections)
+        readout = any(section["readout"] for section in sections)
+        return state, rnn_flops_per_song(state, steps, readout)
+    return 0, mlp_flops_per_song(config["mlp"]["hidden"])
+
+
+def dataset_mb(input) -> float:
+    """Size of the job's dataset file in MB (raises FileNotFoundError before it exists)."""
+    return os.path.getsize(input.dataset) / 2**20
+
+
 def train_mem_mb(wildcards, input) -> int:
-    """Training memory: a fixed floor plus a multiple of the dataset's size on disk."""
-    res = config["resources"]
-    return int(res["train_mem_mb_min"] + res["train_mem_per_data_mb"] * input.size_mb)
+    """Training memory (MB): the measured peak for the dataset's size and the model's state
+    size, plus resources.mem_margin (msdrnn.resources.train_mem_mb)."""
+    state, _ = model_cost(wildcards, input)
+    return sizing.train_mem_mb(dataset_mb(input), state, config["resources"])
 
 
-def train_runtime(epochs: int) -> int:
-    """Minutes asked for a training job of so many epochs."""
-    return int(10 + math.ceil(epochs * config["resources"]["train_minutes_per_epoch"]))
+def train_songs(input) -> int:
+    """Songs a training job reads (train + valid): the dataset's songs less the test share."""
+    data = config["data"]
+    kept = data["per_genre"] / (data["per_genre"] + data["per_genre_test"])
+    return math.ceil(sizing.songs_in(dataset_mb(input)) * kept)
+
+
+def train_runtime(epochs: int):
+    """Minutes asked for a training job of so many epochs: its epoch's FLOPs at the
+    measured rate for its thread count, plus start-up, plus resources.runtime_margin
+    (msdrnn.resources.train_runtime_minutes)."""
+
+    def runtime(wildcards, input, threads) -> int:
+        _, flops = model_cost(wildcards, input)
+        coefficients = config["resources"]
+        epoch = sizing.epoch_seconds(
+            flops,
+            train_songs(input),
+            config["data"]["valid_fraction"],
+            threads,
+            coefficients,
+        )
+        return sizing.train_runtime_minutes(epoch, epochs, coefficients)
+
+    return runtime
+
+
+# Peak RSS of the other heavy jobs, measured by perf/bench_resources.py at the smoke,
+# default and paper scales (docs/performance.md): (MB without data, MB per MB of data).
+# The data is the input file's size, or for the jobs that make the data set the size of
+# the songs the config asks for (built_songs_mb).
+DATA_JOB_MEMORY = {
+    "generate_synthetic": (150, 0.0),
+    "prepare_dataset": (150, 1.5),
+    "make_steps": (150, 0.0),
+    "shuffle_segments": (150, 0.2),
+    "song_stats": (300, 3.3),
+    "evaluate_test": (150, 0.5),
+}
+BUILDS_DATA = {"generate_synthetic", "prepare_dataset"}
+
+
+def built_songs_mb() -> float:
+    """MB of float32 features of every song the config asks for (train, valid and test)."""
+    data = config["data"]
+    songs = len(data["genres"]) * (data["per_genre"] + data["per_genre_test"])
+    return songs * sizing.BYTES_PER_SONG / 2**20
+
+
+def data_mem_mb(job: str):
+    """Memory (MB) of a data, control or evaluation job: its measured peak from the size of
+    its data (DATA_JOB_MEMORY), plus resources.mem_margin."""
+    base, per_mb = DATA_JOB_MEMORY[job]
+
+    def mem_mb(wildcards, input) -> int:
+        size = built_songs_mb() if job in BUILDS_DATA else input.size_mb
+        return math.ceil(
+            (base + per_mb * size) * (1 + config["resources"]["mem_margin"])
+        )
+
+    return mem_mb
 
 
 def grid_histories() -> list[str]:

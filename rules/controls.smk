@@ -18,7 +18,7 @@ rule shuffle_segments:
         "../envs/data.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, input: int(1000 + 0.2 * input.size_mb),
+        mem_mb=data_mem_mb("shuffle_segments"),
         runtime=30,
     params:
         seed=config["controls"]["shuffle_seed"],
@@ -72,7 +72,7 @@ rule song_stats:
         "../envs/search.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, input: int(1000 + 2 * input.size_mb),
+        mem_mb=data_mem_mb("song_stats"),
         runtime=30,
     params:
         c_values=",".join(str(c) for c in config["controls"]["song_stats_c"]),

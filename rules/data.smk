@@ -17,7 +17,7 @@ rule generate_synthetic:
         "../envs/data.yaml"
     threads: 2
     resources:
-        mem_mb=1000,
+        mem_mb=data_mem_mb("generate_synthetic"),
         runtime=30,
     params:
         genres=",".join(config["data"]["genres"]),
@@ -48,7 +48,7 @@ rule prepare_dataset:
         "../envs/data.yaml"
     threads: 2
     resources:
-        mem_mb=2048,
+        mem_mb=data_mem_mb("prepare_dataset"),
         runtime=120,
     params:
         source=dataset_args,
@@ -97,7 +97,7 @@ rule make_steps:
         "../envs/data.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=data_mem_mb("make_steps"),
         runtime=30,
     shell:
         logged(

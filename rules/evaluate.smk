@@ -17,7 +17,7 @@ rule evaluate_test:
         "../envs/data.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, input: int(1000 + 2 * input.size_mb),
+        mem_mb=data_mem_mb("evaluate_test"),
         runtime=20,
     shell:
         logged(

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from workflow_copy import copy_repo
 
+from msdrnn.resources import job_usage
 from msdrnn.results import read_history, read_json
 from msdrnn.search import SearchSpace, objective, propose
 
@@ -133,6 +134,19 @@ def test_smoke_study_outputs(study: Path):
         assert path.stat().st_size < dataset_size / 20, path
     # every submitted job's log says where it ran
     assert (results / "logs/baseline/train.log").read_text().startswith("job local on ")
+
+
+def test_no_job_uses_more_memory_than_it_declares(study: Path):
+    """Each job's peak RSS (its benchmark file's max_rss) fits the mem_mb Snakemake passed
+    it (its log's resources line): a cluster that enforces memory would kill it otherwise."""
+    jobs = job_usage(study / "results")
+    assert TRAIN_RULES | {"song_stats", "prepare_dataset", "evaluate_test"} <= {
+        job.rule for job in jobs}
+    undeclared = [job.name for job in jobs if job.mem_mb is None]
+    assert not undeclared, f"jobs without mem_mb: {undeclared}"
+    over = [f"{job.name} ({job.rule}): peak {job.max_rss:.0f} MB > mem_mb {job.mem_mb}"
+            for job in jobs if (job.mem_ratio or 0) > 1]
+    assert not over, "jobs above their declared memory:\n" + "\n".join(over)
 
 
 def test_interrupted_search_continues_with_the_same_proposals(study: Path):

@@ -2,7 +2,8 @@
 
 Study facts and plumbing: ``study`` (segments, features, genres, the steps and readout
 checks), ``errors``, ``cli`` (the scripts' command-line contract), ``files`` (atomic
-writes, ordered worker pool), ``code_inputs`` (a script's project imports, for the rules).
+writes, ordered worker pool), ``code_inputs`` (a script's project imports, for the rules),
+``resources`` (jobs' memory and time: the sizing formulas and a run's benchmark files).
 Data: ``msd`` (MSD HDF5 and tagtraum readers), ``synthetic`` (the embedded MSD-format
 generator), ``npz`` (the course's npz files), ``dataset`` (builds dataset.h5), ``steps``
 (per-step virtual-dataset files), ``dataset_io`` (reads both).

@@ -10,7 +10,8 @@ Two halves, both read by the workflow and by the benchmarks:
 * The reader of a finished run (``job_usage``): each job's benchmark file
   (``results/benchmarks/X.tsv``, written by Snakemake: ``max_rss`` in MB, ``s``) paired with
   its log (``results/logs/X.log``), whose header line records what Snakemake passed the
-  job (``resources: rule=R mem_mb=M runtime=T``, written by ``JOB_HEADER``).
+  job (``resources: mem_mb=M runtime=T``, written by ``JOB_HEADER``), and its rule from
+  Snakemake's own logs (``.snakemake/log/``, the ``benchmark:`` line of each job).
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from msdrnn.errors import DataError
+from msdrnn.study import CLASSES, FEATURES, SEGMENTS
 
-SEGMENTS, FEATURES, CLASSES = 120, 25, 10
 BYTES_PER_SONG = SEGMENTS * FEATURES * 4  # float32 features of one song
-HEADER = re.compile(
-    r"^resources: rule=(?P<rule>\w+) mem_mb=(?P<mem_mb>\S+) runtime=(?P<runtime>\S+)$",
-    re.MULTILINE,
-)
+HEADER = re.compile(r"^resources: (?:.* )?mem_mb=(?P<mem_mb>\S+) runtime=(?P<runtime>\S+)$",
+                    re.MULTILINE)
+SNAKEMAKE_JOB = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n)+)", re.MULTILINE)
 
 
 # ---------------------------------------------------------------- sizing formulas
@@ -102,7 +102,7 @@ class JobUsage:
     """One finished job: what it declared and what its benchmark measured."""
 
     name: str  # the benchmark's path under benchmarks/, without .tsv
-    rule: str
+    rule: str  # the rule (or, without Snakemake's logs, the name with numbers as *)
     mem_mb: int | None  # declared (None: the job declared none)
     runtime: int | None  # declared minutes
     max_rss: float | None  # measured MB (None: too short for Snakemake to sample)
@@ -116,16 +116,16 @@ class JobUsage:
         return self.max_rss / self.mem_mb
 
 
-def read_declared(log: Path) -> tuple[str, int | None, int | None]:
-    """The rule and the resources Snakemake passed a job, from its log's header line."""
+def read_declared(log: Path) -> tuple[int | None, int | None]:
+    """``(mem_mb, runtime)`` Snakemake passed a job, from its log's header line."""
     try:
         text = log.read_text(errors="replace")
     except OSError as err:
         raise DataError(f"{log}: cannot read the job's log ({err})") from None
     match = HEADER.search(text[:2000])
     if not match:
-        raise DataError(f"{log}: no 'resources: rule=... mem_mb=... runtime=...' line at the "
-                        "top; was the job run through logged() in rules/common.smk?")
+        raise DataError(f"{log}: no 'resources: mem_mb=... runtime=...' line at the top; "
+                        "was the job run through logged() in rules/common.smk?")
 
     def number(field: str) -> int | None:
         value = match[field]
@@ -136,7 +136,7 @@ def read_declared(log: Path) -> tuple[str, int | None, int | None]:
         except ValueError:
             raise DataError(f"{log}: {field} is {value!r}, expected a number") from None
 
-    return match["rule"], number("mem_mb"), number("runtime")
+    return number("mem_mb"), number("runtime")
 
 
 def read_benchmark(path: Path) -> tuple[float | None, float]:
@@ -159,9 +159,21 @@ def read_benchmark(path: Path) -> tuple[float | None, float]:
     return rss, seconds
 
 
+def benchmark_rules(workdir: Path) -> dict[str, str]:
+    """Benchmark file (as the rule names it) -> rule, from Snakemake's logs in ``workdir``."""
+    rules = {}
+    for log in sorted((workdir / ".snakemake" / "log").glob("*.snakemake.log")):
+        for match in SNAKEMAKE_JOB.finditer(log.read_text(errors="replace")):
+            bench = re.search(r"^    benchmark: (\S+)$", match[2], re.MULTILINE)
+            if bench:
+                rules[bench[1]] = match[1]
+    return rules
+
+
 def job_usage(results: Path) -> list[JobUsage]:
     """Every job of a finished run under ``results`` (benchmarks/X.tsv with logs/X.log)."""
     bench_dir, log_dir = results / "benchmarks", results / "logs"
+    rules = benchmark_rules(results.parent)
     jobs = []
     for bench in sorted(bench_dir.rglob("*.tsv")):
         name = bench.relative_to(bench_dir).with_suffix("").as_posix()
@@ -170,8 +182,9 @@ def job_usage(results: Path) -> list[JobUsage]:
             raise DataError(f"{bench}: no log {log} beside it; every rule's log and benchmark "
                             "must share their name (results/logs/X.log, "
                             "results/benchmarks/X.tsv)")
-        rule, mem_mb, runtime = read_declared(log)
+        mem_mb, runtime = read_declared(log)
         rss, seconds = read_benchmark(bench)
+        rule = rules.get(f"{results.name}/benchmarks/{name}.tsv") or re.sub(r"\d+", "*", name)
         jobs.append(JobUsage(name, rule, mem_mb, runtime, rss, seconds))
     if not jobs:
         raise DataError(f"{bench_dir}: no benchmark files; has the workflow run here?")
