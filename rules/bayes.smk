@@ -1,11 +1,13 @@
 """Bayesian search over state size and steps with scikit-optimize (the original study's
-figures 31-35). Each trial is its own job: proposed from the results of the earlier rounds,
-then trained, so that trials are cached, rerun one by one and sent to a cluster."""
+figures 31-35). Each trial is its own job: proposed from the results of the earlier rounds
+(replayed as gp_minimize would have made them, msdrnn/search.py), then trained, so that
+trials are cached, rerun one by one and sent to a cluster. rules/mlp.smk reuses these rules
+for the feedforward network's search."""
 
 
 rule bayes_propose:
     input:
-        unpack(proposal_inputs),
+        unpack(search_proposal_inputs("bayes")),
         code=code_inputs("bayes_propose.py"),
     output:
         "results/bayes/trial_{trial}/proposal.json",
@@ -20,7 +22,7 @@ rule bayes_propose:
     resources:
         **LIGHT_RESOURCES,
     params:
-        search=proposal_args,
+        search=search_proposal_args("bayes"),
     shell:
         logged(
             f"python {script('bayes_propose.py')} --trial {{wildcards.trial}}"
@@ -50,15 +52,16 @@ rule bayes_trial:
         epochs=config["bayes"]["epochs"],
         seed=config["bayes"]["seed"],
         train=train_params(config["bayes"]["threads"]),
+        model=SEARCH_MODEL_ARGS["bayes"],
     shell:
-        train_command("--hparams {input.proposal} --readout")
+        train_command("--hparams {input.proposal} {params.model}")
 
 
 rule bayes_collect:
     """All trials in one table, and the best parameters by the search's objective."""
     input:
-        proposals=expand("results/bayes/trial_{trial}/proposal.json", trial=trial_ids()),
-        histories=expand("results/bayes/trial_{trial}/history.csv", trial=trial_ids()),
+        proposals=search_trials("bayes", "proposal.json"),
+        histories=search_trials("bayes", "history.csv"),
         code=code_inputs("bayes_collect.py"),
     output:
         trials="results/bayes/trials.csv",
@@ -75,9 +78,11 @@ rule bayes_collect:
         **LIGHT_RESOURCES,
     params:
         top_fraction=config["bayes"]["top_fraction"],
+        names=search_names("bayes"),
     shell:
         logged(
             f"python {script('bayes_collect.py')} --top-fraction {{params.top_fraction}}"
+            " --names {params.names}"
             " --proposals {input.proposals} --histories {input.histories}"
             " --trials-out {output.trials} --best-out {output.best}"
         )

@@ -103,6 +103,18 @@ def check_config(config: dict) -> None:
             f"config: bayes.n_initial ({bayes['n_initial']}) is more than "
             f"bayes.n_calls ({bayes['n_calls']}), the number of trials in all"
         )
+    mlp = config["mlp"]
+    if mlp["width_min"] > mlp["width_max"]:
+        raise WorkflowError(
+            f"config: mlp.width_min ({mlp['width_min']}) is above "
+            f"mlp.width_max ({mlp['width_max']})"
+        )
+    if mlp["search"] and bayes["seed"] in mlp["seeds"]:
+        raise WorkflowError(
+            f"config: mlp.seeds {mlp['seeds']} contains bayes.seed ({bayes['seed']}), the "
+            "seed of every trial of the feedforward network's search; its confirmation runs "
+            "need seeds no trial used"
+        )
     for key in ("best", "mlp"):
         seeds = config[key]["seeds"]
         if len(set(seeds)) != len(seeds):
@@ -339,15 +351,24 @@ def grid_histories() -> list[str]:
     )
 
 
-# ---------------------------------------------------------------- Bayesian search
+# ---------------------------------------------------------------- Bayesian searches
+
+# Two searches share bayes.* (trials, epochs, objective, acquisition, seed, threads): the
+# RNN's over state size and steps, and the feedforward network's over width and depth.
+SEARCH_DIRS = {"bayes": "results/bayes", "mlp": "results/mlp_search"}
 
 
 def trial_ids() -> list[str]:
     return [f"{i:03d}" for i in range(config["bayes"]["n_calls"])]
 
 
-def trial_dir(trial) -> str:
-    return f"results/bayes/trial_{int(trial):03d}"
+def trial_dir(trial, search: str = "bayes") -> str:
+    return f"{SEARCH_DIRS[search]}/trial_{int(trial):03d}"
+
+
+def search_trials(search: str, name: str) -> list[str]:
+    """One file of every trial of a search, e.g. search_trials("mlp", "history.csv")."""
+    return [f"{trial_dir(trial, search)}/{name}" for trial in trial_ids()]
 
 
 def earlier_trials(trial: int) -> list[int]:
@@ -360,33 +381,92 @@ def earlier_trials(trial: int) -> list[int]:
     return list(range(round_start))
 
 
-def proposal_inputs(wildcards) -> dict:
-    """The proposals and histories of the earlier trials, in trial order, as two inputs."""
-    trials = earlier_trials(int(wildcards.trial))
-    return {
-        "proposals": [f"{trial_dir(t)}/proposal.json" for t in trials],
-        "histories": [f"{trial_dir(t)}/history.csv" for t in trials],
-    }
-
-
-def proposal_args(wildcards) -> str:
-    """Command-line flags of a proposal: a random start depends on the space and the seed
-    only; a guided proposal also on the acquisition settings (so editing kappa reruns the
-    guided trials and never the random starts)."""
-    bayes = config["bayes"]
-    args = [
-        f"--seed {bayes['seed']}",
-        f"--state-min {bayes['state_min']} --state-max {bayes['state_max']}",
-        f"--steps {','.join(str(k) for k in bayes['steps'])}",
-        f"--n-initial {bayes['n_initial']}",
-    ]
-    if int(wildcards.trial) >= bayes["n_initial"]:
-        args += [
-            f"--batch-size {bayes['batch_size']}",
-            f"--kappa {bayes['kappa']} --acq-func {bayes['acq_func']}",
-            f"--top-fraction {bayes['top_fraction']}",
+def search_dimensions(search: str) -> list[str]:
+    """The search space as bayes_propose.py's --dimension values (msdrnn.search.Dimension
+    .spec): the RNN's state size and steps, the feedforward network's width and depth.
+    """
+    if search == "bayes":
+        bayes = config["bayes"]
+        steps = ",".join(str(k) for k in bayes["steps"])
+        return [
+            f"state_size=int:{bayes['state_min']}..{bayes['state_max']}",
+            f"steps=cat:{steps}",
         ]
-    return " ".join(args)
+    mlp = config["mlp"]
+    depths = ",".join(str(d) for d in mlp["depths"])
+    return [
+        f"width=int:{mlp['width_min']}..{mlp['width_max']}:log-uniform",
+        f"depth=cat:{depths}",
+    ]
+
+
+# what each search's proposals carry besides the point (the RNN trials have a readout)
+SEARCH_CONSTANTS = {"bayes": ["readout=true"], "mlp": []}
+# train.py's model flags of a search's trials
+SEARCH_MODEL_ARGS = {"bayes": "--model rnn --readout", "mlp": "--model mlp"}
+
+
+def search_proposal_inputs(search: str):
+    """Input function: the proposals and histories of the earlier trials of `search`, in
+    trial order, as two inputs."""
+
+    def inputs(wildcards) -> dict:
+        trials = earlier_trials(int(wildcards.trial))
+        return {
+            "proposals": [f"{trial_dir(t, search)}/proposal.json" for t in trials],
+            "histories": [f"{trial_dir(t, search)}/history.csv" for t in trials],
+        }
+
+    return inputs
+
+
+def search_proposal_args(search: str):
+    """Params function: command-line flags of a proposal of `search`. A random start
+    depends on the space and the seed only; a guided proposal also on the acquisition
+    settings (so editing kappa reruns the guided trials and never the random starts)."""
+
+    def args(wildcards) -> str:
+        bayes = config["bayes"]
+        flags = [f"--seed {bayes['seed']}", f"--n-initial {bayes['n_initial']}"]
+        flags += [f"--dimension {spec}" for spec in search_dimensions(search)]
+        flags += [f"--constant {constant}" for constant in SEARCH_CONSTANTS[search]]
+        if int(wildcards.trial) >= bayes["n_initial"]:
+            flags += [
+                f"--batch-size {bayes['batch_size']}",
+                f"--kappa {bayes['kappa']} --acq-func {bayes['acq_func']}",
+                f"--top-fraction {bayes['top_fraction']}",
+            ]
+        return " ".join(flags)
+
+    return args
+
+
+def search_names(search: str) -> str:
+    """The names of a search's dimensions (columns of its trials.csv)."""
+    return " ".join(spec.split("=")[0] for spec in search_dimensions(search))
+
+
+def mlp_search() -> bool:
+    """Whether the feedforward network's width and depth come from its own search."""
+    return config["mlp"]["search"]
+
+
+def mlp_train_inputs(wildcards) -> dict:
+    """A feedforward confirmation run reads the MLP search's best.json, unless the
+    config fixes the architecture (mlp.search: false)."""
+    inputs = {"dataset": DATASET, "code": code_inputs("train.py")}
+    if mlp_search():
+        inputs["best"] = "results/mlp_search/best.json"
+    return inputs
+
+
+def mlp_architecture(wildcards, input) -> str:
+    """train.py's flags for the feedforward network's layers: the search's best width and
+    depth, or the fixed mlp.hidden (a param, so that editing it reruns only without the
+    search)."""
+    if mlp_search():
+        return f"--hparams {input.best}"
+    return "--hidden " + ",".join(str(h) for h in config["mlp"]["hidden"])
 
 
 # ---------------------------------------------------------------- confirmation runs, controls
@@ -485,6 +565,7 @@ def figure_outputs() -> list[str]:
         "best_accuracy",
         "mlp_error",
         "mlp_accuracy",
+        *(["mlp_search_objective"] if mlp_search() else []),
         "controls_accuracy",
     ]
     if has_test_split():
@@ -501,6 +582,8 @@ def final_outputs() -> list[str]:
         "results/bayes/trials.csv",
         "results/bayes/best.json",
     ]
+    if mlp_search():
+        outputs += ["results/mlp_search/trials.csv", "results/mlp_search/best.json"]
     if has_test_split():
         outputs += [f"results/{run}/test_metrics.json" for run in evaluated_runs()]
     return outputs

@@ -1,11 +1,62 @@
-"""The non-recurrent comparison: a feedforward network on the flat 3000 inputs, one job
-per seed of mlp.seeds."""
+"""The non-recurrent comparison: a feedforward network on the flat 3000 inputs. Its width
+and depth come from its own Bayesian search with the RNN's budget (bayes.*: trials, epochs,
+objective, acquisition, seed), the same rules as the RNN's search; the best parameters are
+then trained under mlp.seeds, one job per seed. With mlp.search: false the fixed
+mlp.hidden layers are trained instead and the search does not run."""
+
+
+use rule bayes_propose as mlp_propose with:
+    input:
+        unpack(search_proposal_inputs("mlp")),
+        code=code_inputs("bayes_propose.py"),
+    output:
+        "results/mlp_search/trial_{trial}/proposal.json",
+    log:
+        "results/logs/mlp_search/propose_{trial}.log",
+    benchmark:
+        "results/benchmarks/mlp_search/propose_{trial}.tsv"
+    params:
+        search=search_proposal_args("mlp"),
+
+
+use rule bayes_trial as mlp_trial with:
+    input:
+        dataset=DATASET,
+        proposal="results/mlp_search/trial_{trial}/proposal.json",
+        code=code_inputs("train.py"),
+    output:
+        **train_outputs("results/mlp_search/trial_{trial}"),
+    log:
+        "results/logs/mlp_search/trial_{trial}.log",
+    benchmark:
+        "results/benchmarks/mlp_search/trial_{trial}.tsv"
+    params:
+        epochs=config["bayes"]["epochs"],
+        seed=config["bayes"]["seed"],
+        train=train_params(config["bayes"]["threads"]),
+        model=SEARCH_MODEL_ARGS["mlp"],
+
+
+use rule bayes_collect as mlp_collect with:
+    input:
+        proposals=search_trials("mlp", "proposal.json"),
+        histories=search_trials("mlp", "history.csv"),
+        code=code_inputs("bayes_collect.py"),
+    output:
+        trials="results/mlp_search/trials.csv",
+        best="results/mlp_search/best.json",
+    log:
+        "results/logs/mlp_search/collect.log",
+    benchmark:
+        "results/benchmarks/mlp_search/collect.tsv"
+    params:
+        top_fraction=config["bayes"]["top_fraction"],
+        names=search_names("mlp"),
 
 
 rule mlp_train:
     input:
-        dataset=DATASET,
-        code=code_inputs("train.py"),
+        unpack(mlp_train_inputs),
     output:
         **train_outputs("results/mlp/seed_{seed}"),
     log:
@@ -19,9 +70,43 @@ rule mlp_train:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["mlp"]["epochs"] or config["best"]["epochs"]),
     params:
-        hidden=",".join(str(h) for h in config["mlp"]["hidden"]),
+        architecture=mlp_architecture,
         epochs=config["mlp"]["epochs"] or config["best"]["epochs"],
         seed=lambda wildcards: int(wildcards.seed),
         train=train_params(),
     shell:
-        train_command("--model mlp --hidden {params.hidden}")
+        train_command("--model mlp {params.architecture}")
+
+
+rule plot_mlp_search:
+    """Objective per trial of the feedforward network's search and its running best."""
+    input:
+        trials="results/mlp_search/trials.csv",
+        histories=search_trials("mlp", "history.csv"),
+        code=code_inputs("plot_bayes.py"),
+    output:
+        objective=figure(
+            "mlp_search_objective", "mlp_search_objective", "Feedforward search"
+        ),
+    log:
+        "results/logs/figures/mlp_search.log",
+    benchmark:
+        "results/benchmarks/figures/mlp_search.tsv"
+    localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    params:
+        dpi=config["plots"]["dpi"],
+        epochs=config["bayes"]["epochs"],
+        top_fraction=config["bayes"]["top_fraction"],
+        names=search_names("mlp"),
+    shell:
+        logged(
+            f"python {script('plot_bayes.py')} --trials {{input.trials}}"
+            " --histories {input.histories} --names {params.names}"
+            " --epochs {params.epochs} --top-fraction {params.top_fraction} --dpi {params.dpi}"
+            " --objective {output.objective}"
+        )

@@ -80,8 +80,8 @@ def results(tmp_path_factory) -> Path:
         write_run(folder, fake_history(5, level, trial), steps=steps, state_size=state,
                   readout=True, seed=0)
         (folder / "proposal.json").write_text(json.dumps({
-            "trial": trial, "kind": "guided" if trial else "random start",
-            "state_size": state, "steps": steps, "readout": True}))
+            "trial": trial, "kind": "guided" if trial else "random",
+            "state_size": state, "steps": steps, "readout": True, "substituted": False}))
     for seed in (1, 2):
         for folder, level, hyper in [
             (res / f"best/seed_{seed}", 0.57, {"steps": 4, "state_size": 341, "readout": True}),
@@ -273,7 +273,7 @@ def test_data_plot_and_search_code_never_imports_tensorflow():
                "collect_runs", "plot_controls",
                "prepare_dataset", "make_steps", "generate_synthetic"]
     code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
-            "import skopt, msdrnn.search as s; s.SearchSpace(1, 2, (1,)).dimensions()\n"
+            "import skopt, msdrnn.search as s; s.rnn_space(1, 2, (1,)).skopt_dimensions()\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('tensorflow', 'keras')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, check=True,

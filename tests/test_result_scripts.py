@@ -27,7 +27,7 @@ def write_trial(folder: Path, trial: int, history: str = HISTORY) -> tuple[Path,
     folder.mkdir(parents=True, exist_ok=True)
     proposal = folder / "proposal.json"
     proposal.write_text(json.dumps({"trial": trial, "kind": "guided", "state_size": 20,
-                                    "steps": 4, "readout": True}))
+                                    "steps": 4, "readout": True, "substituted": False}))
     (folder / "history.csv").write_text(history)
     return proposal, folder / "history.csv"
 
@@ -76,7 +76,8 @@ def test_propose_refuses_a_broken_earlier_trial(tmp_path, capsys):
     proposal, history = write_trial(tmp_path / "t0", 0, history="not,a\nhistory")
     out = tmp_path / "t1/proposal.json"
     code, err = run_script("bayes_propose", [
-        "--trial", 1, "--seed", 0, "--state-min", 15, "--state-max", 40, "--steps", "4,6",
+        "--trial", 1, "--seed", 0, "--dimension", "state_size=int:15..40",
+        "--dimension", "steps=cat:4,6",
         "--proposals", proposal, "--histories", history, "--out", out], capsys)
     assert_refused(code, err, "t0/history.csv")
     assert not out.exists()

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLUSTER_SCRIPT = ROOT / "tools" / "local_slurm.sh"
 SMOKE = "configs/smoke.yaml"
 TRAIN_RULES = {"baseline_train", "grid_train", "bayes_trial", "best_train", "mlp_train",
-               "shuffled_rnn_train"}
+               "shuffled_rnn_train", "mlp_trial"}
 DATA_RULES = {"generate_synthetic", "prepare_dataset", "make_steps"}
 # commands of Debian's slurm-client, slurmctld and slurmd packages
 SLURM_COMMANDS = {
@@ -67,6 +67,7 @@ COMPARED = [
     "results/baseline/weights.npz",
     "results/grid/summary.csv",
     "results/bayes/trials.csv",
+    "results/mlp_search/trials.csv",
     "results/best/seed_1/weights.npz",
     "results/mlp/seed_1/weights.npz",
     "results/controls/shuffled_rnn/seed_1/weights.npz",
@@ -318,7 +319,8 @@ def test_slurm_results_equal_local_results(smoke_runs):
     assert histories and weights
     assert histories == found(local_results, "history.csv")
     assert weights == found(local_results, "weights.npz")
-    for rel in [*histories, Path("bayes/trials.csv"), Path("grid/summary.csv")]:
+    for rel in [*histories, Path("bayes/trials.csv"), Path("mlp_search/trials.csv"),
+                Path("grid/summary.csv")]:
         assert read_table(slurm_results / rel) == read_table(local_results / rel), rel
     for rel in weights:
         assert_same_arrays(slurm_results / rel, local_results / rel)

@@ -23,13 +23,15 @@ from workflow_copy import copy_repo
 
 from msdrnn.resources import job_usage
 from msdrnn.results import read_history, read_json
-from msdrnn.search import SearchSpace, objective, propose
+from msdrnn.search import Acquisition, objective, propose, rnn_space
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = "configs/smoke.yaml"
-PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion", "plot_controls"}
+PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion", "plot_controls",
+              "plot_mlp_search"}
 TRAIN_RULES = {"baseline_train", "grid_train", "bayes_trial", "best_train", "mlp_train",
-               "shuffled_rnn_train"}
+               "shuffled_rnn_train", "mlp_trial"}
+MLP_SEARCH_RULES = {"mlp_propose", "mlp_trial", "mlp_collect", "plot_mlp_search"}
 SUMMARY_RULES = {"write_summary", "collect_runs", "plot_controls"}
 
 pytestmark = pytest.mark.slow
@@ -153,13 +155,13 @@ def test_interrupted_search_continues_with_the_same_proposals(study: Path):
     """Trials 2 and 3 were proposed in a second invocation; recomputing every proposal
     from the earlier results (what an uninterrupted search does) gives the same points."""
     config = yaml.safe_load((study / SMOKE).read_text())["bayes"]
-    space = SearchSpace(config["state_min"], config["state_max"], tuple(config["steps"]))
+    space = rnn_space(config["state_min"], config["state_max"], tuple(config["steps"]))
     earlier = []
     for trial in range(config["n_calls"]):
         folder = study / f"results/bayes/trial_{trial:03d}"
         proposal = read_json(folder / "proposal.json")
         expected = propose(trial, space, earlier, seed=0, n_initial=config["n_initial"],
-                           kappa=config["kappa"])
+                           acquisition=Acquisition(kappa=config["kappa"])).point
         assert (proposal["state_size"], proposal["steps"]) == expected
         history = read_history(folder / "history.csv")
         earlier.append((expected, objective(history["valid_acc"], 0.1)))
@@ -175,21 +177,33 @@ def test_plot_option_reruns_only_plots(study: Path):
 
 
 def test_kappa_reruns_guided_trials_and_what_depends_on_them(study: Path):
+    """Both searches share the acquisition settings: each reruns its guided trials."""
     jobs = planned_jobs(study, edited_config(study, bayes={"kappa": 0.5}))
     assert jobs["bayes_propose"] == 3  # trials 1..3, never the random start
     assert jobs["bayes_trial"] == 3
+    assert jobs["mlp_propose"] == 3 and jobs["mlp_trial"] == 3
     assert {"bayes_collect", "best_train", "shuffled_rnn_train", "write_summary",
-            "plot_bayes"} <= set(jobs)
-    assert not {"baseline_train", "grid_train", "mlp_train", "prepare_dataset",
-                "song_stats"} & set(jobs)
+            "plot_bayes", "mlp_collect", "mlp_train"} <= set(jobs)
+    assert not {"baseline_train", "grid_train", "prepare_dataset", "song_stats"} & set(jobs)
 
 
 def test_more_trials_run_only_the_new_trials(study: Path):
     jobs = planned_jobs(study, edited_config(study, bayes={"n_calls": 6}))
-    assert jobs["bayes_propose"] == 2
-    assert jobs["bayes_trial"] == 2
-    assert {"bayes_collect", "best_train", "write_summary"} <= set(jobs)
-    assert not {"baseline_train", "grid_train", "mlp_train"} & set(jobs)
+    assert jobs["bayes_propose"] == 2 and jobs["mlp_propose"] == 2
+    assert jobs["bayes_trial"] == 2 and jobs["mlp_trial"] == 2
+    assert {"bayes_collect", "best_train", "mlp_collect", "mlp_train",
+            "write_summary"} <= set(jobs)
+    assert not {"baseline_train", "grid_train"} & set(jobs)
+
+
+def test_mlp_search_space_reruns_only_the_mlp_side(study: Path):
+    """New width bounds: every MLP proposal (the space decides the random start too), its
+    trials, confirmation runs, their evaluation and what reads them; no RNN job."""
+    jobs = planned_jobs(study, edited_config(study, mlp={"width_max": 48}))
+    assert jobs["mlp_propose"] == 4 and jobs["mlp_trial"] == 4
+    assert set(jobs) - {"all"} == MLP_SEARCH_RULES | {"mlp_train", "evaluate_test",
+                                                       "plot_run"} | SUMMARY_RULES
+    assert jobs["evaluate_test"] == 1  # results/mlp/seed_1
 
 
 def test_grid_epochs_rerun_grid_jobs_and_their_plots_only(study: Path):
@@ -221,7 +235,7 @@ def _edit_and_plan(study: Path, relative: str) -> Counter:
 def test_model_code_edit_reruns_training_jobs(study: Path):
     jobs = _edit_and_plan(study, "workflow_scripts/msdrnn/model.py")
     assert TRAIN_RULES <= set(jobs)
-    assert jobs["grid_train"] == 6 and jobs["bayes_trial"] == 4
+    assert jobs["grid_train"] == 6 and jobs["bayes_trial"] == 4 and jobs["mlp_trial"] == 4
     assert not {"generate_synthetic", "prepare_dataset"} & set(jobs)
 
 

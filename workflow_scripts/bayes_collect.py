@@ -1,11 +1,16 @@
-"""Collect the Bayesian-search trials into trials.csv and pick the best into best.json.
+"""Collect a Bayesian search's trials into trials.csv and pick the best into best.json.
 
-    python workflow_scripts/bayes_collect.py --top-fraction 0.1 \
+    python workflow_scripts/bayes_collect.py --top-fraction 0.1 --names state_size steps \
         --proposals results/bayes/trial_*/proposal.json \
         --histories results/bayes/trial_*/history.csv \
         --trials-out results/bayes/trials.csv --best-out results/bayes/best.json
 
-The i-th history is the result of the i-th proposal.
+``--names`` are the search space's dimensions (the RNN's ``state_size steps``, the
+feedforward network's ``width depth``). The i-th history is the result of the i-th
+proposal. trials.csv: ``trial, kind, <names>, substituted, objective, max_valid_acc,
+epoch_of_max, running_best``, one row per trial. best.json: the best trial's proposal
+(named values and constants such as ``readout``) with ``trial``, ``objective`` and
+``trials``; the first trial wins a tie.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ from msdrnn.results import peak, read_history, read_json, require
 from msdrnn.search import objective
 
 log = logging.getLogger("bayes_collect")
-PROPOSAL_KEYS = ("trial", "kind", "state_size", "steps")
+PROPOSAL_KEYS = ("trial", "kind", "substituted")
+NOT_PARAMETERS = (*PROPOSAL_KEYS, "substitution")  # proposal keys that are not the model's
 
 
-def collect(proposals: list[Path], histories: list[Path], top_fraction: float) -> pd.DataFrame:
-    """One row per trial: its point, objective, max valid accuracy and its epoch."""
+def collect(proposals: list[Path], histories: list[Path], top_fraction: float,
+            names: tuple[str, ...] = ("state_size", "steps")) -> pd.DataFrame:
+    """One row per trial: its kind, point (`names`), whether skopt substituted it,
+    objective, max valid accuracy and its epoch, running best objective."""
     if len(proposals) != len(histories):
         raise DataError(f"{len(proposals)} proposals but {len(histories)} histories; "
                         "expected one history per proposal, in the same order")
@@ -38,14 +46,14 @@ def collect(proposals: list[Path], histories: list[Path], top_fraction: float) -
     rows = []
     for proposal_path, history_path in zip(proposals, histories, strict=True):
         proposal = read_json(proposal_path)
-        require(proposal, PROPOSAL_KEYS, proposal_path)
+        require(proposal, (*PROPOSAL_KEYS, *names), proposal_path)
         history = read_history(history_path)
         best_acc, best_epoch = peak(history)
         rows.append({
             "trial": proposal["trial"],
             "kind": proposal["kind"],
-            "state_size": proposal["state_size"],
-            "steps": proposal["steps"],
+            **{name: proposal[name] for name in names},
+            "substituted": bool(proposal["substituted"]),
             "objective": objective(history["valid_acc"], top_fraction),
             "max_valid_acc": best_acc,
             "epoch_of_max": best_epoch,
@@ -55,6 +63,20 @@ def collect(proposals: list[Path], histories: list[Path], top_fraction: float) -
     return table
 
 
+def best_parameters(table: pd.DataFrame, proposals: list[Path]) -> dict:
+    """best.json: the best trial's proposal without its search bookkeeping, with its trial
+    number, objective and the number of trials."""
+    best = table.loc[table["objective"].idxmax()]  # first trial wins a tie
+    for path in proposals:
+        proposal = read_json(path)
+        if proposal["trial"] == best["trial"]:
+            break
+    result = {key: value for key, value in proposal.items() if key not in NOT_PARAMETERS}
+    result.update({"trial": int(best["trial"]), "objective": float(best["objective"]),
+                   "trials": len(table)})
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--proposals", nargs="+", type=Path, required=True,
@@ -62,25 +84,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--histories", nargs="+", type=Path, required=True,
                         help="history.csv of every trial, in the order of --proposals")
     parser.add_argument("--top-fraction", type=float, default=0.1)
+    parser.add_argument("--names", nargs="+", default=["state_size", "steps"],
+                        help="the search space's dimensions, columns of trials.csv")
     parser.add_argument("--trials-out", type=Path, required=True)
     parser.add_argument("--best-out", type=Path, required=True)
     args = parser.parse_args(argv)
 
-    table = collect(args.proposals, args.histories, args.top_fraction)
-    best = table.loc[table["objective"].idxmax()]  # first trial wins a tie
-    result = {
-        "state_size": int(best["state_size"]),
-        "steps": int(best["steps"]),
-        "readout": True,
-        "trial": int(best["trial"]),
-        "objective": float(best["objective"]),
-        "trials": len(table),
-    }
+    names = tuple(args.names)
+    table = collect(args.proposals, args.histories, args.top_fraction, names)
+    result = best_parameters(table, args.proposals)
     atomic_write(args.trials_out, table.to_csv(index=False, float_format="%.6f").encode())
     atomic_write(args.best_out, (json.dumps(result, indent=2) + "\n").encode())
     log.info("trials:\n%s", table.to_string(index=False))
-    log.info("best: state %d, steps %d (trial %03d, objective %.4f)", result["state_size"],
-             result["steps"], result["trial"], result["objective"])
+    log.info("best: %s (trial %03d, objective %.4f)",
+             {name: result[name] for name in names}, result["trial"], result["objective"])
     return 0
 
 

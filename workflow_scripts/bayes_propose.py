@@ -1,11 +1,17 @@
-"""Propose the point (state size, steps) of one Bayesian-search trial.
+"""Propose the point of one Bayesian-search trial (the RNN's or the feedforward network's).
 
-    python workflow_scripts/bayes_propose.py --trial 3 --seed 0 --state-min 15 \
-        --state-max 500 --steps 2,3,4,6 --n-initial 1 --kappa 1.9 \
+    python workflow_scripts/bayes_propose.py --trial 3 --seed 0 \
+        --dimension state_size=int:15..500 --dimension steps=cat:2,3,4,6 \
+        --n-initial 1 --kappa 1.9 --acq-func LCB --top-fraction 0.1 \
         --proposals results/bayes/trial_00{0,1,2}/proposal.json \
         --histories results/bayes/trial_00{0,1,2}/history.csv --out proposal.json
 
-The i-th history is the result of the i-th earlier proposal; a random start has none.
+``--dimension`` names the space in skopt's order: ``NAME=int:LOW..HIGH[:log-uniform]`` or
+``NAME=cat:V1,V2,...``. ``--constant readout=true`` adds a fixed value to the proposal
+(the RNN trials' readout). The i-th history is the result of the i-th earlier proposal; a
+random start has none. The proposal holds the trial number, its ``kind`` (``random`` or
+``guided``), the point's named values, the constants, and ``substituted`` with
+``substitution`` (why, or null) when skopt replaced an already-evaluated point.
 """
 
 from __future__ import annotations
@@ -17,41 +23,59 @@ import sys
 from pathlib import Path
 
 from msdrnn.cli import run
-from msdrnn.errors import DataError
+from msdrnn.errors import ConfigError, DataError
 from msdrnn.files import atomic_write
 from msdrnn.results import read_history, read_json, require
-from msdrnn.search import SearchSpace, objective, propose
+from msdrnn.search import Acquisition, SearchSpace, objective, parse_dimension, propose
 
 log = logging.getLogger("bayes_propose")
 
 
-def earlier_results(proposals: list[Path], histories: list[Path],
-                    top_fraction: float) -> list[tuple[tuple[int, int], float]]:
-    """((state size, steps), objective) of each earlier trial, in trial order."""
+def earlier_results(space: SearchSpace, proposals: list[Path], histories: list[Path],
+                    top_fraction: float) -> list[tuple[tuple[int, ...], float]]:
+    """(point, objective) of each earlier trial, in trial order."""
     if len(proposals) != len(histories):
         raise DataError(f"{len(proposals)} earlier proposals but {len(histories)} histories; "
                         "expected one history per proposal, in the same order")
     pairs = []
     for proposal_path, history_path in zip(proposals, histories, strict=True):
         proposal = read_json(proposal_path)
-        require(proposal, ("trial", "state_size", "steps"), proposal_path)
-        pairs.append((proposal, read_history(history_path)))
+        require(proposal, ("trial", *space.names), proposal_path)
+        pairs.append((proposal["trial"], space.point(proposal, str(proposal_path)),
+                      read_history(history_path)))
+    trials = [trial for trial, _, _ in pairs]
+    if sorted(trials) != list(range(len(trials))):
+        raise DataError(f"earlier proposals are of trials {sorted(trials)}; expected trials "
+                        f"0..{len(trials) - 1}, each once")
     earlier = []
-    for proposal, history in sorted(pairs, key=lambda pair: pair[0]["trial"]):
+    for trial, point, history in sorted(pairs, key=lambda pair: pair[0]):
         value = objective(history["valid_acc"], top_fraction)
-        earlier.append(((proposal["state_size"], proposal["steps"]), value))
-        log.info("trial %03d: state %d, steps %d -> objective %.4f", proposal["trial"],
-                 proposal["state_size"], proposal["steps"], value)
+        earlier.append((point, value))
+        log.info("trial %03d: %s -> objective %.4f", trial, space.named(point), value)
     return earlier
+
+
+def parse_constant(text: str) -> tuple[str, object]:
+    """``readout=true`` -> ("readout", True): a JSON value under a name."""
+    name, sep, value = text.partition("=")
+    try:
+        if not (sep and name):
+            raise ValueError
+        return name, json.loads(value)
+    except ValueError:
+        raise ConfigError(f"--constant: expected NAME=JSON-VALUE (e.g. readout=true); "
+                          f"got '{text}'") from None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trial", type=int, required=True)
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--state-min", type=int, required=True)
-    parser.add_argument("--state-max", type=int, required=True)
-    parser.add_argument("--steps", required=True, help="comma-separated categorical values")
+    parser.add_argument("--dimension", action="append", required=True,
+                        help="NAME=int:LOW..HIGH[:log-uniform] or NAME=cat:V1,V2,...; "
+                             "once per dimension, in order")
+    parser.add_argument("--constant", action="append", default=[],
+                        help="NAME=JSON-VALUE written into the proposal as it is")
     parser.add_argument("--n-initial", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--kappa", type=float, default=1.9)
@@ -64,18 +88,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 
-    space = SearchSpace(args.state_min, args.state_max,
-                        tuple(int(k) for k in args.steps.split(",")))
-    earlier = earlier_results(args.proposals, args.histories, args.top_fraction)
-    state_size, steps = propose(
+    space = SearchSpace(tuple(parse_dimension(text) for text in args.dimension))
+    constants = dict(parse_constant(text) for text in args.constant)
+    clash = set(constants) & (set(space.names) | {"trial", "kind", "substituted",
+                                                   "substitution"})
+    if clash:
+        raise ConfigError(f"--constant names {sorted(clash)}, which the proposal "
+                          "already holds")
+    earlier = earlier_results(space, args.proposals, args.histories, args.top_fraction)
+    proposal = propose(
         args.trial, space, earlier, seed=args.seed, n_initial=args.n_initial,
-        batch_size=args.batch_size, kappa=args.kappa, acq_func=args.acq_func,
+        acquisition=Acquisition(kappa=args.kappa, acq_func=args.acq_func,
+                                batch_size=args.batch_size),
     )
-    kind = "random start" if args.trial < args.n_initial else "guided"
-    proposal = {"trial": args.trial, "kind": kind, "state_size": state_size, "steps": steps,
-                "readout": True}
-    atomic_write(args.out, (json.dumps(proposal, indent=2) + "\n").encode())
-    log.info("trial %03d (%s): state %d, steps %d", args.trial, kind, state_size, steps)
+    if proposal.replay_differs:
+        log.warning("the replay asked for other points than were recorded for trials %s; "
+                    "their recorded points were used", list(proposal.replay_differs))
+    record = {"trial": args.trial, "kind": proposal.kind, **space.named(proposal.point),
+              **constants, "substituted": proposal.substituted,
+              "substitution": proposal.substitution}
+    atomic_write(args.out, (json.dumps(record, indent=2) + "\n").encode())
+    log.info("trial %03d (%s): %s%s", args.trial, proposal.kind, space.named(proposal.point),
+             f" – {proposal.substitution}" if proposal.substituted else "")
     return 0
 
 

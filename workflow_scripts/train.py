@@ -26,6 +26,8 @@ from msdrnn.training import TrainConfig
 log = logging.getLogger("train")
 
 HPARAM_KEYS = {"steps": int, "state_size": int, "readout": bool}
+# the feedforward network's search space: `depth` hidden layers of `width` units each
+MLP_HPARAM_KEYS = {"width": int, "depth": int}
 DEFAULT_THREADS = 2
 
 
@@ -48,7 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hidden", default=",".join(str(h) for h in defaults.hidden),
                         help="MLP hidden layer sizes, comma-separated")
     parser.add_argument("--hparams", type=Path,
-                        help="JSON with any of steps, state_size, readout; overrides the flags")
+                        help="JSON with any of steps, state_size, readout (--model rnn) or "
+                             "with width and depth (--model mlp: depth hidden layers of "
+                             "width units); overrides the flags")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
@@ -65,33 +69,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def read_hparams(path: Path) -> dict:
-    """The hyperparameters of a search trial or its best result, type-checked."""
+def read_hparams(path: Path, model: str = "rnn") -> dict:
+    """The hyperparameters of a search trial or its best result, type-checked: for the RNN
+    any of steps, state_size, readout; for the MLP width and depth, returned as
+    ``hidden`` (depth layers of width units)."""
+    keys = MLP_HPARAM_KEYS if model == "mlp" else HPARAM_KEYS
     try:
         values = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise ConfigError(f"{path}: cannot read hyperparameters ({err})") from None
-    if not isinstance(values, dict) or not set(values) & set(HPARAM_KEYS):
-        raise ConfigError(f"{path}: expected a JSON object with one or more of the keys "
-                          f"{sorted(HPARAM_KEYS)}; got {values!r}")
+    wanted = "both of" if model == "mlp" else "one or more of"
+    if not isinstance(values, dict) or not set(values) & set(keys) \
+            or (model == "mlp" and not set(keys) <= set(values)):
+        raise ConfigError(f"{path}: expected a JSON object with {wanted} the keys "
+                          f"{sorted(keys)} (--model {model}); got {values!r}")
     # other keys (the search's trial number, objective, ...) describe the file, not the run
-    values = {key: value for key, value in values.items() if key in HPARAM_KEYS}
-    for key, kind in HPARAM_KEYS.items():
+    values = {key: value for key, value in values.items() if key in keys}
+    for key, kind in keys.items():
         if key in values and type(values[key]) is not kind:
             raise ConfigError(f"{path}: '{key}' must be {kind.__name__}; got {values[key]!r}")
+    if model == "mlp":
+        return {"hidden": [values["width"]] * values["depth"]}
     return values
 
 
 def make_config(args: argparse.Namespace, classes: int) -> TrainConfig:
     values = {"steps": args.steps, "state_size": args.state_size, "readout": args.readout}
-    if args.hparams:
-        values.update(read_hparams(args.hparams))
     try:
-        hidden = [int(size) for size in args.hidden.split(",")]
+        values["hidden"] = [int(size) for size in args.hidden.split(",")]
     except ValueError:
         raise ConfigError(f"--hidden must be comma-separated integers; got '{args.hidden}'") \
             from None
-    config = TrainConfig(model=args.model, hidden=hidden, epochs=args.epochs, seed=args.seed,
+    if args.hparams:
+        values.update(read_hparams(args.hparams, args.model))
+    config = TrainConfig(model=args.model, epochs=args.epochs, seed=args.seed,
                          batch_size=args.batch_size, learning_rate=args.learning_rate,
                          optimizer=args.optimizer, classes=classes, xla=args.xla,
                          threads=args.threads, **values)
