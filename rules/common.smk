@@ -311,12 +311,12 @@ def train_runtime(epochs: int):
 # The data is the input file's size, or for the jobs that make the data set the size of
 # the songs the config asks for (built_songs_mb).
 DATA_JOB_MEMORY = {
-    "generate_synthetic": (150, 0.0),
+    "generate_synthetic": (250, 0.0),
     "prepare_dataset": (150, 1.5),
-    "make_steps": (150, 0.0),
-    "shuffle_segments": (150, 0.2),
-    "song_stats": (300, 3.3),
-    "evaluate_test": (150, 0.5),
+    "make_steps": (100, 0.0),
+    "shuffle_segments": (100, 0.2),
+    "song_stats": (200, 3.5),
+    "evaluate_test": (150, 1.0),
 }
 BUILDS_DATA = {"generate_synthetic", "prepare_dataset"}
 

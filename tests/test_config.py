@@ -40,6 +40,12 @@ def dry_run(workdir: Path, config: dict) -> subprocess.CompletedProcess:
         ({"best": {"seeds": [0, 1]}},
          r"best\.seeds \[0, 1\] contains bayes\.seed \(0\), the seed of every search trial"),
         ({"mlp": {"seeds": [1, 1]}}, r"mlp\.seeds has a seed twice: \[1, 1\]"),
+        ({"mlp": {"width_min": 128, "width_max": 64}},
+         r"mlp\.width_min \(128\) is above mlp\.width_max \(64\)"),
+        ({"mlp": {"seeds": [0, 1]}},
+         r"mlp\.seeds \[0, 1\] contains bayes\.seed \(0\), the seed of every trial of the "
+         r"feedforward network's search"),
+        ({"mlp": {"depths": [1, 1]}}, r"has non-unique elements"),
         ({"summary": {"bootstrap": 10}}, r"10 is less than the minimum of 100"),
         ({"data": {"source": "msd_h5", "msd_root": "/nowhere", "labels": "/nowhere.cls"}},
          r"data\.msd_root = '/nowhere' does not exist"),

@@ -4,12 +4,15 @@ Each script defines ``main(argv: list[str] | None = None) -> int`` and ends with
 ``sys.exit(cli.run(main))``. ``run`` sets up timestamped logging on stderr and turns the
 study's errors into one ``error: ...`` line: bad data or settings exit with code 2 before
 any expensive work, a diverged training run with code 1. Anything else is a bug and keeps
-its traceback.
+its traceback. Its last log line is the process's peak memory (``peak_rss_mb=``), which
+``msdrnn.resources`` reads: Snakemake's benchmark files sample memory every 30 s after the
+first 15 s and miss short peaks.
 """
 
 from __future__ import annotations
 
 import logging
+import resource
 import sys
 from collections.abc import Callable
 
@@ -31,6 +34,15 @@ def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) 
     except TrainingDiverged as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_DIVERGED
+    finally:
+        logging.getLogger("msdrnn").info("peak_rss_mb=%.0f", peak_rss_mb())
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory (MB) of this process plus that of its largest child process."""
+    kb = sum(resource.getrusage(who).ru_maxrss
+             for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return kb / 1024
 
 
 def names(text: str) -> list[str]:

@@ -8,7 +8,9 @@ Two halves, both read by the workflow and by the benchmarks:
   ``msdrnn.model.BasicRNN.flops_per_song``) at a measured rate. ``rules/common.smk`` feeds
   them the config's ``resources:`` coefficients, measured by ``perf/bench_resources.py``.
 * The reader of a finished run (``job_usage``): each job's benchmark file
-  (``results/benchmarks/X.tsv``, written by Snakemake: ``max_rss`` in MB, ``s``) paired with
+  (``results/benchmarks/X.tsv``, written by Snakemake: ``max_rss`` in MB, ``s``; it samples
+  memory every 30 s after the first 15 s, so the peak also comes from the script's own last
+  log line, ``peak_rss_mb=``, written by ``msdrnn.cli.run``) paired with
   its log (``results/logs/X.log``), whose header line records what Snakemake passed the
   job (``resources: mem_mb=M runtime=T``, written by ``JOB_HEADER``), and its rule from
   Snakemake's own logs (``.snakemake/log/``, the ``benchmark:`` line of each job).
@@ -28,6 +30,7 @@ from msdrnn.study import CLASSES, FEATURES, SEGMENTS
 BYTES_PER_SONG = SEGMENTS * FEATURES * 4  # float32 features of one song
 HEADER = re.compile(r"^resources: (?:.* )?mem_mb=(?P<mem_mb>\S+) runtime=(?P<runtime>\S+)$",
                     re.MULTILINE)
+PEAK = re.compile(r"\bpeak_rss_mb=(\d+)")
 SNAKEMAKE_JOB = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n)+)", re.MULTILINE)
 
 
@@ -105,7 +108,7 @@ class JobUsage:
     rule: str  # the rule (or, without Snakemake's logs, the name with numbers as *)
     mem_mb: int | None  # declared (None: the job declared none)
     runtime: int | None  # declared minutes
-    max_rss: float | None  # measured MB (None: too short for Snakemake to sample)
+    max_rss: float | None  # measured peak MB: the benchmark's or the logged one, the larger
     seconds: float
 
     @property
@@ -116,12 +119,22 @@ class JobUsage:
         return self.max_rss / self.mem_mb
 
 
-def read_declared(log: Path) -> tuple[int | None, int | None]:
-    """``(mem_mb, runtime)`` Snakemake passed a job, from its log's header line."""
+def read_log(log: Path) -> str:
     try:
-        text = log.read_text(errors="replace")
+        return log.read_text(errors="replace")
     except OSError as err:
         raise DataError(f"{log}: cannot read the job's log ({err})") from None
+
+
+def logged_peak_mb(log: Path) -> float | None:
+    """The largest ``peak_rss_mb=`` a job's scripts logged (None: none logged one)."""
+    peaks = [float(m) for m in PEAK.findall(read_log(log))]
+    return max(peaks) if peaks else None
+
+
+def read_declared(log: Path) -> tuple[int | None, int | None]:
+    """``(mem_mb, runtime)`` Snakemake passed a job, from its log's header line."""
+    text = read_log(log)
     match = HEADER.search(text[:2000])
     if not match:
         raise DataError(f"{log}: no 'resources: mem_mb=... runtime=...' line at the top; "
@@ -184,6 +197,8 @@ def job_usage(results: Path) -> list[JobUsage]:
                             "results/benchmarks/X.tsv)")
         mem_mb, runtime = read_declared(log)
         rss, seconds = read_benchmark(bench)
+        peaks = [peak for peak in (rss, logged_peak_mb(log)) if peak is not None]
+        rss = max(peaks) if peaks else None
         rule = rules.get(f"{results.name}/benchmarks/{name}.tsv") or re.sub(r"\d+", "*", name)
         jobs.append(JobUsage(name, rule, mem_mb, runtime, rss, seconds))
     if not jobs:

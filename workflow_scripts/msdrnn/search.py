@@ -265,6 +265,8 @@ def propose(
 
 def _replay(trial: int, space: SearchSpace, earlier: Sequence[tuple[Sequence[int], float]],
             *, seed: int, n_initial: int, acquisition: Acquisition) -> Proposal:
+    """gp_minimize's loop up to `trial`: ask a round, tell its recorded results, repeat;
+    a recorded point the replay did not ask for is noted in ``replay_differs``."""
     opt = optimizer(space, seed=seed, n_initial=n_initial, acquisition=acquisition)
     if trial < n_initial:
         # random draws do not depend on the results told: ask, ask, ... as gp_minimize does
