@@ -242,6 +242,7 @@ def test_summary_intervals_and_verdicts(results: Path):
                                               "ordered songs"
     assert budget["baseline"]["epochs"] == "6" and budget["baseline"]["parameters"] == 360
     assert "| RNN, best parameters | 128,567 | 360 (12 batches x 30 parts) | 8 |" in text
+    assert "leave out the seeds' spread" not in text  # two seeds of the RNN here
 
 
 def test_summary_counts_the_mlp_search_trials(results: Path):

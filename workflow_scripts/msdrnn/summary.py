@@ -260,6 +260,13 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
             "interval), so it covers what other seeds would give, not only these runs. A "
             "single run (such as the deterministic song-statistics fit) adds no seed spread "
             "of its own.")
+        single = [models[key].label for key in models
+                  if key != RNN and len(models[key].tests) == 1]
+        if len(models[RNN].tests) == 1 and single:
+            lines.append(
+                f"Here the {rnn} ran under one seed, as did the {', '.join(single)}: those "
+                "intervals cover the test songs only and leave out the seeds' spread, so "
+                "they are too narrow for the procedure.")
     lines += [
         "Validation: difference of the mean peak valid accuracies with a t interval across "
         f"seeds ({'; '.join(methods)}), descriptive only: selected on these songs, so no "
