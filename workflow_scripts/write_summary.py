@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             "a fixed value)",
             [fit["valid_acc"]], tests(test_files["song_stats"]),
             [p.as_posix() for p in test_files["song_stats"] or []],
-            Budget(trainable_parameters(weights["song_stats"]), "– (one L-BFGS fit)", "–",
+            Budget(trainable_parameters(weights["song_stats"]), "– (L-BFGS, one fit per C)", "–",
                    f"{len(fit['tried'])} C values, chosen on validation"))
         order = ("baseline", "best", "shuffled_rnn", "song_stats", "mlp")
         text, record = build_summary(
