@@ -1,5 +1,6 @@
 """The baseline RNN of the original study (its figures 23 and 24): by default state 10,
-steps 6, no readout (the `baseline` section of the config)."""
+steps 6, no readout (the `baseline` section of the config), one job per seed of
+baseline.seeds in results/baseline/seed_{seed}/."""
 
 
 rule baseline_train:
@@ -8,11 +9,11 @@ rule baseline_train:
         steps=steps_file(config["baseline"]["steps"]),
         code=code_inputs("train.py"),
     output:
-        **train_outputs("results/baseline"),
+        **train_outputs("results/baseline/seed_{seed}"),
     log:
-        "results/logs/baseline/train.log",
+        "results/logs/baseline/train_seed_{seed}.log",
     benchmark:
-        "results/benchmarks/baseline/train.tsv"
+        "results/benchmarks/baseline/train_seed_{seed}.tsv"
     conda:
         "../envs/train.yaml"
     threads: config["train"]["threads"]
@@ -24,7 +25,7 @@ rule baseline_train:
         state_size=config["baseline"]["state_size"],
         readout=readout_flag(config["baseline"]["readout"]),
         epochs=config["baseline"]["epochs"],
-        seed=config["baseline"]["seed"],
+        seed=lambda wildcards: int(wildcards.seed),
         train=train_params(),
     shell:
         train_command(

@@ -51,7 +51,7 @@ wildcard_constraints:
     seed=r"\d+",
     trial=r"\d{3}",
     run="baseline|best|mlp",
-    evaluated=r"baseline|(best|mlp|controls/shuffled_rnn)/seed_\d+|controls/song_stats",
+    evaluated=r"(baseline|best|mlp|controls/shuffled_rnn)/seed_\d+|controls/song_stats",
 
 
 # Resources of the light jobs (proposals, summaries, plots): one thread, run where
@@ -115,7 +115,7 @@ def check_config(config: dict) -> None:
             "seed of every trial of the feedforward network's search; its confirmation runs "
             "need seeds no trial used"
         )
-    for key in ("best", "mlp"):
+    for key in ("baseline", "best", "mlp"):
         seeds = config[key]["seeds"]
         if len(set(seeds)) != len(seeds):
             raise WorkflowError(f"config: {key}.seeds has a seed twice: {seeds}")
@@ -474,6 +474,7 @@ def mlp_architecture(wildcards, input) -> str:
 
 SHUFFLED_DATASET = "results/controls/shuffled_dataset.h5"
 CONFIRMATION_DIRS = {
+    "baseline": "results/baseline",
     "best": "results/best",
     "mlp": "results/mlp",
     "shuffled_rnn": "results/controls/shuffled_rnn",
@@ -481,20 +482,20 @@ CONFIRMATION_DIRS = {
 
 
 def run_seeds(kind: str) -> list[int]:
-    """Seeds of the confirmation runs of one kind; the shuffled control runs under the
-    best parameters' seeds, so that both have intervals across the same seeds."""
-    return config["mlp"]["seeds"] if kind == "mlp" else config["best"]["seeds"]
+    """Seeds of the runs of one kind (baseline, best, mlp, shuffled_rnn); the shuffled
+    control runs under the best parameters' seeds, so that both have intervals across the
+    same seeds."""
+    return config["best" if kind == "shuffled_rnn" else kind]["seeds"]
 
 
 def seed_dirs(kind: str) -> list[str]:
-    """results/best/seed_1, ...: one folder per seed of a confirmation run."""
+    """results/best/seed_1, ...: one folder per seed of a run with several seeds."""
     return [f"{CONFIRMATION_DIRS[kind]}/seed_{seed}" for seed in run_seeds(kind)]
 
 
 def evaluated_runs() -> list[str]:
     """Every run evaluated on the test split, as its folder under results/."""
     folders = [
-        "results/baseline",
         *[d for kind in CONFIRMATION_DIRS for d in seed_dirs(kind)],
         "results/controls/song_stats",
     ]
@@ -522,8 +523,9 @@ def evaluation_inputs(wildcards) -> dict:
 
 
 def training_runs() -> dict[str, tuple[str, str]]:
-    """Every training run of the study: name (its folder under results/) -> (kind, folder)."""
-    runs = {"baseline": ("baseline", "results/baseline")}
+    """Every training run of the study: name (its folder under results/) -> (kind, folder),
+    the baseline's seeds first."""
+    runs = {d.removeprefix("results/"): ("baseline", d) for d in seed_dirs("baseline")}
     grid = config["grid"]
     for steps in grid["steps"]:
         for seed in grid["seeds"]:
@@ -535,7 +537,7 @@ def training_runs() -> dict[str, tuple[str, str]]:
         runs[f"bayes/trial_{trial}"] = ("bayes", trial_dir(trial))
     for kind in CONFIRMATION_DIRS:
         for folder in seed_dirs(kind):
-            runs[folder.removeprefix("results/")] = (kind, folder)
+            runs.setdefault(folder.removeprefix("results/"), (kind, folder))
     return runs
 
 
@@ -596,7 +598,7 @@ RUN_TITLES = {"baseline": "Baseline", "best": "Best parameters", "mlp": "Feedfor
 
 
 def first_run_dir(run: str) -> str:
-    """The folder whose curves a run's figures show: the first seed of a confirmation run."""
+    """The folder whose curves a run's figures show: the first seed of a run with seeds."""
     return seed_dirs(run)[0] if run in CONFIRMATION_DIRS else f"results/{run}"
 
 
@@ -633,27 +635,34 @@ def test_metrics(kind: str) -> list[str]:
 
 
 def summary_inputs(wildcards) -> dict:
-    """Every result the summary compares; the test metrics when there is a test split."""
+    """Every result the summary compares, the dataset (for its source and split sizes),
+    each model's first-seed run.json and weights (its budget), the MLP's search trials
+    when it had a search (mlp.search), and the test metrics when there is a test split.
+    """
     inputs = {
+        "dataset": DATASET,
         "grid": "results/grid/summary.csv",
         "trials": "results/bayes/trials.csv",
         "best_params": "results/bayes/best.json",
-        "baseline_history": "results/baseline/history.csv",
-        "baseline_run": "results/baseline/run.json",
-        "best_histories": histories("best"),
-        "mlp_histories": histories("mlp"),
-        "mlp_run": f"{first_run_dir('mlp')}/run.json",
-        "shuffled_histories": histories("shuffled_rnn"),
+        **{f"{kind}_histories": histories(kind) for kind in CONFIRMATION_DIRS},
+        **{
+            f"{kind}_run": f"{first_run_dir(kind)}/run.json"
+            for kind in CONFIRMATION_DIRS
+        },
+        **{
+            f"{kind}_weights": f"{first_run_dir(kind)}/weights.npz"
+            for kind in CONFIRMATION_DIRS
+        },
+        "song_stats_weights": "results/controls/song_stats/weights.npz",
         "song_stats_fit": "results/controls/song_stats/fit.json",
         "code": code_inputs("write_summary.py"),
     }
+    if config["mlp"].get("search", True):
+        inputs["mlp_trials"] = "results/mlp_search/trials.csv"
     if has_test_split():
         inputs.update(
             {
-                "baseline_test": "results/baseline/test_metrics.json",
-                "best_tests": test_metrics("best"),
-                "mlp_tests": test_metrics("mlp"),
-                "shuffled_tests": test_metrics("shuffled_rnn"),
+                **{f"{kind}_tests": test_metrics(kind) for kind in CONFIRMATION_DIRS},
                 "song_stats_test": "results/controls/song_stats/test_metrics.json",
             }
         )
@@ -661,21 +670,30 @@ def summary_inputs(wildcards) -> dict:
 
 
 def summary_command() -> str:
-    """write_summary.py with every input by name; the test files only with a test split."""
+    """write_summary.py with every input by name; the MLP's trials only when it had a
+    search, the test files only with a test split."""
     args = [
         f"python {script('write_summary.py')} --n-classes {{params.n_classes}}",
+        "--dataset {input.dataset}",
         "--grid {input.grid} --trials {input.trials} --best-params {input.best_params}",
-        "--baseline-history {input.baseline_history} --baseline-run {input.baseline_run}",
+        "--baseline-histories {input.baseline_histories}",
         "--best-histories {input.best_histories} --mlp-histories {input.mlp_histories}",
-        "--mlp-run {input.mlp_run} --shuffled-histories {input.shuffled_histories}",
+        "--shuffled-histories {input.shuffled_rnn_histories}",
+        "--baseline-run {input.baseline_run} --best-run {input.best_run}",
+        "--mlp-run {input.mlp_run} --shuffled-run {input.shuffled_rnn_run}",
+        "--weights baseline={input.baseline_weights} best={input.best_weights}",
+        "mlp={input.mlp_weights} shuffled_rnn={input.shuffled_rnn_weights}",
+        "song_stats={input.song_stats_weights}",
         "--song-stats-fit {input.song_stats_fit}",
         "--bootstrap {params.bootstrap} --bootstrap-seed {params.bootstrap_seed}",
         "--out {output.markdown} --out-json {output.numbers}",
     ]
+    if config["mlp"].get("search", True):
+        args.append("--mlp-trials {input.mlp_trials}")
     if has_test_split():
         args.append(
-            "--baseline-test {input.baseline_test} --best-tests {input.best_tests}"
-            " --mlp-tests {input.mlp_tests} --shuffled-tests {input.shuffled_tests}"
+            "--baseline-tests {input.baseline_tests} --best-tests {input.best_tests}"
+            " --mlp-tests {input.mlp_tests} --shuffled-tests {input.shuffled_rnn_tests}"
             " --song-stats-test {input.song_stats_test}"
         )
     return logged(" ".join(args))

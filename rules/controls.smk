@@ -1,6 +1,7 @@
 """The controls: does the RNN use the order of the segments (the best parameters on songs
 with shuffled segments), and what do per-song statistics alone reach (logistic
-regression)? Neither reads the test split; evaluate.smk does."""
+regression)? Neither scores the test split (shuffle_segments rewrites its segments in the
+copy, as of every split); evaluate.smk does."""
 
 
 rule shuffle_segments:

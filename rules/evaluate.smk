@@ -1,5 +1,8 @@
-"""The only rules that read the test split: every model's test metrics, from the weights
-of its best validation epoch (the primary numbers) and its final weights."""
+"""The only rule that scores models on the test split: every model's test metrics, from the
+weights of its best validation epoch (the primary numbers) and its final weights. Other
+rules touch the test split without scoring anything: prepare_dataset writes it,
+shuffle_segments rewrites its segments in the shuffled copy, and write_summary reads only
+the split sizes dataset.h5 stores."""
 
 
 rule evaluate_test:

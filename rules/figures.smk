@@ -4,7 +4,7 @@ CSV/JSON results only and never import TensorFlow."""
 
 rule plot_run:
     """Training and validation error and accuracy of one run (the original study's figures
-    23-24 and 36-37); of the first seed for the confirmation runs."""
+    23-24 and 36-37): the first seed of the baseline, the best parameters or the MLP."""
     input:
         history=lambda wildcards: f"{first_run_dir(wildcards.run)}/history.csv",
         run=lambda wildcards: f"{first_run_dir(wildcards.run)}/run.json",
@@ -24,12 +24,8 @@ rule plot_run:
         **LIGHT_RESOURCES,
     params:
         dpi=config["plots"]["dpi"],
-        title=lambda wildcards: RUN_TITLES[wildcards.run]
-        + (
-            f", seed {run_seeds(wildcards.run)[0]}"
-            if wildcards.run in CONFIRMATION_DIRS
-            else ""
-        ),
+        title=lambda wildcards: f"{RUN_TITLES[wildcards.run]}, "
+        f"seed {run_seeds(wildcards.run)[0]}",
     shell:
         logged(
             f"python {script('plot_run.py')} --history {{input.history}} --run {{input.run}}"

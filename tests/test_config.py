@@ -72,7 +72,7 @@ def test_paper_config_has_the_seed_values():
     paper = yaml.safe_load((ROOT / "configs/paper.yaml").read_text())
     steps = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30, 40, 60]
     assert paper["baseline"] == {"state_size": 10, "steps": 6, "readout": False,
-                                 "epochs": 35, "seed": 0}
+                                 "epochs": 35, "seeds": [0, 1, 2]}
     assert paper["grid"]["steps"] == steps and paper["grid"]["epochs"] == 35
     assert (paper["grid"]["state_size"], paper["grid"]["readout"]) == (10, False)
     bayes = paper["bayes"]

@@ -38,6 +38,7 @@ def test_two_sections_from_the_best_and_the_final_weights(tmp_path: Path):
     metrics = json.loads((tmp_path / "test_metrics.json").read_text())
     test = load_split(tmp_path / "dataset.h5", "test")
     assert metrics["songs"] == 40 and metrics["targets"] == test.targets.tolist()
+    assert metrics["track_ids"] == [f"T{i}" for i in range(40)]  # file order
     for section, logits in [("best_epoch", reference.logits(test.inputs, rnn)),
                             ("final", reference.mlp_logits(test.inputs, mlp))]:
         part = metrics[section]
@@ -71,3 +72,16 @@ def test_unknown_weights_are_one_error_line(tmp_path: Path):
     assert not (tmp_path / "test_metrics.json").exists()
     missing = evaluate(tmp_path, tmp_path / "none.npz", tmp_path / "odd.npz")
     assert missing.returncode == 2 and "not a readable weights file" in missing.stderr
+
+
+def test_a_dataset_without_track_ids_is_one_error_line(tmp_path: Path):
+    import h5py
+
+    write_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 10})
+    with h5py.File(tmp_path / "dataset.h5", "a") as f:
+        del f["test/track_ids"]
+    np.savez(tmp_path / "stats.npz", feature_mean=np.zeros(50), feature_std=np.ones(50),
+             coef=np.zeros((10, 50)), intercept=np.zeros(10))
+    result = evaluate(tmp_path, tmp_path / "stats.npz", tmp_path / "stats.npz")
+    assert result.returncode == 2
+    assert "'test/track_ids' is missing" in result.stderr.strip().splitlines()[-1]

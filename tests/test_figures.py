@@ -52,12 +52,21 @@ def fake_test_metrics(accuracy: float, seed: int, songs: int = 60) -> dict:
     np.add.at(confusion, (targets, predicted), 1)
     section = {"accuracy": float(right.mean()), "loss": 1.5, "per_genre_accuracy": {},
                "confusion_matrix": confusion.tolist(), "predicted": predicted.tolist()}
-    return {"split": "test", "songs": songs, "genres": GENRES, "targets": targets.tolist(),
+    return {"split": "test", "songs": songs, "genres": GENRES,
+            "track_ids": [f"TR{i:04d}" for i in range(songs)], "targets": targets.tolist(),
             "best_epoch": section, "final": {**section, "accuracy": section["accuracy"] - 0.01}}
 
 
 def write_test(folder: Path, accuracy: float, seed: int) -> None:
     (folder / "test_metrics.json").write_text(json.dumps(fake_test_metrics(accuracy, seed)))
+
+
+def write_weights(folder: Path, **shapes: tuple[int, ...]) -> None:
+    np.savez(folder / "weights.npz", **{name: np.zeros(shape) for name, shape in shapes.items()})
+
+
+RNN_341 = {"W_x": (25, 341), "W_h": (341, 341), "b": (341,), "W_out": (341, 10),
+           "b_out": (10,)}  # 25*341 + 341*341 + 341 + 3410 + 10 = 128,567 parameters
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +75,12 @@ def results(tmp_path_factory) -> Path:
     the best parameters, of the shuffled control and of the feedforward net, song stats."""
     root = tmp_path_factory.mktemp("fake")
     res = root / "results"
-    write_run(res / "baseline", fake_history(6, 0.37), steps=6, state_size=10, readout=False,
-              seed=0)
-    write_test(res / "baseline", 0.35, 0)
+    for seed in (0, 1):
+        folder = res / f"baseline/seed_{seed}"
+        write_run(folder, fake_history(6, 0.37, seed), steps=6, state_size=10, readout=False,
+                  seed=seed, model="rnn", batches_per_epoch=12, updates_per_epoch=240)
+        write_test(folder, 0.35, 10 + seed)
+        write_weights(folder, W_x=(25, 10), W_h=(10, 10), b=(10,))
     for steps, level in [(4, 0.36), (6, 0.38), (10, 0.30)]:
         for seed in (0, 1):
             write_run(res / f"grid/steps_{steps}/seed_{seed}",
@@ -89,16 +101,36 @@ def results(tmp_path_factory) -> Path:
              {"steps": 4, "state_size": 341, "readout": True}),
             (res / f"mlp/seed_{seed}", 0.45, {"model": "mlp", "hidden": [512, 256]}),
         ]:
+            mlp = hyper.get("model") == "mlp"
             write_run(folder, fake_history(8, level, seed), seed=seed,
-                      hyperparameters={**hyper, "seed": seed})
+                      hyperparameters={**hyper, "seed": seed},
+                      model="mlp" if mlp else "rnn", batches_per_epoch=12,
+                      updates_per_epoch=12 if mlp else 12 * 30)
             write_test(folder, level, seed)
+            write_weights(folder, **({"W_0": (3000, 512), "b_0": (512,), "W_1": (512, 256),
+                                      "b_1": (256,), "W_2": (256, 10), "b_2": (10,)}
+                                     if mlp else RNN_341))
     stats = res / "controls/song_stats"
     stats.mkdir(parents=True)
     (stats / "fit.json").write_text(json.dumps({
         "model": "song_stats", "features": 50, "C": 0.1, "valid_acc": 0.25,
         "tried": [{"C": 0.1, "valid_acc": 0.25}, {"C": 1.0, "valid_acc": 0.2}]}))
     write_test(stats, 0.25, 7)
+    write_weights(stats, feature_mean=(50,), feature_std=(50,), coef=(10, 50), intercept=(10,))
+    write_dataset_attributes(res / "data/dataset.h5")
     return root
+
+
+def write_dataset_attributes(path: Path, source: str = "synthetic") -> None:
+    """A dataset.h5 with the attributes the summary reads (source, songs per genre)."""
+    import h5py
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    counts = {name: {genre: n for genre in GENRES} for name, n in
+              (("train", 8), ("valid", 2), ("test", 6))}
+    with h5py.File(path, "w") as f:
+        f.attrs["source"] = source
+        f.attrs["counts"] = json.dumps(counts)
 
 
 def test_grid_summary_and_search_collection(results: Path):
@@ -118,7 +150,8 @@ def test_grid_summary_and_search_collection(results: Path):
     assert list(trials["running_best"]) == list(trials["objective"].cummax())
 
 
-SEEDED = ("best/seed_1", "best/seed_2", "mlp/seed_1", "mlp/seed_2",
+SEEDED = ("baseline/seed_0", "baseline/seed_1", "best/seed_1", "best/seed_2", "mlp/seed_1",
+          "mlp/seed_2",
           "controls/shuffled_rnn/seed_1", "controls/shuffled_rnn/seed_2")
 
 
@@ -126,19 +159,26 @@ def summary_args(with_tests: bool = True) -> list[str]:
     def runs(kind: str, name: str) -> list[str]:
         return [f"results/{run}/{name}" for run in SEEDED if run.startswith(kind)]
 
-    args = ["--n-classes", "10", "--grid", "results/grid/summary.csv",
+    args = ["--n-classes", "10", "--dataset", "results/data/dataset.h5",
+            "--grid", "results/grid/summary.csv",
             "--trials", "results/bayes/trials.csv", "--best-params", "results/bayes/best.json",
-            "--baseline-history", "results/baseline/history.csv",
-            "--baseline-run", "results/baseline/run.json",
+            "--baseline-histories", *runs("baseline", "history.csv"),
             "--best-histories", *runs("best", "history.csv"),
             "--mlp-histories", *runs("mlp", "history.csv"),
-            "--mlp-run", "results/mlp/seed_1/run.json",
             "--shuffled-histories", *runs("controls", "history.csv"),
+            "--baseline-run", "results/baseline/seed_0/run.json",
+            "--best-run", "results/best/seed_1/run.json",
+            "--mlp-run", "results/mlp/seed_1/run.json",
+            "--shuffled-run", "results/controls/shuffled_rnn/seed_1/run.json",
+            "--weights", *[f"{key}=results/{folder}/weights.npz" for key, folder in (
+                ("baseline", "baseline/seed_0"), ("best", "best/seed_1"),
+                ("mlp", "mlp/seed_1"), ("shuffled_rnn", "controls/shuffled_rnn/seed_1"),
+                ("song_stats", "controls/song_stats"))],
             "--song-stats-fit", "results/controls/song_stats/fit.json",
             "--bootstrap", "300", "--bootstrap-seed", "0",
             "--out", "results/summary.md", "--out-json", "results/summary.json"]
     if with_tests:
-        args += ["--baseline-test", "results/baseline/test_metrics.json",
+        args += ["--baseline-tests", *runs("baseline", "test_metrics.json"),
                  "--best-tests", *runs("best", "test_metrics.json"),
                  "--mlp-tests", *runs("mlp", "test_metrics.json"),
                  "--shuffled-tests", *runs("controls", "test_metrics.json"),
@@ -152,8 +192,14 @@ def test_summary_intervals_and_verdicts(results: Path):
     text = (results / "results/summary.md").read_text()
     assert "| Chance level | 10 genres | 10.00% | 10.00% | 10.00% |" in text
     assert "state 341, steps 4, readout, 8 epochs" in text
-    assert "(2 seeds)" in text and "2 pooled sd" not in text and "noise" in text
+    assert "(2 seeds)" in text and "2 pooled sd" not in text
+    # provenance: the source and songs per split, read from dataset.h5
+    assert "Data: source `synthetic` (results/data/dataset.h5): 80 train, 20 valid, 60 test " \
+           "songs." in text
+    assert "segments carries its genre; it is not real music" in text
     numbers = json.loads((results / "results/summary.json").read_text())
+    assert numbers["data"] == {"source": "synthetic",
+                               "songs": {"train": 80, "valid": 20, "test": 60}}
     names = [c["name"] for c in numbers["comparisons"]]
     assert names == ["RNN, best parameters vs Feedforward network (non-recurrent)",
                      "RNN, best parameters vs RNN on shuffled segments (control)",
@@ -161,20 +207,76 @@ def test_summary_intervals_and_verdicts(results: Path):
                      "RNN, best parameters vs Baseline RNN"]
     shuffled = numbers["comparisons"][1]
     assert shuffled["valid"]["method"] == "Welch t, 2 vs 2 seeds"
+    assert "seeds of each model resampled (2 and 2)" in shuffled["test"]["method"]
     assert shuffled["test"]["low"] > 0  # 57% against 20% on 60 songs: a clear difference
     assert shuffled["test"]["verdict"].startswith("first higher")
     song_stats = numbers["comparisons"][2]
     assert "single run" in song_stats["valid"]["method"]
+    assert "(2 and 1)" in song_stats["test"]["method"]
     for comparison in numbers["comparisons"]:
-        for side in ("valid", "test"):
-            interval = comparison[side]
-            assert interval["low"] <= interval["difference"] <= interval["high"]
-            excludes_zero = interval["low"] > 0 or interval["high"] < 0
-            assert excludes_zero != interval["verdict"].startswith("no clear difference")
+        assert comparison["valid"]["verdict"] is None  # selected on validation: no verdict
+        interval = comparison["test"]
+        assert interval["low"] <= interval["difference"] <= interval["high"]
+        excludes_zero = interval["low"] > 0 or interval["high"] < 0
+        assert excludes_zero != interval["verdict"].startswith("no clear difference")
+    assert "Validation (selected on these songs)" in text
+    assert "tuned on ordered songs" in text
     assert numbers["grid_best_steps"] == 6
-    assert [c["name"] for c in numbers["grid_comparisons"]] == ["steps 6 vs steps 4",
-                                                                "steps 6 vs steps 10"]
-    assert "steps 6 vs steps 10" in text
+    assert [c["name"] for c in numbers["grid_comparisons"]] == [
+        "steps 6 (selected) vs steps 4", "steps 6 (selected) vs steps 10"]
+    raw = [c["valid"]["p"] for c in numbers["grid_comparisons"]]
+    holm = [c["holm_p"] for c in numbers["grid_comparisons"]]
+    assert min(holm) == pytest.approx(min(1.0, 2 * min(raw)))
+    assert all(a >= r for a, r in zip(holm, raw, strict=True))
+    assert "steps 6 (selected) vs steps 10" in text and "Holm-adjusted p" in text
+    # budget: parameters from the weights files, updates from run.json, trials per search
+    budget = {m["key"]: m["budget"] for m in numbers["models"]}
+    assert budget["best"]["parameters"] == 25 * 341 + 341 * 341 + 341 + 3410 + 10
+    assert budget["best"]["updates"] == "360 (12 batches x 30 parts)"
+    assert budget["mlp"]["updates"] == "12 (one per batch)"
+    assert budget["mlp"]["parameters"] == 3000 * 512 + 512 + 512 * 256 + 256 + 2570
+    assert budget["song_stats"]["parameters"] == 510  # coef and intercept, not the scaling
+    assert budget["best"]["search"] == "4 (Bayesian search, results/bayes/trials.csv)"
+    assert budget["mlp"]["search"] == "none (fixed hidden layers, no search)"
+    assert budget["shuffled_rnn"]["search"] == "none of its own: the RNN's 4 trials, on " \
+                                              "ordered songs"
+    assert budget["baseline"]["epochs"] == "6" and budget["baseline"]["parameters"] == 360
+    assert "| RNN, best parameters | 128,567 | 360 (12 batches x 30 parts) | 8 |" in text
+    assert "leave out the seeds' spread" not in text  # two seeds of the RNN here
+
+
+def test_summary_counts_the_mlp_search_trials(results: Path):
+    test_grid_summary_and_search_collection(results)
+    trials = results / "results/mlp_search/trials.csv"
+    trials.parent.mkdir(parents=True, exist_ok=True)
+    pd.read_csv(results / "results/bayes/trials.csv").head(3).to_csv(trials, index=False)
+    run_script("write_summary.py", *summary_args(),
+               "--mlp-trials", "results/mlp_search/trials.csv", cwd=results)
+    numbers = json.loads((results / "results/summary.json").read_text())
+    budget = {m["key"]: m["budget"] for m in numbers["models"]}
+    assert budget["mlp"]["search"] == "3 (search, results/mlp_search/trials.csv)"
+
+
+def test_summary_pairs_test_songs_by_track_id(results: Path):
+    """Two models tested on different songs (same labels, other IDs) stop the summary with
+    one error naming both files."""
+    test_grid_summary_and_search_collection(results)
+    path = results / "results/mlp/seed_1/test_metrics.json"
+    original = path.read_text()
+    metrics = json.loads(original)
+    metrics["track_ids"][5] = "TROTHER"
+    path.write_text(json.dumps(metrics))
+    try:
+        result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py",
+                                 *summary_args()], cwd=results, capture_output=True, text=True)
+    finally:
+        path.write_text(original)
+    assert result.returncode == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: results/best/seed_1/test_metrics.json and "
+                           "results/mlp/seed_1/test_metrics.json are for different test "
+                           "songs"), line
+    assert "first difference at song 5" in line
 
 
 def test_summary_without_a_test_split(results: Path):
@@ -244,7 +346,7 @@ def test_plot_bayes_needs_one_history_per_trial(results: Path):
 
 
 def test_runs_table_has_one_row_per_run_and_epoch(results: Path):
-    names = ["baseline", "grid/steps_4/seed_1", "best/seed_2", "mlp/seed_1"]
+    names = ["baseline/seed_0", "grid/steps_4/seed_1", "best/seed_2", "mlp/seed_1"]
     kinds = ["baseline", "grid", "best", "mlp"]
     run_script("collect_runs.py", "--names", *names, "--kinds", *kinds,
                "--histories", *[f"results/{n}/history.csv" for n in names],

@@ -64,7 +64,7 @@ FAST_STATUS = ["--slurm-init-seconds-before-status-checks", "5"]
 RUN_TIMEOUT_S = 480
 # what the local run makes for the comparison (all training runs; no plots, no report)
 COMPARED = [
-    "results/baseline/weights.npz",
+    "results/baseline/seed_0/weights.npz",
     "results/grid/summary.csv",
     "results/bayes/trials.csv",
     "results/mlp_search/trials.csv",

@@ -114,7 +114,7 @@ def test_smoke_study_outputs(study: Path):
     assert "| Chance level | 10 genres | 10.00% | 10.00% | 10.00% |" in summary
     assert "RNN, best parameters vs RNN on shuffled segments (control)" in summary
     # every model evaluated on test, with best-epoch and final weights
-    for folder in ("baseline", "best/seed_1", "mlp/seed_1", "controls/shuffled_rnn/seed_1",
+    for folder in ("baseline/seed_0", "best/seed_1", "mlp/seed_1", "controls/shuffled_rnn/seed_1",
                    "controls/song_stats"):
         metrics = read_json(results / folder / "test_metrics.json")
         assert metrics["songs"] == 60 and len(metrics["targets"]) == 60, folder
@@ -135,7 +135,7 @@ def test_smoke_study_outputs(study: Path):
     for path in (results / "data").glob("steps_*.h5"):
         assert path.stat().st_size < dataset_size / 20, path
     # every submitted job's log says where it ran
-    assert (results / "logs/baseline/train.log").read_text().startswith("job local on ")
+    assert (results / "logs/baseline/train_seed_0.log").read_text().startswith("job local on ")
 
 
 def test_no_job_uses_more_memory_than_it_declares(study: Path):
@@ -265,9 +265,9 @@ def test_sigkill_of_the_workflow_loses_only_unfinished_epochs(tmp_path: Path):
     from its last checkpoint instead of starting over."""
     workdir = copy_repo(tmp_path)
     config = edited_config(workdir, baseline={"epochs": 40})
-    command = ["snakemake", "results/baseline/history.csv", "--cores", "2",
+    command = ["snakemake", "results/baseline/seed_0/history.csv", "--cores", "2",
                "--configfile", config, "--rerun-incomplete"]
-    checkpoint = workdir / "results/baseline/checkpoint"
+    checkpoint = workdir / "results/baseline/seed_0/checkpoint"
     process = subprocess.Popen(command, cwd=workdir, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -282,9 +282,9 @@ def test_sigkill_of_the_workflow_loses_only_unfinished_epochs(tmp_path: Path):
     done = _checkpoint_epoch(checkpoint)
     subprocess.run([*command, "--unlock"], cwd=workdir, check=True, capture_output=True)
     subprocess.run(command, cwd=workdir, check=True, capture_output=True)
-    log = (workdir / "results/logs/baseline/train.log").read_text()
+    log = (workdir / "results/logs/baseline/train_seed_0.log").read_text()
     assert f"resuming after epoch {done} " in log, log[-2000:]
-    assert len(read_history(workdir / "results/baseline/history.csv")) == 40
+    assert len(read_history(workdir / "results/baseline/seed_0/history.csv")) == 40
 
 
 def _checkpoint_epoch(folder: Path) -> int:

@@ -6,7 +6,8 @@ validation epoch (the primary numbers) and its final weights.
         --final-weights results/best/seed_1/weights.npz \
         --out results/best/seed_1/test_metrics.json
 
-``--out`` holds ``genres``, ``targets`` (the test songs' classes in file order) and two
+``--out`` holds ``genres``, ``track_ids`` and ``targets`` (the test songs' IDs and classes
+in file order; the summary pairs two models' predictions only when their IDs agree) and two
 sections, ``best_epoch`` and ``final``, each with accuracy, loss (cross-entropy),
 per-genre accuracy, the confusion matrix (rows: true genre) and every song's predicted
 class (for the paired bootstrap of the summary). A model fitted once, such as the
@@ -27,7 +28,7 @@ import numpy as np
 from msdrnn import reference
 from msdrnn.cli import run
 from msdrnn.controls import is_song_stats, song_stats_logits
-from msdrnn.dataset_io import load_split, read_label_map
+from msdrnn.dataset_io import load_split, open_hdf5, read_label_map
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_write
 
@@ -74,6 +75,19 @@ def logits_of(weights: dict[str, np.ndarray], inputs: np.ndarray) -> np.ndarray:
     return reference.model_logits(inputs, weights)
 
 
+def read_track_ids(path: Path, split: str, songs: int) -> list[str]:
+    """The split's track IDs in file order, one per song, or DataError naming the file."""
+    with open_hdf5(path, "a dataset.h5") as f:
+        if split not in f or "track_ids" not in f[split]:
+            raise DataError(f"{path}: '{split}/track_ids' is missing (expected one track ID "
+                            "per song, as prepare_dataset.py writes)")
+        track_ids = list(f[split]["track_ids"].asstr()[()])
+    if len(track_ids) != songs:
+        raise DataError(f"{path}: '{split}/track_ids' has {len(track_ids)} IDs for "
+                        f"{songs} songs")
+    return track_ids
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, required=True)
@@ -95,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if split.size and (split.targets.min() < 0 or split.targets.max() >= len(genres)):
         raise DataError(f"{args.dataset}: '{args.split}/targets' outside 0..{len(genres) - 1}")
     metrics: dict = {"split": args.split, "songs": split.size, "genres": genres,
+                     "track_ids": read_track_ids(args.dataset, args.split, split.size),
                      "targets": split.targets.tolist()}
     for section in SECTIONS:
         logits = logits_of(weights[section], split.inputs)

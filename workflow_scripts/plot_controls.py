@@ -20,7 +20,7 @@ from msdrnn.errors import DataError
 from msdrnn.plots import save_as
 from msdrnn.results import read_json
 
-SERIES = (("valid", "peak validation", "tab:blue"),
+SERIES = (("valid", "peak validation (selected on it)", "tab:blue"),
           ("test_best_epoch", "test (best-epoch weights)", "tab:orange"))
 
 
