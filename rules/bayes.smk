@@ -10,7 +10,7 @@ rule bayes_propose:
         unpack(search_proposal_inputs("bayes")),
         code=code_inputs("bayes_propose.py"),
     output:
-        "results/bayes/trial_{trial}/proposal.json",
+        trial_file("proposal.json"),
     log:
         "results/logs/bayes/propose_{trial}.log",
     benchmark:
@@ -34,10 +34,10 @@ rule bayes_propose:
 rule bayes_trial:
     input:
         dataset=DATASET,
-        proposal="results/bayes/trial_{trial}/proposal.json",
+        proposal=trial_file("proposal.json"),
         code=code_inputs("train.py"),
     output:
-        **train_outputs("results/bayes/trial_{trial}"),
+        **train_outputs(trial_dir()),
     log:
         "results/logs/bayes/trial_{trial}.log",
     benchmark:

@@ -51,7 +51,6 @@ wildcard_constraints:
     seed=r"\d+",
     trial=r"\d{3}",
     run="baseline|best|mlp",
-    evaluated=r"(baseline|best|mlp|controls/shuffled_rnn)/seed_\d+|controls/song_stats",
 
 
 # Resources of the light jobs (proposals, summaries, plots): one thread, run where
@@ -342,13 +341,18 @@ def data_mem_mb(job: str):
     return mem_mb
 
 
+def grid_dir(steps="{steps}", seed="{seed}") -> str:
+    """Folder of one grid run; with no arguments, the rules' pattern."""
+    return f"results/grid/steps_{steps}/seed_{seed}"
+
+
 def grid_histories() -> list[str]:
     grid = config["grid"]
-    return expand(
-        "results/grid/steps_{steps}/seed_{seed}/history.csv",
-        steps=grid["steps"],
-        seed=grid["seeds"],
-    )
+    return [
+        f"{grid_dir(steps, seed)}/history.csv"
+        for steps in grid["steps"]
+        for seed in grid["seeds"]
+    ]
 
 
 # ---------------------------------------------------------------- Bayesian searches
@@ -362,8 +366,16 @@ def trial_ids() -> list[str]:
     return [f"{i:03d}" for i in range(config["bayes"]["n_calls"])]
 
 
-def trial_dir(trial, search: str = "bayes") -> str:
-    return f"{SEARCH_DIRS[search]}/trial_{int(trial):03d}"
+def trial_file(name: str, search: str = "bayes") -> str:
+    """A file of a search trial as the rules' pattern, e.g. results/bayes/trial_{trial}/x."""
+    return f"{trial_dir(search=search)}/{name}"
+
+
+def trial_dir(trial="{trial}", search: str = "bayes") -> str:
+    """Folder of one trial of a search, e.g. results/bayes/trial_004; with no trial, the
+    rules' pattern results/bayes/trial_{trial}."""
+    number = trial if trial == "{trial}" else f"{int(trial):03d}"
+    return f"{SEARCH_DIRS[search]}/trial_{number}"
 
 
 def search_trials(search: str, name: str) -> list[str]:
@@ -481,6 +493,20 @@ CONFIRMATION_DIRS = {
 }
 
 
+SONG_STATS_DIR = "results/controls/song_stats"
+
+
+# The runs evaluate_test scores: a seed folder of every kind above, or the song-statistics fit.
+wildcard_constraints:
+    evaluated="|".join(
+        [
+            f"{folder.removeprefix('results/')}/seed_\\d+"
+            for folder in CONFIRMATION_DIRS.values()
+        ]
+        + [SONG_STATS_DIR.removeprefix("results/")]
+    ),
+
+
 def run_seeds(kind: str) -> list[int]:
     """Seeds of the runs of one kind (baseline, best, mlp, shuffled_rnn); the shuffled
     control runs under the best parameters' seeds, so that both have intervals across the
@@ -497,7 +523,7 @@ def evaluated_runs() -> list[str]:
     """Every run evaluated on the test split, as its folder under results/."""
     folders = [
         *[d for kind in CONFIRMATION_DIRS for d in seed_dirs(kind)],
-        "results/controls/song_stats",
+        SONG_STATS_DIR,
     ]
     return [folder.removeprefix("results/") for folder in folders]
 
@@ -507,11 +533,11 @@ def evaluation_inputs(wildcards) -> dict:
     shuffled control), its best-epoch and final weights (the song-statistics control is
     fitted once: the same file twice)."""
     folder = f"results/{wildcards.evaluated}"
-    fitted_once = wildcards.evaluated == "controls/song_stats"
+    fitted_once = folder == SONG_STATS_DIR
     return {
         "dataset": (
             SHUFFLED_DATASET
-            if wildcards.evaluated.startswith("controls/shuffled_rnn/")
+            if folder.startswith(CONFIRMATION_DIRS["shuffled_rnn"] + "/")
             else DATASET
         ),
         "best_weights": (
@@ -529,12 +555,14 @@ def training_runs() -> dict[str, tuple[str, str]]:
     grid = config["grid"]
     for steps in grid["steps"]:
         for seed in grid["seeds"]:
-            runs[f"grid/steps_{steps}/seed_{seed}"] = (
-                "grid",
-                f"results/grid/steps_{steps}/seed_{seed}",
-            )
-    for trial in trial_ids():
-        runs[f"bayes/trial_{trial}"] = ("bayes", trial_dir(trial))
+            folder = grid_dir(steps, seed)
+            runs[folder.removeprefix("results/")] = ("grid", folder)
+    searches = ["bayes", "mlp"] if mlp_search() else ["bayes"]
+    for search in searches:
+        for trial in trial_ids():
+            folder = trial_dir(trial, search)
+            kind = "bayes" if search == "bayes" else "mlp_search"
+            runs[folder.removeprefix("results/")] = (kind, folder)
     for kind in CONFIRMATION_DIRS:
         for folder in seed_dirs(kind):
             runs.setdefault(folder.removeprefix("results/"), (kind, folder))
@@ -542,6 +570,26 @@ def training_runs() -> dict[str, tuple[str, str]]:
 
 
 # ---------------------------------------------------------------- targets
+
+
+def final_outputs() -> list[str]:
+    outputs = figure_outputs() + [
+        "results/summary.md",
+        "results/summary.json",
+        "results/runs.csv",
+        "results/grid/summary.csv",
+        "results/bayes/trials.csv",
+        "results/bayes/best.json",
+    ]
+    if mlp_search():
+        outputs += ["results/mlp_search/trials.csv", "results/mlp_search/best.json"]
+    if has_test_split():
+        outputs += [f"results/{run}/test_metrics.json" for run in evaluated_runs()]
+    return outputs
+
+
+# ---------------------------------------------------------------- figures and summary
+# (used by rules/figures.smk; Snakemake's linter wants functions here, not beside rules)
 
 
 def plot_files(name: str) -> list[str]:
@@ -575,25 +623,6 @@ def figure_outputs() -> list[str]:
     return [f for name in names for f in plot_files(name)]
 
 
-def final_outputs() -> list[str]:
-    outputs = figure_outputs() + [
-        "results/summary.md",
-        "results/summary.json",
-        "results/runs.csv",
-        "results/grid/summary.csv",
-        "results/bayes/trials.csv",
-        "results/bayes/best.json",
-    ]
-    if mlp_search():
-        outputs += ["results/mlp_search/trials.csv", "results/mlp_search/best.json"]
-    if has_test_split():
-        outputs += [f"results/{run}/test_metrics.json" for run in evaluated_runs()]
-    return outputs
-
-
-# ---------------------------------------------------------------- figures and summary
-
-
 RUN_TITLES = {"baseline": "Baseline", "best": "Best parameters", "mlp": "Feedforward"}
 
 
@@ -615,15 +644,6 @@ def figure(
         labels=labels,
     )
     return [in_report, pdf]
-
-
-def curve_figures(prefix: str, category: str) -> list:
-    return [
-        *figure(f"{prefix}_train_error", f"{prefix}_curves", category),
-        *figure(f"{prefix}_valid_error", f"{prefix}_curves", category),
-        *figure(f"{prefix}_train_accuracy", f"{prefix}_curves", category),
-        *figure(f"{prefix}_valid_accuracy", f"{prefix}_curves", category),
-    ]
 
 
 def histories(kind: str) -> list[str]:

@@ -30,31 +30,19 @@ rule shuffle_segments:
         )
 
 
-rule shuffled_rnn_train:
-    """The best parameters trained on the shuffled songs, under the seeds of best.seeds:
-    the same runs as the confirmation runs, only the order of the segments gone."""
+# The best parameters trained on the shuffled songs, under the seeds of best.seeds: the
+# confirmation runs' rule with only the data (and the folders) changed.
+use rule best_train as shuffled_rnn_train with:
     input:
         dataset=SHUFFLED_DATASET,
         best="results/bayes/best.json",
         code=code_inputs("train.py"),
     output:
-        **train_outputs("results/controls/shuffled_rnn/seed_{seed}"),
+        **train_outputs(f"{CONFIRMATION_DIRS['shuffled_rnn']}/seed_{{seed}}"),
     log:
         "results/logs/controls/shuffled_rnn_seed_{seed}.log",
     benchmark:
         "results/benchmarks/controls/shuffled_rnn_seed_{seed}.tsv"
-    conda:
-        "../envs/train.yaml"
-    threads: config["train"]["threads"]
-    resources:
-        mem_mb=train_mem_mb,
-        runtime=train_runtime(config["best"]["epochs"]),
-    params:
-        epochs=config["best"]["epochs"],
-        seed=lambda wildcards: int(wildcards.seed),
-        train=train_params(),
-    shell:
-        train_command("--hparams {input.best} --readout")
 
 
 rule song_stats:
@@ -63,8 +51,8 @@ rule song_stats:
         dataset=DATASET,
         code=code_inputs("song_stats.py"),
     output:
-        weights="results/controls/song_stats/weights.npz",
-        fit="results/controls/song_stats/fit.json",
+        weights=f"{SONG_STATS_DIR}/weights.npz",
+        fit=f"{SONG_STATS_DIR}/fit.json",
     log:
         "results/logs/controls/song_stats.log",
     benchmark:

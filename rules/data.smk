@@ -88,7 +88,7 @@ rule make_steps:
         dataset=DATASET,
         code=code_inputs("make_steps.py"),
     output:
-        "results/data/steps_{steps}.h5",
+        steps_file("{steps}"),
     log:
         "results/logs/data/make_steps_{steps}.log",
     benchmark:

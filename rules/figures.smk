@@ -81,7 +81,7 @@ rule plot_bayes:
     trial (its figures 32-35)."""
     input:
         trials="results/bayes/trials.csv",
-        histories=expand("results/bayes/trial_{trial}/history.csv", trial=trial_ids()),
+        histories=search_trials("bayes", "history.csv"),
         code=code_inputs("plot_bayes.py"),
     output:
         objective=figure("bayes_objective", "bayes_objective", "Bayesian search"),
@@ -112,6 +112,40 @@ rule plot_bayes:
             " --objective {output.objective} --space {output.space}"
             " --train-error {output.train_error} --valid-error {output.valid_error}"
             " --train-accuracy {output.train_accuracy} --valid-accuracy {output.valid_accuracy}"
+        )
+
+
+rule plot_mlp_search:
+    """Objective per trial of the feedforward network's search and its running best."""
+    input:
+        trials="results/mlp_search/trials.csv",
+        histories=search_trials("mlp", "history.csv"),
+        code=code_inputs("plot_bayes.py"),
+    output:
+        objective=figure(
+            "mlp_search_objective", "mlp_search_objective", "Feedforward search"
+        ),
+    log:
+        "results/logs/figures/mlp_search.log",
+    benchmark:
+        "results/benchmarks/figures/mlp_search.tsv"
+    localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    params:
+        dpi=config["plots"]["dpi"],
+        epochs=config["bayes"]["epochs"],
+        top_fraction=config["bayes"]["top_fraction"],
+        names=search_names("mlp"),
+    shell:
+        logged(
+            f"python {script('plot_bayes.py')} --trials {{input.trials}}"
+            " --histories {input.histories} --names {params.names}"
+            " --epochs {params.epochs} --top-fraction {params.top_fraction} --dpi {params.dpi}"
+            " --objective {output.objective}"
         )
 
 

@@ -5,10 +5,10 @@ steps value and seed."""
 rule grid_train:
     input:
         dataset=DATASET,
-        steps="results/data/steps_{steps}.h5",
+        steps=steps_file("{steps}"),
         code=code_inputs("train.py"),
     output:
-        **train_outputs("results/grid/steps_{steps}/seed_{seed}"),
+        **train_outputs(grid_dir()),
     log:
         "results/logs/grid/steps_{steps}_seed_{seed}.log",
     benchmark:

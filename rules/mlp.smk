@@ -10,7 +10,7 @@ use rule bayes_propose as mlp_propose with:
         unpack(search_proposal_inputs("mlp")),
         code=code_inputs("bayes_propose.py"),
     output:
-        "results/mlp_search/trial_{trial}/proposal.json",
+        trial_file("proposal.json", search="mlp"),
     log:
         "results/logs/mlp_search/propose_{trial}.log",
     benchmark:
@@ -22,10 +22,10 @@ use rule bayes_propose as mlp_propose with:
 use rule bayes_trial as mlp_trial with:
     input:
         dataset=DATASET,
-        proposal="results/mlp_search/trial_{trial}/proposal.json",
+        proposal=trial_file("proposal.json", search="mlp"),
         code=code_inputs("train.py"),
     output:
-        **train_outputs("results/mlp_search/trial_{trial}"),
+        **train_outputs(trial_dir(search="mlp")),
     log:
         "results/logs/mlp_search/trial_{trial}.log",
     benchmark:
@@ -76,37 +76,3 @@ rule mlp_train:
         train=train_params(),
     shell:
         train_command("--model mlp {params.architecture}")
-
-
-rule plot_mlp_search:
-    """Objective per trial of the feedforward network's search and its running best."""
-    input:
-        trials="results/mlp_search/trials.csv",
-        histories=search_trials("mlp", "history.csv"),
-        code=code_inputs("plot_bayes.py"),
-    output:
-        objective=figure(
-            "mlp_search_objective", "mlp_search_objective", "Feedforward search"
-        ),
-    log:
-        "results/logs/figures/mlp_search.log",
-    benchmark:
-        "results/benchmarks/figures/mlp_search.tsv"
-    localrule: True
-    conda:
-        "../envs/plot.yaml"
-    threads: LIGHT_THREADS
-    resources:
-        **LIGHT_RESOURCES,
-    params:
-        dpi=config["plots"]["dpi"],
-        epochs=config["bayes"]["epochs"],
-        top_fraction=config["bayes"]["top_fraction"],
-        names=search_names("mlp"),
-    shell:
-        logged(
-            f"python {script('plot_bayes.py')} --trials {{input.trials}}"
-            " --histories {input.histories} --names {params.names}"
-            " --epochs {params.epochs} --top-fraction {params.top_fraction} --dpi {params.dpi}"
-            " --objective {output.objective}"
-        )
