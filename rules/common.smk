@@ -233,11 +233,11 @@ def readout_flag(readout: bool) -> str:
 
 def model_cost(wildcards, input) -> tuple[int, int, dict[str, float]]:
     """State size, steps and FLOPs per song of a training job's model (the MLP: 0 and 0),
-    from what defines it:
-    the JSON of a search trial or of the best parameters (read at job time; in a dry run
-    before it exists, Snakemake shows the resource as <TBD>), the steps wildcard or steps
+    from what defines it: the JSON of a search trial or of the best parameters (read at job
+    time; in a dry run before it exists, Snakemake shows the resource as <TBD>), the steps
     file of the grid and the baseline (the larger of their two state sizes), or else the
-    MLP of mlp.hidden."""
+    MLP of mlp.hidden. `threads` in train_runtime is what Snakemake grants (at most
+    --cores), so a job given fewer cores than its config's threads asks for more time."""
     for name in ("proposal", "best"):
         if name in input.keys():
             hparams = json.loads(Path(getattr(input, name)).read_text())
