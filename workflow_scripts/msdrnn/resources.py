@@ -2,11 +2,13 @@
 
 Two halves, both read by the workflow and by the benchmarks:
 
-* The sizing formulas of the training jobs (``train_mem_mb``, ``train_runtime_minutes``):
-  memory from the songs a job loads and the model's state size, time from the matrix
-  FLOPs of an epoch (``rnn_flops_per_song``, the same count as
-  ``msdrnn.model.BasicRNN.flops_per_song``) at a measured rate. ``rules/common.smk`` feeds
-  them the config's ``resources:`` coefficients, measured by ``perf/bench_resources.py``.
+* The sizing formulas (``train_mem_mb``, ``train_runtime_minutes``, ``data_job_mem_mb``):
+  a training job's memory from the dataset it loads and the model's state size and steps,
+  its time from the matrix FLOPs of an epoch (``rnn_flops_per_song``, the same count as
+  ``msdrnn.model.BasicRNN.flops_per_song``) at a measured rate; a data job's memory from
+  its data's size. ``rules/common.smk`` feeds them the config's ``resources:``
+  coefficients, measured by ``perf/bench_resources.py``. Not imported by any script, so
+  editing it reruns no job.
 * The reader of a finished run (``job_usage``): each job's benchmark file
   (``results/benchmarks/X.tsv``, written by Snakemake: ``max_rss`` in MB, ``s``; it samples
   memory every 30 s after the first 15 s, so the peak also comes from the script's own last
