@@ -1,8 +1,8 @@
 """Does every job fit what it declares? Run a config's study at its data scale, cut short.
 
     python perf/bench_resources.py --config configs/paper.yaml --synthetic 6150 \\
-        --scratch /tmp/msdrnn-bench-paper                  # the paper's size, ~10 min, ~3 GB
-    python perf/bench_resources.py --config config.yaml  # the default study, ~2 min
+        --scratch /tmp/msdrnn-bench-paper       # the paper's size: 6 GB of disk, tens of minutes
+    python perf/bench_resources.py --config config.yaml  # the default study
     python perf/bench_resources.py --report /tmp/msdrnn-bench-paper   # a finished run again
     python perf/bench_resources.py --fit /tmp/msdrnn-bench-smoke /tmp/msdrnn-bench-paper
 
@@ -15,11 +15,16 @@ the generator's share of unusable tracks; ``--per-genre`` / ``--per-genre-test``
 the config's). The resource formulas are not touched: each job gets what the config's
 ``resources:`` section makes of it at that scale.
 
-``--keep-data`` reuses the generated tree of an earlier run in the same ``--scratch``.
+``--report DIR --recompute`` compares a finished run's peaks with what ``config.yaml``'s
+``resources:`` section gives the same jobs now (the formulas of ``msdrnn.resources``, fed
+from each job's run.json and the dataset's size), to check new coefficients without
+running again. ``--keep-data`` reuses the generated tree of an earlier run in the
+same ``--scratch``.
 
-Then it prints one row per job: the peak RSS its benchmark file measured (``max_rss``)
-against the ``mem_mb`` Snakemake passed it (the ``resources:`` line ``JOB_HEADER`` writes
-at the top of every job's log), and for training jobs the seconds per epoch (history.csv)
+Then it prints one row per job: its peak RSS (the larger of its benchmark file's sampled
+``max_rss`` and the peak its script logged, see ``msdrnn.resources``) against the
+``mem_mb`` Snakemake passed it (the ``resources:`` line ``JOB_HEADER`` writes at the top
+of every job's log), and for training jobs the seconds per epoch (history.csv)
 against the declared ``runtime`` per epoch; then the same per rule (the job with the
 highest ratio). Exit status 1 when a job's peak exceeds its ``mem_mb`` or its time its
 ``runtime``. Memory is what a job uses whatever else runs; times grow when the machine
@@ -29,16 +34,18 @@ is shared, so compare them only on an idle one.
 finished runs (ideally of several data scales: the smoke, default and paper configs): a
 least-squares fit, with non-negative coefficients, of the training jobs' peak RSS to
 ``train_mem_base_mb + train_mem_per_data_mb x dataset MB + train_mem_per_state_mb x state
-size`` (and the fixed part raised until no job's peak lies above the formula), and of
-their seconds (benchmark ``s``) to ``train_startup_s + epochs x (songs x
-train_seconds_per_song + FLOPs / train_gflops[threads])`` (the FLOPs of an epoch:
-``flops_per_song`` of run.json, training for the train songs, forward for the valid ones).
+size + train_mem_per_step_mb x steps`` (and the fixed part raised until no job's peak lies
+above the formula), and of their seconds per epoch (history.csv) to ``songs x
+train_seconds_per_song + FLOPs / train_gflops[threads]`` (the FLOPs of an epoch:
+``flops_per_song`` of run.json, training for the train songs, forward for the valid ones);
+``train_startup_s`` is the most any job spent outside its fitted epochs (benchmark ``s``).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -53,6 +60,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow_scripts"))
 
+from msdrnn import resources as sizing  # noqa: E402
 from msdrnn.resources import JobUsage, job_usage  # noqa: E402
 
 WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "workflow_scripts", "configs",
@@ -77,6 +85,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "tree (minutes at paper size), redo everything else")
     parser.add_argument("--report", type=Path, metavar="SCRATCH",
                         help="only print the tables of a finished run in this folder")
+    parser.add_argument("--recompute", action="store_true",
+                        help="with --report: compare the peaks with what config.yaml's "
+                             "resources section gives the same jobs now, not with what the "
+                             "run's jobs were given")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("--fit", type=Path, nargs="+", metavar="SCRATCH",
                         help="fit the resources: coefficients to these finished runs")
@@ -103,6 +115,16 @@ def bench_config(args: argparse.Namespace) -> dict:
     return config
 
 
+def copy_workflow(scratch: Path) -> None:
+    for name in WORKFLOW_FILES:
+        src, dest = ROOT / name, scratch / name
+        if src.is_dir():
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest)
+
+
 def run(args: argparse.Namespace) -> Path:
     """Copy the workflow into the scratch folder and run the cut-short study there."""
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="msdrnn-bench-"))
@@ -119,13 +141,7 @@ def run(args: argparse.Namespace) -> Path:
         marker = results / "data/synthetic/COMPLETE"
         if args.keep_data and marker.exists():
             marker.touch()  # newer than the copied code: the tree is not generated again
-    for name in WORKFLOW_FILES:
-        src, dest = ROOT / name, scratch / name
-        if src.is_dir():
-            shutil.rmtree(dest, ignore_errors=True)
-            shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest)
+    copy_workflow(scratch)
     config_path = scratch / "bench_config.yaml"
     config_path.write_text(yaml.safe_dump(bench_config(args), sort_keys=False))
     command = ["snakemake", "--cores", str(args.cores), "--configfile", config_path.name]
@@ -176,10 +192,40 @@ def fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def report(scratch: Path, epochs: int) -> tuple[list[dict], bool]:
+def recomputed(scratch: Path, job: JobUsage) -> JobUsage:
+    """The job with the mem_mb and runtime config.yaml's coefficients give it now."""
+    coefficients = yaml.safe_load((ROOT / "config.yaml").read_text())["resources"]
+    config = yaml.safe_load((scratch / "bench_config.yaml").read_text())
+    dataset_mb = (scratch / "results/data/dataset.h5").stat().st_size / 2**20
+    folder = run_folder(scratch, job.name)
+    if folder is not None:
+        run = json.loads((folder / "run.json").read_text())
+        hyper, mlp = run["hyperparameters"], run["model"] == "mlp"
+        mem_mb = sizing.train_mem_mb(dataset_mb, 0 if mlp else hyper["state_size"],
+                                     0 if mlp else hyper["steps"], coefficients)
+        songs = run["train_songs"] + run["valid_songs"]
+        epoch = sizing.epoch_seconds(run["flops_per_song"], songs,
+                                     run["valid_songs"] / songs,
+                                     hyper["threads"],
+                                     coefficients)
+        runtime = sizing.train_runtime_minutes(epoch, hyper["epochs"], coefficients)
+        return dataclasses.replace(job, mem_mb=mem_mb, runtime=runtime)
+    if job.rule in sizing.DATA_JOB_MEMORY:
+        data = config["data"]
+        size = (len(data["genres"]) * (data["per_genre"] + data["per_genre_test"])
+                * sizing.BYTES_PER_SONG / 2**20
+                if job.rule in sizing.BUILDS_DATA else dataset_mb)
+        return dataclasses.replace(
+            job, mem_mb=sizing.data_job_mem_mb(job.rule, size, coefficients["mem_margin"]))
+    return job
+
+
+def report(scratch: Path, epochs: int, recompute: bool = False) -> tuple[list[dict], bool]:
     """Print the per-job and per-rule tables; returns the rows and whether all fit."""
     rows, fits = [], True
     for job in job_usage(scratch / "results"):
+        if recompute:
+            job = recomputed(scratch, job)
         row = row_of(scratch, job, epochs)
         rows.append(row)
         fits &= not row["over"]
@@ -232,15 +278,18 @@ def training_jobs(scratch: Path) -> list[dict]:
             continue
         run = json.loads((folder / "run.json").read_text())
         with (folder / "history.csv").open(newline="") as f:
-            epochs = sum(1 for _ in csv.DictReader(f))
+            epoch_times = [float(row["seconds"]) for row in csv.DictReader(f)]
+        epochs = len(epoch_times)
         hyper, flops = run["hyperparameters"], run["flops_per_song"]
         rows.append({
             "job": f"{scratch.name}/{job.name}", "max_rss": job.max_rss, "seconds": job.seconds,
             "dataset_mb": dataset_mb,
             "state_size": 0 if run["model"] == "mlp" else hyper["state_size"],
-            "epochs": epochs, "songs": run["train_songs"] + run["valid_songs"],
+            "steps": 0 if run["model"] == "mlp" else hyper["steps"],
+            "epochs": epochs, "epoch_s": sum(epoch_times) / epochs,
+            "songs": run["train_songs"] + run["valid_songs"],
             "flops": run["train_songs"] * flops["train"] + run["valid_songs"] * flops["forward"],
-            "threads": run["threads"]["intra_op"] * run["threads"]["inter_op"],
+            "threads": run["hyperparameters"]["threads"],
         })
     return rows
 
@@ -253,30 +302,29 @@ def fit(scratches: list[Path]) -> None:
     rows = [row for scratch in scratches for row in training_jobs(scratch)]
     if not rows:
         sys.exit("no finished training jobs in " + ", ".join(map(str, scratches)))
-    memory = np.array([[1, r["dataset_mb"], r["state_size"]] for r in rows])
+    memory = np.array([[1, r["dataset_mb"], r["state_size"], r["steps"]] for r in rows])
     peaks = np.array([r["max_rss"] for r in rows])
-    (base, per_data, per_state), _ = nnls(memory, peaks)
+    (base, per_data, per_state, per_step), _ = nnls(memory, peaks)
     threads = sorted({r["threads"] for r in rows})
-    time_rows = []
-    for r in rows:
-        inverse = [r["epochs"] * r["flops"] / 1e9 if r["threads"] == t else 0.0
-                   for t in threads]
-        time_rows.append([1, r["epochs"] * r["songs"], *inverse])
-    coef, _ = nnls(np.array(time_rows), np.array([r["seconds"] for r in rows]))
-    startup, per_song, inverse_rates = coef[0], coef[1], coef[2:]
+    time_rows = [[r["songs"], *[r["flops"] / 1e9 if r["threads"] == t else 0.0
+                                for t in threads]] for r in rows]
+    coef, _ = nnls(np.array(time_rows), np.array([r["epoch_s"] for r in rows]))
+    per_song, inverse_rates = coef[0], coef[1:]
+    epoch_fit = np.array(time_rows) @ coef
+    startup = max(r["seconds"] - r["epochs"] * e for r, e in zip(rows, epoch_fit, strict=True))
     print(f"{len(rows)} training jobs from {len(scratches)} runs")
-    fitted = memory @ [base, per_data, per_state]
+    fitted = memory @ [base, per_data, per_state, per_step]
     envelope = base + max(peaks - fitted)
     print(f"train_mem_base_mb: {base:.0f} (least squares); {envelope:.0f} (every job's peak "
           f"at or below the formula)\ntrain_mem_per_data_mb: {per_data:.3f}\n"
-          f"train_mem_per_state_mb: {per_state:.3f}")
+          f"train_mem_per_state_mb: {per_state:.3f}\ntrain_mem_per_step_mb: {per_step:.3f}")
     rates = ", ".join(f"{1 / x:.1f}" if x > 0 else "inf" for x in inverse_rates)
     print(f"train_gflops: [{rates}]   # threads {threads}")
-    print(f"train_seconds_per_song: {per_song:.2e}\ntrain_startup_s: {startup:.1f}")
-    print("\n| job | peak RSS MB | fitted | s | fitted |\n|---|---|---|---|---|")
-    for r, m, t in zip(rows, memory @ [base, per_data, per_state],
-                       np.array(time_rows) @ coef, strict=True):
-        print(f"| {r['job']} | {r['max_rss']:.0f} | {m:.0f} | {r['seconds']:.0f} | {t:.0f} |")
+    print(f"train_seconds_per_song: {per_song:.2e}\ntrain_startup_s: {startup:.1f} "
+          "(the most any job spent outside its fitted epochs)")
+    print("\n| job | peak RSS MB | fitted | s per epoch | fitted |\n|---|---|---|---|---|")
+    for r, m, t in zip(rows, fitted, epoch_fit, strict=True):
+        print(f"| {r['job']} | {r['max_rss']:.0f} | {m:.0f} | {r['epoch_s']:.1f} | {t:.1f} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         fit(args.fit)
         return 0
     scratch = args.report if args.report else run(args)
-    rows, fits = report(scratch, args.epochs)
+    rows, fits = report(scratch, args.epochs, args.recompute)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0 if fits else 1

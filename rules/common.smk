@@ -242,28 +242,31 @@ def readout_flag(readout: bool) -> str:
     return "--readout" if readout else "--no-readout"
 
 
-def model_cost(wildcards, input) -> tuple[int, dict[str, float]]:
-    """State size and FLOPs per song of a training job's model, from what defines it:
-    the JSON of a search trial or of the best parameters (read at job time; in a dry run
-    before it exists, Snakemake shows the resource as <TBD>), the steps wildcard or steps
+def model_cost(wildcards, input) -> tuple[int, int, dict[str, float]]:
+    """State size, steps and FLOPs per song of a training job's model (the MLP: 0 and 0),
+    from what defines it: the JSON of a search trial or of the best parameters (read at job
+    time; in a dry run before it exists, Snakemake shows the resource as <TBD>), the steps
     file of the grid and the baseline (the larger of their two state sizes), or else the
-    MLP of mlp.hidden."""
+    MLP of mlp.hidden. `threads` in train_runtime is what Snakemake grants (at most
+    --cores), so a job given fewer cores than its config's threads asks for more time."""
     for name in ("proposal", "best"):
         if name in input.keys():
             hparams = json.loads(Path(getattr(input, name)).read_text())
             if "hidden" in hparams:
-                return 0, mlp_flops_per_song(hparams["hidden"])
-            state = hparams["state_size"]
-            return state, rnn_flops_per_song(
-                state, hparams["steps"], hparams.get("readout", True)
+                return 0, 0, mlp_flops_per_song(hparams["hidden"])
+            state, steps = hparams["state_size"], hparams["steps"]
+            return (
+                state,
+                steps,
+                rnn_flops_per_song(state, steps, hparams.get("readout", True)),
             )
     if "steps" in input.keys():
         steps = int(re.search(r"steps_(\d+)\.h5$", input.steps)[1])
         sections = [config["grid"], config["baseline"]]
         state = max(section["state_size"] for section in sections)
         readout = any(section["readout"] for section in sections)
-        return state, rnn_flops_per_song(state, steps, readout)
-    return 0, mlp_flops_per_song(config["mlp"]["hidden"])
+        return state, steps, rnn_flops_per_song(state, steps, readout)
+    return 0, 0, mlp_flops_per_song(config["mlp"]["hidden"])
 
 
 def dataset_mb(input) -> float:
@@ -273,9 +276,9 @@ def dataset_mb(input) -> float:
 
 def train_mem_mb(wildcards, input) -> int:
     """Training memory (MB): the measured peak for the dataset's size and the model's state
-    size, plus resources.mem_margin (msdrnn.resources.train_mem_mb)."""
-    state, _ = model_cost(wildcards, input)
-    return sizing.train_mem_mb(dataset_mb(input), state, config["resources"])
+    size and steps, plus resources.mem_margin (msdrnn.resources.train_mem_mb)."""
+    state, steps, _ = model_cost(wildcards, input)
+    return sizing.train_mem_mb(dataset_mb(input), state, steps, config["resources"])
 
 
 def train_songs(input) -> int:
@@ -291,7 +294,7 @@ def train_runtime(epochs: int):
     (msdrnn.resources.train_runtime_minutes)."""
 
     def runtime(wildcards, input, threads) -> int:
-        _, flops = model_cost(wildcards, input)
+        _, _, flops = model_cost(wildcards, input)
         coefficients = config["resources"]
         epoch = sizing.epoch_seconds(
             flops,
@@ -305,21 +308,6 @@ def train_runtime(epochs: int):
     return runtime
 
 
-# Peak RSS of the other heavy jobs, measured by perf/bench_resources.py at the smoke,
-# default and paper scales (docs/performance.md): (MB without data, MB per MB of data).
-# The data is the input file's size, or for the jobs that make the data set the size of
-# the songs the config asks for (built_songs_mb).
-DATA_JOB_MEMORY = {
-    "generate_synthetic": (250, 0.0),
-    "prepare_dataset": (150, 1.5),
-    "make_steps": (100, 0.0),
-    "shuffle_segments": (100, 0.2),
-    "song_stats": (200, 3.5),
-    "evaluate_test": (150, 1.0),
-}
-BUILDS_DATA = {"generate_synthetic", "prepare_dataset"}
-
-
 def built_songs_mb() -> float:
     """MB of float32 features of every song the config asks for (train, valid and test)."""
     data = config["data"]
@@ -329,14 +317,11 @@ def built_songs_mb() -> float:
 
 def data_mem_mb(job: str):
     """Memory (MB) of a data, control or evaluation job: its measured peak from the size of
-    its data (DATA_JOB_MEMORY), plus resources.mem_margin."""
-    base, per_mb = DATA_JOB_MEMORY[job]
+    its data (msdrnn.resources.DATA_JOB_MEMORY), plus resources.mem_margin."""
 
     def mem_mb(wildcards, input) -> int:
-        size = built_songs_mb() if job in BUILDS_DATA else input.size_mb
-        return math.ceil(
-            (base + per_mb * size) * (1 + config["resources"]["mem_margin"])
-        )
+        size = built_songs_mb() if job in sizing.BUILDS_DATA else input.size_mb
+        return sizing.data_job_mem_mb(job, size, config["resources"]["mem_margin"])
 
     return mem_mb
 

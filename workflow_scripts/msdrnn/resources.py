@@ -2,11 +2,13 @@
 
 Two halves, both read by the workflow and by the benchmarks:
 
-* The sizing formulas of the training jobs (``train_mem_mb``, ``train_runtime_minutes``):
-  memory from the songs a job loads and the model's state size, time from the matrix
-  FLOPs of an epoch (``rnn_flops_per_song``, the same count as
-  ``msdrnn.model.BasicRNN.flops_per_song``) at a measured rate. ``rules/common.smk`` feeds
-  them the config's ``resources:`` coefficients, measured by ``perf/bench_resources.py``.
+* The sizing formulas (``train_mem_mb``, ``train_runtime_minutes``, ``data_job_mem_mb``):
+  a training job's memory from the dataset it loads and the model's state size and steps,
+  its time from the matrix FLOPs of an epoch (``rnn_flops_per_song``, the same count as
+  ``msdrnn.model.BasicRNN.flops_per_song``) at a measured rate; a data job's memory from
+  its data's size. ``rules/common.smk`` feeds them the config's ``resources:``
+  coefficients, measured by ``perf/bench_resources.py``. Not imported by any script, so
+  editing it reruns no job.
 * The reader of a finished run (``job_usage``): each job's benchmark file
   (``results/benchmarks/X.tsv``, written by Snakemake: ``max_rss`` in MB, ``s``; it samples
   memory every 30 s after the first 15 s, so the peak also comes from the script's own last
@@ -65,19 +67,42 @@ def songs_in(dataset_mb: float) -> int:
     return math.ceil(dataset_mb * 1024 * 1024 / BYTES_PER_SONG)
 
 
-def train_mem_mb(dataset_mb: float, state_size: int, coefficients: dict) -> int:
+def train_mem_mb(dataset_mb: float, state_size: int, steps: int, coefficients: dict) -> int:
     """Memory (MB) to ask for a training job.
 
     Measured peak RSS (``perf/bench_resources.py``) = a fixed part (the interpreter,
-    TensorFlow) + ``data_factor`` x the dataset file's size (the songs are read into memory
-    once and converted) + ``state_mb`` per unit of state size, times ``1 + margin``.
+    TensorFlow) + MB per MB of the dataset file (the train and valid songs are read into
+    memory) + MB per unit of state size + MB per RNN step (the traced graph grows with the
+    steps of a part; 0 for the MLP), times ``1 + mem_margin``.
     """
     peak = (
         coefficients["train_mem_base_mb"]
         + coefficients["train_mem_per_data_mb"] * dataset_mb
         + coefficients["train_mem_per_state_mb"] * state_size
+        + coefficients["train_mem_per_step_mb"] * steps
     )
     return math.ceil(peak * (1 + coefficients["mem_margin"]))
+
+
+# Peak RSS of the other heavy jobs, measured by perf/bench_resources.py at the smoke and
+# paper scales (docs/performance.md): (MB without data, MB per MB of data). The data is
+# the input files' size, or for the jobs that make the data set (BUILDS_DATA) the size of
+# the songs the config asks for.
+DATA_JOB_MEMORY = {
+    "generate_synthetic": (250, 0.0),
+    "prepare_dataset": (150, 1.5),
+    "make_steps": (100, 0.0),
+    "shuffle_segments": (100, 0.2),
+    "song_stats": (200, 3.6),
+    "evaluate_test": (150, 1.0),
+}
+BUILDS_DATA = {"generate_synthetic", "prepare_dataset"}
+
+
+def data_job_mem_mb(job: str, data_mb: float, margin: float) -> int:
+    """Memory (MB) to ask for a data, control or evaluation job (DATA_JOB_MEMORY)."""
+    base, per_mb = DATA_JOB_MEMORY[job]
+    return math.ceil((base + per_mb * data_mb) * (1 + margin))
 
 
 def epoch_seconds(flops: dict[str, float], songs: int, valid_fraction: float,
