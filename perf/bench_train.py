@@ -8,7 +8,7 @@ as many validation songs), worker processes per thread count (``--threads``, def
 and 2) measure, for each case (``--cases``, default steps 4 / state 341 / readout and
 steps 6 / state 10 / no readout):
 
-* our epoch (train + validation, ``msdrnn.trainer.Trainer``) as ``train.py`` runs it
+* our epoch (train + validation, ``msdrnn.updates.Trainer``) as ``train.py`` runs it
   (``TrainConfig.groups``: on several threads, RNNs from state size 100 on train each
   batch in one group of songs per thread, side by side, others split every product over
   the threads); and on
@@ -131,7 +131,7 @@ class Ours:
 
     def __init__(self, steps: int, state_size: int, readout: bool, groups: int = 1):
         from msdrnn.model import BasicRNN
-        from msdrnn.trainer import Trainer
+        from msdrnn.updates import Trainer
 
         self.model = BasicRNN(state_size, steps, readout, seed=0)
         self.trainer = Trainer(self.model, groups=groups)
@@ -209,7 +209,7 @@ def worker(data: Path, threads: int, grouped: bool) -> None:
     import tensorflow as tf
 
     from msdrnn.dataset_io import load_split
-    from msdrnn.trainer import set_threads
+    from msdrnn.updates import set_threads
 
     keras.utils.set_random_seed(0)  # as train.py runs: seeded, deterministic ops
     set_threads(threads, threads if grouped else 1)

@@ -360,8 +360,8 @@ def test_bad_input_through_the_command_line(tmp_path):
 def test_nan_loss_stops_naming_epoch_and_part_and_keeps_the_last_checkpoint(tmp_path,
                                                                              monkeypatch):
     from msdrnn.errors import TrainingDiverged
-    from msdrnn.trainer import Trainer
     from msdrnn.training import TrainConfig, load_checkpoint, train
+    from msdrnn.updates import Trainer
 
     data = random_dataset(tmp_path / "d.h5")
     real_epoch = Trainer.train_epoch

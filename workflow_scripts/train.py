@@ -26,7 +26,6 @@ from msdrnn.training import TrainConfig
 log = logging.getLogger("train")
 
 HPARAM_KEYS = {"steps": int, "state_size": int, "readout": bool}
-DEFAULT_THREADS = 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,14 +53,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--optimizer", choices=("adam",), default=defaults.optimizer)
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+    parser.add_argument("--threads", type=int, default=defaults.threads,
                         help="TensorFlow threads (default %(default)s: what measured fastest "
                              "for a lone job, perf/bench_train.py; a fixed number, since the "
                              "thread count may change the last bits). On several threads an "
                              "RNN of state size 100 or more trains each batch in one group of "
                              "songs per thread, side by side")
-    parser.add_argument("--xla", action="store_true", default=defaults.xla,
-                        help="compile with XLA (slower on CPU with TensorFlow 2.21)")
     return parser.parse_args(argv)
 
 
@@ -93,7 +90,7 @@ def make_config(args: argparse.Namespace, classes: int) -> TrainConfig:
             from None
     config = TrainConfig(model=args.model, hidden=hidden, epochs=args.epochs, seed=args.seed,
                          batch_size=args.batch_size, learning_rate=args.learning_rate,
-                         optimizer=args.optimizer, classes=classes, xla=args.xla,
+                         optimizer=args.optimizer, classes=classes,
                          threads=args.threads, **values)
     config.check()
     return config
@@ -128,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         raise DataError(f"only {train_split.size} training songs: fewer than one batch "
                         f"of {config.batch_size}")
 
-    from msdrnn.trainer import set_threads  # TensorFlow after the checks: bad input fails fast
     from msdrnn.training import train
+    from msdrnn.updates import set_threads  # TensorFlow after the checks: bad input fails fast
 
     set_threads(config.threads, config.groups)
 

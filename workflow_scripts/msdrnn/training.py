@@ -52,6 +52,13 @@ GROUPED_FROM_STATE_SIZE = 100  # RNNs this large train in groups of songs on sev
 CHECKPOINT = Path("checkpoint") / "checkpoint.npz"
 
 
+# TensorFlow threads of a training job when the config or command line names none: a job
+# that runs alone (train.py by hand, a trial of the sequential search) measured fastest on
+# 2 (perf/bench_train.py); jobs that run side by side take 1 core each.
+THREADS_ALONE = 2
+THREADS_SIDE_BY_SIDE = 1
+
+
 def groups_for(model: str, state_size: int | None, threads: int) -> int:
     """Groups of a batch's songs trained side by side (see ``TrainConfig.groups``)."""
     grouped = model == "rnn" and state_size >= GROUPED_FROM_STATE_SIZE
@@ -61,7 +68,12 @@ def groups_for(model: str, state_size: int | None, threads: int) -> int:
 @dataclass
 class TrainConfig:
     """Everything that decides the numbers a run produces, ``threads`` included: the
-    intra-op thread count can change the order of floating-point sums."""
+    intra-op thread count can change the order of floating-point sums.
+
+    The defaults are the original study's best parameters and ``train.py``'s defaults.
+    ``threads`` defaults to ``THREADS_ALONE``; the workflow passes ``train.threads``
+    (default ``THREADS_SIDE_BY_SIDE``) or ``bayes.threads`` (default ``THREADS_ALONE``).
+    """
 
     model: str = "rnn"
     steps: int = 4
@@ -74,8 +86,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     optimizer: str = "adam"
     classes: int = CLASSES
-    xla: bool = False
-    threads: int = 1
+    threads: int = THREADS_ALONE
 
     @property
     def groups(self) -> int:
@@ -263,7 +274,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     import keras
     import tensorflow as tf
 
-    from msdrnn.trainer import Trainer
+    from msdrnn.updates import Trainer
 
     config.check()
     started = time.perf_counter()
@@ -274,8 +285,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     model = build_model(config)
-    trainer = Trainer(model, config.learning_rate, config.batch_size, jit_compile=config.xla,
-                      groups=config.groups)
+    trainer = Trainer(model, config.learning_rate, config.batch_size, groups=config.groups)
     fingerprint = run_fingerprint(config, train_split, valid_split)
 
     history: list[dict] = []
