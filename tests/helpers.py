@@ -1,4 +1,5 @@
-"""A fresh copy of the workflow for tests that run Snakemake (results never shared)."""
+"""What several test files share: the repository root, copies of the workflow, data
+builders and script runners. Test files import this module, never each other."""
 
 from __future__ import annotations
 

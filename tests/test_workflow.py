@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from workflow_copy import copy_repo
+from helpers import copy_repo
 
 from msdrnn.results import read_history, read_json
 from msdrnn.search import SearchSpace, objective, propose
