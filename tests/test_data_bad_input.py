@@ -240,3 +240,22 @@ def test_corrupt_aggregate_file_stops_or_is_skipped(tmp_path):
     prepare_dataset(config(root, on_bad_file="skip"), out)
     rows = (tmp_path / "skip" / "dataset.skipped.tsv").read_text().splitlines()
     assert len(rows) == 2 and rows[1].startswith(f"{path}\t")
+
+
+def test_script_writes_the_skipped_list_where_told(tree, tmp_path):
+    """The rule declares dataset.skipped.tsv as an output and passes it as --skipped."""
+    root, tracks = tree
+    bad = track_file(root, next(iter(tracks)))
+    truncate(bad)
+    listed = tmp_path / "elsewhere" / "bad_files.tsv"
+    listed.parent.mkdir()
+    result = subprocess.run(
+        [sys.executable, ROOT / "workflow_scripts" / "prepare_dataset.py", "--source", "msd_h5",
+         "--msd-root", root, "--labels", root / "labels.cls", "--genres", ",".join(GENRES),
+         "--per-genre", "4", "--per-genre-test", "1", "--workers", "1",
+         "--on-bad-file", "skip", "--out", tmp_path / "o" / "dataset.h5", "--skipped", listed],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rows = listed.read_text().splitlines()
+    assert rows[0] == "path\treason" and [r.split("\t")[0] for r in rows[1:]] == [str(bad)]
+    assert not (tmp_path / "o" / "dataset.skipped.tsv").exists()
