@@ -108,8 +108,9 @@ def dataset_args(wildcards, input) -> str:
 
 
 def train_outputs(folder: str) -> dict:
-    """The declared outputs of a training job; its checkpoint/ folder stays undeclared so
-    that Snakemake never deletes it when a job is interrupted."""
+    """The declared outputs of a training job, by the names train_command passes them
+    under. Its checkpoint/ folder (in the history's folder, `--out`) stays undeclared by
+    design, so that Snakemake never deletes it when a job is interrupted."""
     return {name.split(".")[0]: f"{folder}/{name}" for name in TRAIN_OUTPUTS}
 
 
@@ -140,7 +141,8 @@ def logged(command: str) -> str:
 
 
 def train_command(model_args: str) -> str:
-    """Shell command of a training job: the shared flags, then the model's own."""
+    """Shell command of a training job: the shared flags, every declared output by its
+    own flag (the checkpoint goes in `--out`, the history's folder), then the model's own."""
     return logged(
         " ".join(
             [
@@ -148,7 +150,9 @@ def train_command(model_args: str) -> str:
                 "--epochs {params.epochs} --seed {params.seed}",
                 "--batch-size {params.train[batch_size]} --learning-rate {params.train[learning_rate]}",
                 "--optimizer {params.train[optimizer]} --threads {params.train[threads]}",
-                "--out $(dirname {output.history})",
+                "--out $(dirname {output.history}) --history {output.history}",
+                "--run {output.run} --weights {output.weights}",
+                "--weights-best {output.weights_best}",
                 model_args,
             ]
         )
@@ -370,15 +374,6 @@ def figure(
         labels=labels,
     )
     return [in_report, pdf]
-
-
-def curve_figures(prefix: str, category: str) -> list:
-    return [
-        *figure(f"{prefix}_train_error", f"{prefix}_curves", category),
-        *figure(f"{prefix}_valid_error", f"{prefix}_curves", category),
-        *figure(f"{prefix}_train_accuracy", f"{prefix}_curves", category),
-        *figure(f"{prefix}_valid_accuracy", f"{prefix}_curves", category),
-    ]
 
 
 def histories(kind: str) -> list[str]:

@@ -81,6 +81,23 @@ def test_outputs_and_the_numpy_reference_agree(dataset, tmp_path):
     assert record["hyperparameters"]["batch_size"] == 50
 
 
+def test_each_output_goes_where_its_flag_names_it(dataset, tmp_path):
+    """The rules pass every declared output by its own flag; --out keeps the checkpoint."""
+    named = {"--history": tmp_path / "h" / "hist.csv", "--run": tmp_path / "r" / "record.json",
+             "--weights": tmp_path / "w" / "final.npz",
+             "--weights-best": tmp_path / "w" / "best.npz"}
+    flags = [str(x) for pair in named.items() for x in pair]
+    done = run(dataset, tmp_path / "out", *RNN, "--epochs", "1", *flags)
+    assert done.returncode == 0, done.stderr
+    assert all(path.is_file() for path in named.values())
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []  # the checkpoint, removed
+    with open(named["--history"]) as f:
+        assert [row["epoch"] for row in csv.DictReader(f)] == ["1"]
+    with np.load(named["--weights"]) as final, np.load(named["--weights-best"]) as best:
+        assert set(final.files) == set(best.files) == {"W_x", "W_h", "b", "W_out", "b_out"}
+    assert json.loads(named["--run"].read_text())["seed"] == 7
+
+
 @pytest.mark.parametrize(("threads", "state_size", "groups"), [("1", 24, 1), ("2", 100, 2)])
 def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, tmp_path,
                                                                       threads, state_size,

@@ -3,8 +3,10 @@
     python workflow_scripts/train.py --dataset results/data/dataset.h5 --steps 4 \\
         --state-size 341 --readout --epochs 50 --seed 0 --out results/best
 
-Writes ``history.csv``, ``weights.npz`` and ``run.json`` into ``--out`` when the last epoch
-is done, and a checkpoint after every epoch in ``--out/checkpoint/``; the same command run
+Writes ``history.csv``, ``weights.npz``, ``weights_best.npz`` and ``run.json`` when the
+last epoch is done, into ``--out`` or where ``--history``, ``--weights``,
+``--weights-best`` and ``--run`` say, and a checkpoint after every epoch in
+``--out/checkpoint/``; the same command run
 again after an interruption continues after the last finished epoch. Bad input: exit code
 2 and ``error: ...`` on stderr, before any training. A diverging run: exit code 1.
 """
@@ -36,7 +38,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="dataset.h5 (train/valid[/test] inputs (N,120,25), targets)")
     parser.add_argument("--steps-file", type=Path,
                         help="per-step file to read the arrays from instead of --dataset")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="folder of the checkpoint/ and of every output not named by "
+                             "the four flags below")
+    parser.add_argument("--history", type=Path, help="history.csv (default: in --out)")
+    parser.add_argument("--run", type=Path, help="run.json (default: in --out)")
+    parser.add_argument("--weights", type=Path, help="weights.npz (default: in --out)")
+    parser.add_argument("--weights-best", type=Path,
+                        help="weights_best.npz (default: in --out)")
     parser.add_argument("--model", choices=("rnn", "mlp"), default=defaults.model)
     parser.add_argument("--steps", type=int, default=defaults.steps,
                         help="segments per part (divides 120)")
@@ -133,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     run_info = {"command": sys.argv, "dataset": str(args.dataset),
                 "steps_file": str(args.steps_file) if args.steps_file else None,
                 "label_map": label_map, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    train(config, train_split, valid_split, args.out, run_info, log=log_line)
+    outputs = {"history": args.history, "run": args.run, "weights": args.weights,
+               "weights_best": args.weights_best}
+    train(config, train_split, valid_split, args.out, run_info, log=log_line, outputs=outputs)
     return 0
 
 
