@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_train_data import shuffled_segments, synthetic_dataset
+from helpers import SCRIPTS, random_dataset, shuffled_segments, synthetic_dataset
 
 from msdrnn import reference
 from msdrnn.dataset_io import load_split
@@ -168,7 +167,7 @@ def test_groups_give_the_same_bits_side_by_side_or_one_after_the_other():
     """One inter-op thread runs the groups one after the other, two run them side by side:
     each group is single-threaded and the sums are the same, so the bits are too."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "workflow_scripts")}
+           "PYTHONPATH": str(SCRIPTS)}
     digests = [subprocess.run([sys.executable, "-c", GROUPED_RUN, str(inter_op)], env=env,
                               capture_output=True, text=True, check=True).stdout
                for inter_op in (1, 2)]
@@ -231,3 +230,13 @@ def test_rnn_beats_a_model_blind_to_order_on_the_synthetic_data(tmp_path):
             accuracies.append(trainer.evaluate(valid.inputs, valid.targets)[1])
         best[name] = max(accuracies)
     assert best["ordered"] > best["shuffled"] + 0.1, best
+
+
+def test_shuffled_segments_keep_the_bag_of_segments(tmp_path):
+    """The order-free copy the order test trains on moves segments within songs only."""
+    data = random_dataset(tmp_path / "d.h5", train=5, valid=5)
+    shuffled = shuffled_segments(data, tmp_path / "s.h5")
+    a, b = load_split(data, "train"), load_split(shuffled, "train")
+    assert not np.array_equal(a.inputs, b.inputs)
+    np.testing.assert_array_equal(np.sort(a.inputs, axis=1), np.sort(b.inputs, axis=1))
+    np.testing.assert_array_equal(a.targets, b.targets)

@@ -16,14 +16,13 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from test_train_data import random_dataset, synthetic_dataset
+from helpers import ROOT, SCRIPTS, random_dataset, synthetic_dataset
 
 from msdrnn import reference
 from msdrnn.dataset_io import load_split
 from msdrnn.steps import make_steps
 
-ROOT = Path(__file__).resolve().parents[1]
-TRAIN = ROOT / "workflow_scripts" / "train.py"
+TRAIN = SCRIPTS / "train.py"
 RNN = ["--steps", "4", "--state-size", "24", "--readout", "--seed", "7", "--threads", "1"]
 
 

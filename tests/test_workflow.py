@@ -24,7 +24,6 @@ from helpers import copy_repo
 from msdrnn.results import read_history, read_json
 from msdrnn.search import SearchSpace, objective, propose
 
-ROOT = Path(__file__).resolve().parents[1]
 SMOKE = "configs/smoke.yaml"
 PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion", "plot_controls"}
 TRAIN_RULES = {"baseline_train", "grid_train", "bayes_trial", "best_train", "mlp_train",
