@@ -54,6 +54,19 @@ def checkpoint_epoch(out: Path) -> int:
         return 0
 
 
+def test_output_paths_default_to_out_and_refuse_unknown_names(tmp_path):
+    from msdrnn.errors import ConfigError
+    from msdrnn.training import OUTPUTS, output_paths
+
+    paths = output_paths(tmp_path, {"history": tmp_path / "h.csv", "run": None})
+    assert paths == {"weights": tmp_path / "weights.npz",
+                     "weights_best": tmp_path / "weights_best.npz",
+                     "history": tmp_path / "h.csv", "run": tmp_path / "run.json"}
+    assert sorted(p.name for p in output_paths(tmp_path).values()) == sorted(OUTPUTS)
+    with pytest.raises(ConfigError, match="unknown training outputs \\['checkpoint'\\]"):
+        output_paths(tmp_path, {"checkpoint": tmp_path / "c"})
+
+
 def test_outputs_and_the_numpy_reference_agree(dataset, tmp_path):
     out = tmp_path / "run"
     done = run(dataset, out, *RNN, "--epochs", "3")
