@@ -272,7 +272,7 @@ def test_threads_are_part_of_the_fingerprint(interrupted):
     from dataclasses import replace
 
     config, _, again = interrupted
-    assert "settings (threads)" in again(config=replace(config, threads=2))
+    assert "settings (threads)" in again(config=replace(config, threads=config.threads + 1))
 
 
 def test_rnns_from_state_size_100_train_in_one_group_of_songs_per_thread():
