@@ -8,7 +8,7 @@ as many validation songs), worker processes per thread count (``--threads``, def
 and 2) measure, for each case (``--cases``, default steps 4 / state 341 / readout and
 steps 6 / state 10 / no readout):
 
-* our epoch (train + validation, ``msdrnn.trainer.Trainer``) as ``train.py`` runs it
+* our epoch (train + validation, ``msdrnn.updates.Trainer``) as ``train.py`` runs it
   (``TrainConfig.groups``: on several threads, RNNs from state size 100 on train each
   batch in one group of songs per thread, side by side, others split every product over
   the threads); and on
@@ -46,8 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow_scripts"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-GENRES = ("Rap", "Rock", "RnB", "Electronic", "Metal", "Blues", "Pop", "Jazz", "Country",
-          "Reggae")
+from msdrnn.study import GENRES  # noqa: E402
+
 CASES = ("4/341", "6/10")  # steps/state size; readout unless the state is the 10 classes
 TARGETS = {1: {"4/341": 3.0, "6/10": 12.0}, 2: {"4/341": 4.0}}
 PRODUCT_TARGET = {2: 0.85}
@@ -131,7 +131,7 @@ class Ours:
 
     def __init__(self, steps: int, state_size: int, readout: bool, groups: int = 1):
         from msdrnn.model import BasicRNN
-        from msdrnn.trainer import Trainer
+        from msdrnn.updates import Trainer
 
         self.model = BasicRNN(state_size, steps, readout, seed=0)
         self.trainer = Trainer(self.model, groups=groups)
@@ -209,7 +209,7 @@ def worker(data: Path, threads: int, grouped: bool) -> None:
     import tensorflow as tf
 
     from msdrnn.dataset_io import load_split
-    from msdrnn.trainer import set_threads
+    from msdrnn.updates import set_threads
 
     keras.utils.set_random_seed(0)  # as train.py runs: seeded, deterministic ops
     set_threads(threads, threads if grouped else 1)
@@ -232,17 +232,18 @@ def peak_memory(folder: Path, songs: int, threads: int) -> dict:
     """Peak RSS of one epoch of ``train.py`` (steps 4, state 341, readout) on ``songs`` songs."""
     import numpy as np
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_train_data import write_dataset
+    from msdrnn.dataset_writer import Rows, write_dataset
 
     path = folder / f"noise_{songs}.h5"
     if not path.exists():
         rng = np.random.default_rng(0)
         n_train = songs * 4 // 5
-        write_dataset(path, {
-            name: (rng.standard_normal((n, 120, 25), dtype=np.float32),
-                   rng.integers(0, 10, n).astype(np.int64))
-            for name, n in (("train", n_train), ("valid", songs - n_train))})
+        splits = {name: Rows(rng.standard_normal((n, 120, 25), dtype=np.float32),
+                             rng.integers(0, 10, n).astype(np.int64),
+                             [f"{name}-{i:06d}" for i in range(n)])
+                  for name, n in (("train", n_train), ("valid", songs - n_train))}
+        write_dataset(path, splits, list(GENRES), np.zeros((120, 25)), np.ones((120, 25)),
+                      standardize=False, attrs={"source": "noise"})
     out = folder / "memory_run"
     shutil.rmtree(out, ignore_errors=True)  # a fresh run, not a resumed one
     command = [sys.executable, str(ROOT / "workflow_scripts" / "train.py"), "--dataset",

@@ -130,7 +130,7 @@ def seconds_per_song(model, songs: int, groups: int = 1) -> dict:
     """Training and validation seconds per song of ``model``, after a compiling warm-up."""
     import numpy as np
 
-    from msdrnn.trainer import Trainer
+    from msdrnn.updates import Trainer
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((songs, 120, 25), dtype=np.float32)
@@ -162,7 +162,7 @@ def worker(threads: int, grouped: bool, points: list[dict], songs: int) -> None:
     import tensorflow as tf
 
     from msdrnn.model import MLP, BasicRNN
-    from msdrnn.trainer import set_threads
+    from msdrnn.updates import set_threads
 
     keras.utils.set_random_seed(0)
     set_threads(threads, threads if grouped else 1)

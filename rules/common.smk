@@ -7,8 +7,6 @@ import re
 import sys
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
-
 # The workflow's own files, found from the Snakefile's folder (not the current directory),
 # as paths relative to the working directory: the same paths, and so the same recorded
 # inputs, whichever folder Snakemake was started from.
@@ -61,84 +59,10 @@ LIGHT_RESOURCES = {"mem_mb": 1000, "runtime": 10}
 
 # ---------------------------------------------------------------- config checks
 
+sys.path.insert(0, str(WORKFLOW_DIR / "rules"))
+import config_checks  # noqa: E402
 
-def check_config(config: dict) -> None:
-    """Checks the schema cannot express; each message names the key and what is allowed."""
-    data = config["data"]
-    segments = data["segments"]
-    n_classes = len(data["genres"])
-
-    def divisors() -> str:
-        return ", ".join(str(k) for k in range(1, segments + 1) if segments % k == 0)
-
-    steps_keys = [
-        ("baseline.steps", [config["baseline"]["steps"]]),
-        ("grid.steps", config["grid"]["steps"]),
-        ("bayes.steps", config["bayes"]["steps"]),
-    ]
-    for key, values in steps_keys:
-        bad = [k for k in values if segments % k]
-        if bad:
-            raise WorkflowError(
-                f"config: {key} has {bad}, which do not divide data.segments = {segments}; "
-                f"allowed steps values: {divisors()}"
-            )
-    for key in ("baseline", "grid"):
-        section = config[key]
-        if not section["readout"] and section["state_size"] != n_classes:
-            raise WorkflowError(
-                f"config: {key}.readout is false, so {key}.state_size must equal the number of "
-                f"genres ({n_classes}), not {section['state_size']}; set {key}.readout: true "
-                "to use another state size"
-            )
-    bayes = config["bayes"]
-    if bayes["state_min"] > bayes["state_max"]:
-        raise WorkflowError(
-            f"config: bayes.state_min ({bayes['state_min']}) is above "
-            f"bayes.state_max ({bayes['state_max']})"
-        )
-    if bayes["n_initial"] > bayes["n_calls"]:
-        raise WorkflowError(
-            f"config: bayes.n_initial ({bayes['n_initial']}) is more than "
-            f"bayes.n_calls ({bayes['n_calls']}), the number of trials in all"
-        )
-    mlp = config["mlp"]
-    if mlp["width_min"] > mlp["width_max"]:
-        raise WorkflowError(
-            f"config: mlp.width_min ({mlp['width_min']}) is above "
-            f"mlp.width_max ({mlp['width_max']})"
-        )
-    if mlp["search"] and bayes["seed"] in mlp["seeds"]:
-        raise WorkflowError(
-            f"config: mlp.seeds {mlp['seeds']} contains bayes.seed ({bayes['seed']}), the "
-            "seed of every trial of the feedforward network's search; its confirmation runs "
-            "need seeds no trial used"
-        )
-    for key in ("baseline", "best", "mlp"):
-        seeds = config[key]["seeds"]
-        if len(set(seeds)) != len(seeds):
-            raise WorkflowError(f"config: {key}.seeds has a seed twice: {seeds}")
-    if bayes["seed"] in config["best"]["seeds"]:
-        raise WorkflowError(
-            f"config: best.seeds {config['best']['seeds']} contains bayes.seed "
-            f"({bayes['seed']}), the seed of every search trial; confirmation runs need seeds "
-            "no trial used"
-        )
-    needed = {"msd_h5": ("msd_root", "labels"), "npz": ("npz_dir",), "synthetic": ()}
-    for key in needed[data["source"]]:
-        if not data.get(key):
-            raise WorkflowError(
-                f"config: data.source is {data['source']}, so data.{key} must name a path "
-                "(see configs/paper.yaml)"
-            )
-        if not Path(data[key]).exists():
-            raise WorkflowError(
-                f"config: data.{key} = {data[key]!r} does not exist; point it at your copy "
-                "(see README, 'Running on real MSD-10 data')"
-            )
-
-
-check_config(config)
+config_checks.complete_and_check(config)
 
 
 # ---------------------------------------------------------------- data
@@ -187,8 +111,9 @@ def dataset_args(wildcards, input) -> str:
 
 
 def train_outputs(folder: str) -> dict:
-    """The declared outputs of a training job; its checkpoint/ folder stays undeclared so
-    that Snakemake never deletes it when a job is interrupted."""
+    """The declared outputs of a training job, by the names train_command passes them
+    under. Its checkpoint/ folder (in the history's folder, `--out`) stays undeclared by
+    design, so that Snakemake never deletes it when a job is interrupted."""
     return {name.split(".")[0]: f"{folder}/{name}" for name in TRAIN_OUTPUTS}
 
 
@@ -223,7 +148,8 @@ def logged(command: str) -> str:
 
 
 def train_command(model_args: str) -> str:
-    """Shell command of a training job: the shared flags, then the model's own."""
+    """Shell command of a training job: the shared flags, every declared output by its
+    own flag (the checkpoint goes in `--out`, the history's folder), then the model's own."""
     return logged(
         " ".join(
             [
@@ -231,7 +157,9 @@ def train_command(model_args: str) -> str:
                 "--epochs {params.epochs} --seed {params.seed}",
                 "--batch-size {params.train[batch_size]} --learning-rate {params.train[learning_rate]}",
                 "--optimizer {params.train[optimizer]} --threads {params.train[threads]}",
-                "--out $(dirname {output.history})",
+                "--out $(dirname {output.history}) --history {output.history}",
+                "--run {output.run} --weights {output.weights}",
+                "--weights-best {output.weights_best}",
                 model_args,
             ]
         )

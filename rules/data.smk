@@ -77,6 +77,7 @@ rule prepare_dataset:
             " --per-genre-test {params.per_genre_test} --valid-fraction {params.valid_fraction}"
             " --seed {params.seed} --on-bad-file {params.on_bad_file} {params.short_genres}"
             " {params.standardize} --workers {threads} --out {output.dataset}"
+            " --skipped {output.skipped}"
         )
 
 

@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from workflow_copy import copy_repo
+from helpers import copy_repo
 
 from msdrnn.code_inputs import project_modules
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
-from test_data_steps import recomputed_fingerprint
+from helpers import GENRES, genre_mean_dataset, recomputed_fingerprint, run_script
 
 from msdrnn.controls import (
     fit_song_stats,
@@ -20,36 +18,6 @@ from msdrnn.controls import (
     song_stats_logits,
 )
 from msdrnn.dataset_io import load_split
-
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "workflow_scripts"
-GENRES = ["Rap", "Rock", "RnB", "Electronic", "Metal", "Blues", "Pop", "Jazz", "Country",
-          "Reggae"]
-
-
-def write_dataset(path: Path, songs: dict[str, int], seed: int = 0) -> None:
-    """A small dataset.h5 whose genre k raises the song mean of feature k."""
-    rng = np.random.default_rng(seed)
-    with h5py.File(path, "w") as f:
-        f.attrs["source"] = "test"
-        f.attrs["fingerprint"] = "sha256:test"
-        f.create_dataset("label_map", data=GENRES, dtype=h5py.string_dtype())
-        f.create_dataset("mean", data=np.zeros((120, 25), np.float32))
-        f.create_dataset("std", data=np.ones((120, 25), np.float32))
-        for name, n in songs.items():
-            targets = np.arange(n) % 10
-            inputs = rng.normal(size=(n, 120, 25)).astype(np.float32)
-            inputs[np.arange(n), :, targets] += 0.5
-            group = f.create_group(name)
-            group.create_dataset("inputs", data=inputs)
-            group.create_dataset("targets", data=targets)
-            group.create_dataset("track_ids", data=[f"T{i}" for i in range(n)],
-                                 dtype=h5py.string_dtype())
-
-
-def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, SCRIPTS / name, *args], capture_output=True,
-                          text=True)
 
 
 def test_permutations_are_fixed_by_the_seed_and_differ_per_song():
@@ -69,7 +37,7 @@ def test_shuffling_keeps_each_song_s_segments():
 
 
 def test_shuffle_segments_script_copies_every_split(tmp_path: Path):
-    write_dataset(tmp_path / "dataset.h5", {"train": 30, "valid": 10, "test": 10})
+    genre_mean_dataset(tmp_path / "dataset.h5", {"train": 30, "valid": 10, "test": 10})
     out = tmp_path / "shuffled.h5"
     result = run_script("shuffle_segments.py", "--dataset", str(tmp_path / "dataset.h5"),
                         "--seed", "0", "--out", str(out))
@@ -111,7 +79,7 @@ def test_song_stats_chooses_c_on_validation_and_predicts_the_genre():
 
 
 def test_song_stats_script_never_reads_the_test_split(tmp_path: Path):
-    write_dataset(tmp_path / "dataset.h5", {"train": 100, "valid": 30})  # no test split
+    genre_mean_dataset(tmp_path / "dataset.h5", {"train": 100, "valid": 30})  # no test split
     result = run_script("song_stats.py", "--dataset", str(tmp_path / "dataset.h5"),
                         "--c-values", "0.1,1", "--weights", str(tmp_path / "w.npz"),
                         "--fit", str(tmp_path / "fit.json"))

@@ -9,6 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from helpers import ROOT, msd_config
 from msd_files import make_tree, segments, track_file, track_id, write_labels, write_msd_file
 
 from msdrnn.dataset import DataConfig, prepare_dataset
@@ -16,15 +17,10 @@ from msdrnn.dataset_io import load_split
 from msdrnn.errors import DataError
 from msdrnn.steps import make_steps
 
-ROOT = Path(__file__).resolve().parents[1]
 GENRES = {"Rap": 6, "Rock": 6}
 OLD = b"earlier results"
 
 
-def config(root: Path, **changes) -> DataConfig:
-    values = dict(source="msd_h5", msd_root=str(root), labels=str(root / "labels.cls"),
-                  genres=tuple(GENRES), per_genre=4, per_genre_test=1, workers=1)
-    return DataConfig(**(values | changes))
 
 
 def fails(cfg: DataConfig, out_dir: Path, *parts: str) -> str:
@@ -50,19 +46,20 @@ def tree(tmp_path) -> tuple[Path, dict]:
 
 def test_missing_msd_folder(tmp_path):
     write_labels(tmp_path / "labels.cls", {})
-    fails(config(tmp_path / "absent", labels=str(tmp_path / "labels.cls")), tmp_path / "o",
-          str(tmp_path / "absent"), "msd_root")
+    fails(msd_config(tmp_path / "absent", GENRES, labels=str(tmp_path / "labels.cls")),
+          tmp_path / "o", str(tmp_path / "absent"), "msd_root")
 
 
 def test_missing_label_file(tree, tmp_path):
     root, _ = tree
-    fails(config(root, labels=str(root / "nope.cls")), tmp_path / "o", "nope.cls", "labels")
+    fails(msd_config(root, GENRES, labels=str(root / "nope.cls")), tmp_path / "o", "nope.cls",
+          "labels")
 
 
 def test_no_track_files_found(tmp_path):
     (tmp_path / "msd").mkdir()
     write_labels(tmp_path / "msd" / "labels.cls", {track_id(1): "Rap"})
-    fails(config(tmp_path / "msd"), tmp_path / "o", "no track files found",
+    fails(msd_config(tmp_path / "msd", GENRES), tmp_path / "o", "no track files found",
           str(tmp_path / "msd"))
 
 
@@ -76,7 +73,7 @@ def test_malformed_label_line_names_the_line(tree, tmp_path, line, field):
     root, tracks = tree
     labels = {t: g for t, (g, _, _) in tracks.items()}
     write_labels(root / "labels.cls", labels, extra_lines=(line,))
-    fails(config(root), tmp_path / "o", str(root / "labels.cls"),
+    fails(msd_config(root, GENRES), tmp_path / "o", str(root / "labels.cls"),
           f"line {len(labels) + 3}", field)
 
 
@@ -85,7 +82,7 @@ def test_conflicting_labels_name_both_lines(tree, tmp_path):
     first = next(iter(tracks))
     write_labels(root / "labels.cls", {t: g for t, (g, _, _) in tracks.items()},
                  extra_lines=(f"{first}\tJazz",))
-    fails(config(root), tmp_path / "o", "line 3", "'Jazz'")
+    fails(msd_config(root, GENRES), tmp_path / "o", "line 3", "'Jazz'")
 
 
 def corrupt(path: Path) -> None:
@@ -140,7 +137,7 @@ def test_bad_track_file_stops_and_names_it(tree, tmp_path, kind):
     bad = track_file(root, next(iter(tracks)))
     breaker, field = BREAKERS[kind]
     breaker(bad)
-    fails(config(root), tmp_path / "o", str(bad), field, "on_bad_file")
+    fails(msd_config(root, GENRES), tmp_path / "o", str(bad), field, "on_bad_file")
 
 
 @pytest.mark.parametrize("kind", BREAKERS)
@@ -151,7 +148,7 @@ def test_bad_track_file_skipped_and_listed(tree, tmp_path, kind):
     for path in bad:
         breaker(path)
     out = tmp_path / "o" / "dataset.h5"
-    prepare_dataset(config(root, on_bad_file="skip"), out)
+    prepare_dataset(msd_config(root, GENRES, on_bad_file="skip"), out)
     rows = (tmp_path / "o" / "dataset.skipped.tsv").read_text().splitlines()
     assert rows[0] == "path\treason"
     assert sorted(r.split("\t")[0] for r in rows[1:]) == sorted(map(str, bad))
@@ -168,17 +165,17 @@ def test_bad_aggregate_offsets_name_the_column(tmp_path):
         songs["idx_segments_pitches"][1] = 10**6
         f["analysis/songs"][...] = songs
     assert len(tracks) == 12
-    fails(config(root, per_genre=5, per_genre_test=1), tmp_path / "o", str(path),
+    fails(msd_config(root, GENRES, per_genre=5, per_genre_test=1), tmp_path / "o", str(path),
           "idx_segments_pitches")
 
 
 def test_too_few_tracks_gives_a_table_and_can_proceed(tree, tmp_path):
     root, _ = tree
-    message = fails(config(root, per_genre=8, per_genre_test=0), tmp_path / "o",
+    message = fails(msd_config(root, GENRES, per_genre=8, per_genre_test=0), tmp_path / "o",
                     "per_genre", "allow_short_genres", "genre", "usable")
     assert "Rap" in message and "Rock" in message
     out = tmp_path / "ok" / "dataset.h5"
-    counts = prepare_dataset(config(root, per_genre=8, per_genre_test=0,
+    counts = prepare_dataset(msd_config(root, GENRES, per_genre=8, per_genre_test=0,
                                     allow_short_genres=True), out)
     assert counts["train"]["Rap"] + counts["valid"]["Rap"] == 6
 
@@ -192,7 +189,8 @@ def test_too_few_tracks_gives_a_table_and_can_proceed(tree, tmp_path):
 ])
 def test_bad_config_values(tree, tmp_path, change, field):
     root, _ = tree
-    fails(config(root, **change), tmp_path / "o", field)
+    genres = change.pop("genres", GENRES)
+    fails(msd_config(root, genres, **change), tmp_path / "o", field)
 
 
 def test_cli_exit_code_and_single_line_message(tree, tmp_path):
@@ -216,7 +214,7 @@ def test_steps_must_divide_segments(tree, tmp_path):
     root, _ = tree
     folder = tmp_path / "o"
     dataset = folder / "dataset.h5"
-    prepare_dataset(config(root), dataset)
+    prepare_dataset(msd_config(root, GENRES), dataset)
     out = folder / "steps_7.h5"
     out.write_bytes(OLD)
     with pytest.raises(DataError, match=r"steps 7 does not divide the 120 segments"):
@@ -235,8 +233,27 @@ def test_corrupt_aggregate_file_stops_or_is_skipped(tmp_path):
     make_tree(root, GENRES, aggregate=1)
     path = root / "data" / "aggregate" / "tracks.h5"
     truncate(path)
-    fails(config(root), tmp_path / "o", str(path), "not a readable MSD HDF5 file")
+    fails(msd_config(root, GENRES), tmp_path / "o", str(path), "not a readable MSD HDF5 file")
     out = tmp_path / "skip" / "dataset.h5"
-    prepare_dataset(config(root, on_bad_file="skip"), out)
+    prepare_dataset(msd_config(root, GENRES, on_bad_file="skip"), out)
     rows = (tmp_path / "skip" / "dataset.skipped.tsv").read_text().splitlines()
     assert len(rows) == 2 and rows[1].startswith(f"{path}\t")
+
+
+def test_script_writes_the_skipped_list_where_told(tree, tmp_path):
+    """The rule declares dataset.skipped.tsv as an output and passes it as --skipped."""
+    root, tracks = tree
+    bad = track_file(root, next(iter(tracks)))
+    truncate(bad)
+    listed = tmp_path / "elsewhere" / "bad_files.tsv"
+    listed.parent.mkdir()
+    result = subprocess.run(
+        [sys.executable, ROOT / "workflow_scripts" / "prepare_dataset.py", "--source", "msd_h5",
+         "--msd-root", root, "--labels", root / "labels.cls", "--genres", ",".join(GENRES),
+         "--per-genre", "4", "--per-genre-test", "1", "--workers", "1",
+         "--on-bad-file", "skip", "--out", tmp_path / "o" / "dataset.h5", "--skipped", listed],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rows = listed.read_text().splitlines()
+    assert rows[0] == "path\treason" and [r.split("\t")[0] for r in rows[1:]] == [str(bad)]
+    assert not (tmp_path / "o" / "dataset.skipped.tsv").exists()

@@ -7,6 +7,7 @@ import json
 import h5py
 import numpy as np
 import pytest
+from helpers import msd_config
 from msd_files import (
     expected_crop,
     make_tree,
@@ -17,17 +18,14 @@ from msd_files import (
     write_msd_file,
 )
 
-from msdrnn.dataset import DataConfig, genre_order, prepare_dataset
+from msdrnn.dataset import genre_order, prepare_dataset
 from msdrnn.dataset_io import dataset_fingerprint, load_split, read_label_map
 from msdrnn.msd import Location, locate_tracks, read_file, read_labels
 
 GENRES = {"Rap": 10, "Rock": 10, "Jazz": 10}
+SIZES = {"per_genre": 5, "per_genre_test": 2}
 
 
-def config(root, **changes) -> DataConfig:
-    values = dict(source="msd_h5", msd_root=str(root), labels=str(root / "labels.cls"),
-                  genres=tuple(GENRES), per_genre=5, per_genre_test=2, workers=1)
-    return DataConfig(**(values | changes))
 
 
 def test_labels_skip_comments_and_blank_lines(tmp_path):
@@ -87,7 +85,7 @@ def test_locate_scans_only_outside_the_letter_folders(tmp_path):
 def test_build_counts_crop_and_standardisation(tmp_path):
     tracks = make_tree(tmp_path, GENRES, aggregate=2)
     out = tmp_path / "out" / "dataset.h5"
-    counts = prepare_dataset(config(tmp_path), out)
+    counts = prepare_dataset(msd_config(tmp_path, GENRES, **SIZES), out)
     assert counts["train"] == {"Rap": 4, "Rock": 4, "Jazz": 4}
     assert counts["valid"] == {"Rap": 1, "Rock": 1, "Jazz": 1}
     assert counts["test"] == {"Rap": 2, "Rock": 2, "Jazz": 2}
@@ -119,7 +117,7 @@ def test_split_depends_only_on_seed(tmp_path):
 
     def split_ids(name, **changes):
         out = tmp_path / name / "dataset.h5"
-        prepare_dataset(config(tmp_path, **changes), out)
+        prepare_dataset(msd_config(tmp_path, GENRES, **(SIZES | changes)), out)
         with h5py.File(out) as f:
             return {s: list(f[s]["track_ids"][()]) for s in ("train", "valid", "test")}
 
@@ -132,7 +130,7 @@ def test_split_depends_only_on_seed(tmp_path):
 def test_no_test_split_when_per_genre_test_is_zero(tmp_path):
     make_tree(tmp_path, GENRES)
     out = tmp_path / "dataset.h5"
-    prepare_dataset(config(tmp_path, per_genre_test=0), out)
+    prepare_dataset(msd_config(tmp_path, GENRES, per_genre=5, per_genre_test=0), out)
     with h5py.File(out) as f:
         assert sorted(f) == ["label_map", "mean", "std", "train", "valid"]
 
@@ -142,7 +140,7 @@ def test_unusable_tracks_are_left_out(tmp_path):
     labels = {t: g for t, (g, _, _) in tracks.items()}
     write_labels(tmp_path / "labels.cls", labels | {track_id(7): "Rap", track_id(9): "Folk"})
     out = tmp_path / "dataset.h5"
-    prepare_dataset(config(tmp_path, genres=("Rap", "Rock"), per_genre=3, per_genre_test=0,
+    prepare_dataset(msd_config(tmp_path, ("Rap", "Rock"), per_genre=3, per_genre_test=0,
                            valid_fraction=0.34), out)
     with h5py.File(out) as f:
         kept = {t.decode() for s in ("train", "valid") for t in f[s]["track_ids"][()]}
@@ -184,7 +182,7 @@ def test_split_does_not_depend_on_how_tracks_are_stored(tmp_path, workers):
     built = {}
     for root in (singles, mixed):
         out = root / "out" / "dataset.h5"
-        prepare_dataset(config(root, per_genre=5, per_genre_test=2, workers=workers), out)
+        prepare_dataset(msd_config(root, GENRES, **SIZES, workers=workers), out)
         built[root] = out
     assert read_splits(built[singles]) == read_splits(built[mixed])
     assert dataset_fingerprint(built[singles]) == dataset_fingerprint(built[mixed])
@@ -200,7 +198,7 @@ def test_each_genre_keeps_its_first_usable_tracks_in_its_order(tmp_path):
     tracks = make_tree(tmp_path, genres, aggregate=6, aggregate_files=2,
                        lengths=SHORT_EVERY_THIRD)
     out = tmp_path / "out" / "dataset.h5"
-    prepare_dataset(config(tmp_path, per_genre=5, per_genre_test=2, seed=3), out)
+    prepare_dataset(msd_config(tmp_path, GENRES, **SIZES, seed=3), out)
     with h5py.File(out) as f:
         split_of = {t.decode(): s for s in ("train", "valid", "test")
                     for t in f[s]["track_ids"]}

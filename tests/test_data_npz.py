@@ -8,9 +8,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from test_data_steps import recomputed_fingerprint
+from helpers import npz_config, recomputed_fingerprint
 
-from msdrnn.dataset import DataConfig, prepare_dataset
+from msdrnn.dataset import prepare_dataset
 from msdrnn.dataset_io import dataset_fingerprint, load_split, read_label_map
 from msdrnn.errors import DataError
 from msdrnn.study import GENRES
@@ -42,15 +42,13 @@ def write_course_files(folder: Path, flat: bool = True, pickled_label_map: bool 
     return data
 
 
-def config(folder: Path, **changes) -> DataConfig:
-    return DataConfig(**({"source": "npz", "npz_dir": str(folder)} | changes))
 
 
 @pytest.mark.parametrize("flat", [True, False])
 def test_import_keeps_standardised_inputs(tmp_path, flat):
     data = write_course_files(tmp_path / "npz", flat=flat)
     out = tmp_path / "dataset.h5"
-    counts = prepare_dataset(config(tmp_path / "npz"), out)
+    counts = prepare_dataset(npz_config(tmp_path / "npz"), out)
     assert sum(counts["test"].values()) == 20
     assert read_label_map(out) == list(GENRES)
     for name in ("train", "valid", "test"):
@@ -66,7 +64,7 @@ def test_import_keeps_standardised_inputs(tmp_path, flat):
 def test_standardise_when_asked(tmp_path):
     data = write_course_files(tmp_path / "npz", standardised=False)
     out = tmp_path / "dataset.h5"
-    prepare_dataset(config(tmp_path / "npz", standardize_npz=True), out)
+    prepare_dataset(npz_config(tmp_path / "npz", standardize_npz=True), out)
     train = data["train"][0].astype(np.float64)
     mean, std = train.mean(axis=0), train.std(axis=0)
     np.testing.assert_allclose(load_split(out, "valid").inputs,
@@ -77,7 +75,7 @@ def test_pickled_label_map_is_not_unpickled(tmp_path, caplog):
     write_course_files(tmp_path / "npz", pickled_label_map=True, test=False)
     out = tmp_path / "dataset.h5"
     with caplog.at_level(logging.INFO):
-        counts = prepare_dataset(config(tmp_path / "npz", genres=tuple(reversed(GENRES))), out)
+        counts = prepare_dataset(npz_config(tmp_path / "npz", genres=tuple(reversed(GENRES))), out)
     assert read_label_map(out) == list(reversed(GENRES))
     assert "without unpickling" in caplog.text and "no test split" in caplog.text
     assert "test" not in counts
@@ -107,7 +105,7 @@ def test_bad_npz_named_with_field(tmp_path, name, change, parts):
     out.parent.mkdir()
     out.write_bytes(OLD)
     with pytest.raises(DataError) as error:
-        prepare_dataset(config(folder), out)
+        prepare_dataset(npz_config(folder), out)
     assert str(path) in str(error.value)
     for part in parts:
         assert part in str(error.value)
@@ -120,10 +118,10 @@ def test_missing_npz_file(tmp_path, missing):
     write_course_files(folder)
     (folder / missing).unlink()
     with pytest.raises(DataError, match=missing):
-        prepare_dataset(config(folder), tmp_path / "dataset.h5")
+        prepare_dataset(npz_config(folder), tmp_path / "dataset.h5")
     assert not (tmp_path / "dataset.h5").exists()
 
 
 def test_missing_npz_folder(tmp_path):
     with pytest.raises(DataError, match="data.npz_dir"):
-        prepare_dataset(config(tmp_path / "none"), tmp_path / "dataset.h5")
+        prepare_dataset(npz_config(tmp_path / "none"), tmp_path / "dataset.h5")

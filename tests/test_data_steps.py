@@ -10,12 +10,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from helpers import SCRIPTS, msd_config, recomputed_fingerprint
 from msd_files import make_tree
 
-from msdrnn.dataset import DataConfig, prepare_dataset
+from msdrnn.dataset import prepare_dataset
 from msdrnn.dataset_io import (
-    SPLITS,
-    Fingerprint,
     dataset_fingerprint,
     load_split,
     read_label_map,
@@ -23,13 +22,9 @@ from msdrnn.dataset_io import (
 from msdrnn.errors import DataError
 from msdrnn.steps import make_steps
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
+GENRES = ("Rap", "Rock")
 
 
-def config(root: Path, **changes) -> DataConfig:
-    values = dict(source="msd_h5", msd_root=str(root), labels=str(root / "labels.cls"),
-                  genres=("Rap", "Rock"), per_genre=4, per_genre_test=1, workers=1)
-    return DataConfig(**(values | changes))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +37,7 @@ def tree(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def dataset(tree):
     out = tree / "dataset.h5"
-    prepare_dataset(config(tree), out)
+    prepare_dataset(msd_config(tree, GENRES), out)
     return out
 
 
@@ -85,18 +80,6 @@ def test_steps_file_holds_no_copy_and_follows_the_dataset(dataset, tmp_path):
         load_split(out, "train")
 
 
-def recomputed_fingerprint(path: Path) -> str:
-    """The fingerprint of what a dataset.h5 holds, hashed again from the stored arrays."""
-    fingerprint = Fingerprint()
-    with h5py.File(path) as f:
-        fingerprint.texts("label_map", f["label_map"].asstr()[()])
-        for key in ("mean", "std"):
-            fingerprint.array(key, f[key][()])
-        for split in (s for s in SPLITS if s in f):
-            fingerprint.array(f"/{split}/inputs", f[split]["inputs"][()])
-            fingerprint.array(f"/{split}/targets", f[split]["targets"][()])
-            fingerprint.texts(f"/{split}/track_ids", f[split]["track_ids"].asstr()[()])
-    return fingerprint.hexdigest()
 
 
 def test_fingerprint_is_the_hash_of_the_stored_content(dataset):
@@ -109,9 +92,9 @@ def test_fingerprint_is_of_the_content_only(tree, tmp_path):
     """Same songs, labels and statistics: same fingerprint, whatever else differs (workers
     are in the config attribute); other songs: another fingerprint."""
     first, second, other = (tmp_path / name / "dataset.h5" for name in ("a", "b", "c"))
-    prepare_dataset(config(tree), first)
-    prepare_dataset(config(tree, workers=2), second)
-    prepare_dataset(config(tree, seed=1), other)
+    prepare_dataset(msd_config(tree, GENRES), first)
+    prepare_dataset(msd_config(tree, GENRES, workers=2), second)
+    prepare_dataset(msd_config(tree, GENRES, seed=1), other)
     assert dataset_fingerprint(first) == dataset_fingerprint(second)
     assert dataset_fingerprint(first).startswith("sha256:")
     assert dataset_fingerprint(other) != dataset_fingerprint(first)
@@ -124,10 +107,10 @@ def test_steps_file_of_a_rebuilt_dataset_is_refused(tree, tmp_path):
     """dataset.h5 rebuilt with other songs under an old steps file: every reader stops and
     names both files; remaking the steps file (and only that) makes it readable again."""
     dataset, steps = tmp_path / "dataset.h5", tmp_path / "steps_6.h5"
-    prepare_dataset(config(tree), dataset)
+    prepare_dataset(msd_config(tree, GENRES), dataset)
     make_steps(dataset, 6, steps)
     old_inputs = load_split(steps, "train").inputs
-    prepare_dataset(config(tree, seed=1), dataset)  # other songs in every split
+    prepare_dataset(msd_config(tree, GENRES, seed=1), dataset)  # other songs in every split
     for read in (lambda: load_split(steps, "train"), lambda: read_label_map(steps),
                  lambda: dataset_fingerprint(steps)):
         with pytest.raises(DataError) as error:
@@ -165,9 +148,9 @@ def test_files_without_fingerprints_say_to_remake_them(dataset, tmp_path):
 def test_make_steps_cli_names_both_files(tree, tmp_path):
     """The training job's view: a stale steps file is one error line and exit code 2."""
     dataset, steps = tmp_path / "dataset.h5", tmp_path / "steps_4.h5"
-    prepare_dataset(config(tree), dataset)
+    prepare_dataset(msd_config(tree, GENRES), dataset)
     make_steps(dataset, 4, steps)
-    prepare_dataset(config(tree, seed=2), dataset)
+    prepare_dataset(msd_config(tree, GENRES, seed=2), dataset)
     code = ("import sys; from msdrnn.cli import run; from msdrnn.dataset_io import load_split;"
             f" sys.exit(run(lambda argv: load_split({str(steps)!r}, 'train') and 0))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

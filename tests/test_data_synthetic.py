@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from helpers import SCRIPTS
 
 from msdrnn.dataset import DataConfig, prepare_dataset
 from msdrnn.dataset_io import load_split
@@ -154,7 +154,7 @@ def test_genre_shows_in_the_order_not_in_the_song_means(tmp_path):
 
 
 def test_command_line_round_trip(tmp_path):
-    scripts = Path(__file__).resolve().parents[1] / "workflow_scripts"
+    scripts = SCRIPTS
     tree, out = tmp_path / "tree", tmp_path / "data" / "dataset.h5"
     subprocess.run([sys.executable, scripts / "generate_synthetic.py", "--out-dir", tree,
                     "--genres", "Rap,Rock", "--tracks-per-genre", "20", "--seed", "1"],

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-from test_controls import write_dataset
+from helpers import genre_mean_dataset, run_script
 
 from msdrnn import reference
 from msdrnn.controls import song_stats_logits
 from msdrnn.dataset_io import load_split
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
-
 
 def evaluate(tmp_path: Path, best: Path, final: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, SCRIPTS / "evaluate.py", "--dataset", str(tmp_path / "dataset.h5"),
-         "--best-weights", str(best), "--final-weights", str(final),
-         "--out", str(tmp_path / "test_metrics.json")], capture_output=True, text=True)
+    return run_script("evaluate.py", "--dataset", tmp_path / "dataset.h5", "--best-weights",
+                      best, "--final-weights", final, "--out", tmp_path / "test_metrics.json")
 
 
 def test_two_sections_from_the_best_and_the_final_weights(tmp_path: Path):
-    write_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 40})
+    genre_mean_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 40})
     rng = np.random.default_rng(0)
     rnn = {"W_x": rng.normal(size=(25, 12)), "W_h": rng.normal(size=(12, 12)) * 0.1,
            "b": np.zeros(12), "W_out": rng.normal(size=(12, 10)), "b_out": np.zeros(10)}
@@ -50,7 +45,7 @@ def test_two_sections_from_the_best_and_the_final_weights(tmp_path: Path):
 
 
 def test_song_statistics_weights(tmp_path: Path):
-    write_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 20})
+    genre_mean_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 20})
     rng = np.random.default_rng(1)
     weights = {"feature_mean": np.zeros(50), "feature_std": np.ones(50),
                "coef": rng.normal(size=(10, 50)), "intercept": np.zeros(10)}
@@ -64,7 +59,7 @@ def test_song_statistics_weights(tmp_path: Path):
 
 
 def test_unknown_weights_are_one_error_line(tmp_path: Path):
-    write_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 10})
+    genre_mean_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 10})
     np.savez(tmp_path / "odd.npz", something=np.zeros(3))
     result = evaluate(tmp_path, tmp_path / "odd.npz", tmp_path / "odd.npz")
     assert result.returncode == 2
@@ -77,7 +72,7 @@ def test_unknown_weights_are_one_error_line(tmp_path: Path):
 def test_a_dataset_without_track_ids_is_one_error_line(tmp_path: Path):
     import h5py
 
-    write_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 10})
+    genre_mean_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 10})
     with h5py.File(tmp_path / "dataset.h5", "a") as f:
         del f["test/track_ids"]
     np.savez(tmp_path / "stats.npz", feature_mean=np.zeros(50), feature_std=np.ones(50),

@@ -10,11 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "workflow_scripts"
-GENRES = ["Rap", "Rock", "RnB", "Electronic", "Metal", "Blues", "Pop", "Jazz", "Country",
-          "Reggae"]
+from helpers import GENRES, SCRIPTS, run_script
 
 
 def fake_history(epochs: int, level: float, seed: int = 0) -> pd.DataFrame:
@@ -37,9 +33,6 @@ def files(name: str) -> list[str]:
     return [f"results/figures/{name}.{ext}" for ext in ("png", "pdf")]
 
 
-def run_script(name: str, *args: str, cwd: Path) -> None:
-    subprocess.run([sys.executable, SCRIPTS / name, *args], cwd=cwd, check=True,
-                   capture_output=True, text=True)
 
 
 def fake_test_metrics(accuracy: float, seed: int, songs: int = 60) -> dict:
@@ -135,7 +128,8 @@ def write_dataset_attributes(path: Path, source: str = "synthetic") -> None:
 
 def test_grid_summary_and_search_collection(results: Path):
     grids = sorted(str(p) for p in (results / "results/grid").glob("*/*/history.csv"))
-    run_script("summarize_grid.py", "--out", "results/grid/summary.csv", *grids, cwd=results)
+    run_script("summarize_grid.py", "--out", "results/grid/summary.csv", *grids, cwd=results,
+               check=True)
     grid = pd.read_csv(results / "results/grid/summary.csv")
     assert list(grid["steps"]) == [4, 4, 6, 6, 10, 10]
     assert grid["epoch_of_max"].between(1, 6).all()
@@ -143,7 +137,7 @@ def test_grid_summary_and_search_collection(results: Path):
     histories = [p.replace("proposal.json", "history.csv") for p in proposals]
     run_script("bayes_collect.py", "--top-fraction", "0.1", "--trials-out",
                "results/bayes/trials.csv", "--best-out", "results/bayes/best.json",
-               "--proposals", *proposals, "--histories", *histories, cwd=results)
+               "--proposals", *proposals, "--histories", *histories, cwd=results, check=True)
     best = json.loads((results / "results/bayes/best.json").read_text())
     assert (best["state_size"], best["steps"], best["trial"]) == (341, 4, 1)
     trials = pd.read_csv(results / "results/bayes/trials.csv")
@@ -188,7 +182,7 @@ def summary_args(with_tests: bool = True) -> list[str]:
 
 def test_summary_intervals_and_verdicts(results: Path):
     test_grid_summary_and_search_collection(results)
-    run_script("write_summary.py", *summary_args(), cwd=results)
+    run_script("write_summary.py", *summary_args(), cwd=results, check=True)
     text = (results / "results/summary.md").read_text()
     assert "| Chance level | 10 genres | 10.00% | 10.00% | 10.00% |" in text
     assert "state 341, steps 4, readout, 8 epochs" in text
@@ -281,7 +275,7 @@ def test_summary_pairs_test_songs_by_track_id(results: Path):
 
 def test_summary_without_a_test_split(results: Path):
     test_grid_summary_and_search_collection(results)
-    run_script("write_summary.py", *summary_args(with_tests=False), cwd=results)
+    run_script("write_summary.py", *summary_args(with_tests=False), cwd=results, check=True)
     numbers = json.loads((results / "results/summary.json").read_text())
     assert all(c["test"] is None for c in numbers["comparisons"])
     assert "no test split" in (results / "results/summary.md").read_text()
@@ -303,7 +297,7 @@ def test_every_figure_script_writes_png_and_pdf(results: Path):
     run_script("plot_run.py", "--history", "results/best/seed_1/history.csv", "--run",
                "results/best/seed_1/run.json", "--title", "Best parameters", "--dpi", "50",
                "--error", *files("best_error"), "--accuracy", *files("best_accuracy"),
-               cwd=results)
+               cwd=results, check=True)
     grids = sorted(str(p) for p in (results / "results/grid").glob("*/*/history.csv"))
     run_script("plot_grid.py", "--summary", "results/grid/summary.csv", "--histories", *grids,
                "--top-steps", "2", "--state-size", "10", "--epochs", "6", "--dpi", "50",
@@ -311,19 +305,19 @@ def test_every_figure_script_writes_png_and_pdf(results: Path):
                *[arg for name in ("train_error", "valid_error", "train_accuracy",
                                   "valid_accuracy")
                  for arg in (f"--{name.replace('_', '-')}", *files(f"grid_{name}"))],
-               cwd=results)
+               cwd=results, check=True)
     histories = [f"results/bayes/trial_{t:03d}/history.csv" for t in range(4)]
     run_script("plot_bayes.py", "--trials", "results/bayes/trials.csv", "--histories",
                *histories, "--epochs", "5", "--top-fraction", "0.1", "--dpi", "50",
                *[arg for name in ("objective", "space", "train_error", "valid_error",
                                   "train_accuracy", "valid_accuracy")
                  for arg in (f"--{name.replace('_', '-')}", *files(f"bayes_{name}"))],
-               cwd=results)
+               cwd=results, check=True)
     run_script("plot_confusion.py", "--metrics", "results/best/seed_1/test_metrics.json",
                "results/best/seed_2/test_metrics.json", "--run", "results/best/seed_1/run.json",
-               "--dpi", "50", "--out", *files("best_test_confusion"), cwd=results)
+               "--dpi", "50", "--out", *files("best_test_confusion"), cwd=results, check=True)
     run_script("plot_controls.py", "--summary", "results/summary.json", "--dpi", "50",
-               "--out", *files("controls_accuracy"), cwd=results)
+               "--out", *files("controls_accuracy"), cwd=results, check=True)
     names = ["best_error", "best_accuracy", "grid_max_valid_accuracy", "grid_valid_accuracy",
              "grid_train_error", "bayes_objective", "bayes_space", "bayes_valid_error",
              "best_test_confusion", "controls_accuracy"]
@@ -351,7 +345,7 @@ def test_runs_table_has_one_row_per_run_and_epoch(results: Path):
     run_script("collect_runs.py", "--names", *names, "--kinds", *kinds,
                "--histories", *[f"results/{n}/history.csv" for n in names],
                "--runs", *[f"results/{n}/run.json" for n in names],
-               "--out", "results/runs.csv", cwd=results)
+               "--out", "results/runs.csv", cwd=results, check=True)
     runs = pd.read_csv(results / "results/runs.csv")
     assert list(runs.columns) == ["run", "kind", "state_size", "steps", "readout", "seed",
                                   "epoch", "train_loss", "train_acc", "valid_loss",

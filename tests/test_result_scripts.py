@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import SCRIPTS
 
 from msdrnn import cli
 
 HISTORY = "epoch,train_loss,train_acc,valid_loss,valid_acc,seconds\n1,2.0,0.2,2.1,0.3,1.0\n"
 
 
-def run_script(name: str, argv: list[str], capsys) -> tuple[int, str]:
+def run_main(name: str, argv: list[str], capsys) -> tuple[int, str]:
     """Run a workflow script's main in this process, as its command line would."""
     module = importlib.import_module(name)
     code = cli.run(module.main, [str(arg) for arg in argv])
@@ -47,7 +48,7 @@ def test_histories_arrive_from_the_command_line_not_from_beside_the_proposal(tmp
     elsewhere = tmp_path / "elsewhere.csv"
     elsewhere.write_text(HISTORY)
     out = tmp_path / "out"
-    code, err = run_script("bayes_collect", [
+    code, err = run_main("bayes_collect", [
         "--proposals", proposal, "--histories", elsewhere,
         "--trials-out", out / "trials.csv", "--best-out", out / "best.json"], capsys)
     assert code == 0, err
@@ -59,14 +60,14 @@ def test_collect_refuses_unpaired_and_malformed_trials(tmp_path, capsys):
     p1, _ = write_trial(tmp_path / "t1", 1, history="epoch,valid_acc\n1,0.5\n")
     out = tmp_path / "out"
     outputs = ["--trials-out", out / "trials.csv", "--best-out", out / "best.json"]
-    code, err = run_script("bayes_collect",
+    code, err = run_main("bayes_collect",
                            ["--proposals", p0, p1, "--histories", h0, *outputs], capsys)
     assert_refused(code, err, "2 proposals but 1 histories")
-    code, err = run_script("bayes_collect", ["--proposals", p0, p1, "--histories", h0,
+    code, err = run_main("bayes_collect", ["--proposals", p0, p1, "--histories", h0,
                                              tmp_path / "t1/history.csv", *outputs], capsys)
     assert_refused(code, err, "t1/history.csv", "missing columns")
     (tmp_path / "t1/proposal.json").write_text("[1, 2]")
-    code, err = run_script("bayes_collect", ["--proposals", p0, p1, "--histories", h0, h0,
+    code, err = run_main("bayes_collect", ["--proposals", p0, p1, "--histories", h0, h0,
                                              *outputs], capsys)
     assert_refused(code, err, "t1/proposal.json", "JSON object")
     assert not out.exists()
@@ -75,7 +76,7 @@ def test_collect_refuses_unpaired_and_malformed_trials(tmp_path, capsys):
 def test_propose_refuses_a_broken_earlier_trial(tmp_path, capsys):
     proposal, history = write_trial(tmp_path / "t0", 0, history="not,a\nhistory")
     out = tmp_path / "t1/proposal.json"
-    code, err = run_script("bayes_propose", [
+    code, err = run_main("bayes_propose", [
         "--trial", 1, "--seed", 0, "--dimension", "state_size=int:15..40",
         "--dimension", "steps=cat:4,6",
         "--proposals", proposal, "--histories", history, "--out", out], capsys)
@@ -88,7 +89,7 @@ def test_grid_summary_needs_grid_folders(tmp_path, capsys):
     history.parent.mkdir()
     history.write_text(HISTORY)
     out = tmp_path / "summary.csv"
-    code, err = run_script("summarize_grid", ["--out", out, history], capsys)
+    code, err = run_main("summarize_grid", ["--out", out, history], capsys)
     assert_refused(code, err, "somewhere/history.csv", "steps_K/seed_S")
     assert not out.exists()
 
@@ -102,7 +103,7 @@ def test_plot_scripts_write_exactly_the_files_they_are_given(tmp_path, capsys):
         path.write_text(HISTORY)
         histories.append(path)
     summary = tmp_path / "summary.csv"
-    code, err = run_script("summarize_grid", ["--out", summary, *histories], capsys)
+    code, err = run_main("summarize_grid", ["--out", summary, *histories], capsys)
     assert code == 0, err
     figures = tmp_path / "figures"
     names = ["max-valid-accuracy", "train-error", "valid-error", "train-accuracy",
@@ -112,7 +113,7 @@ def test_plot_scripts_write_exactly_the_files_they_are_given(tmp_path, capsys):
             "--state-size", 10, "--epochs", 1, "--dpi", 30]
     for name in names:
         argv += [f"--{name}", *files[name]]
-    code, err = run_script("plot_grid", argv, capsys)
+    code, err = run_main("plot_grid", argv, capsys)
     assert code == 0, err
     assert sorted(figures.rglob("*.*")) == sorted(f for pair in files.values() for f in pair)
 
@@ -120,7 +121,7 @@ def test_plot_scripts_write_exactly_the_files_they_are_given(tmp_path, capsys):
     run.write_text(json.dumps({"hyperparameters": {"steps": 4, "state_size": 20,
                                                    "readout": True}}))
     out = [tmp_path / "run/error.png", tmp_path / "run/accuracy.pdf"]
-    code, err = run_script("plot_run", ["--history", histories[0], "--run", run,
+    code, err = run_main("plot_run", ["--history", histories[0], "--run", run,
                                         "--title", "T", "--dpi", 30, "--error", out[0],
                                         "--accuracy", out[1]], capsys)
     assert code == 0, err
@@ -134,7 +135,7 @@ def test_plot_scripts_refuse_malformed_input(tmp_path, capsys):
     run = tmp_path / "run.json"
     run.write_text(json.dumps({"hyperparameters": {"readout": True}}))
     out = tmp_path / "figures"
-    code, err = run_script("plot_run", ["--history", history, "--run", run, "--title", "T",
+    code, err = run_main("plot_run", ["--history", history, "--run", run, "--title", "T",
                                         "--error", out / "e.png", "--accuracy",
                                         out / "a.png"], capsys)
     assert_refused(code, err, "run.json", "steps")
@@ -144,13 +145,13 @@ def test_plot_scripts_refuse_malformed_input(tmp_path, capsys):
     for name in ("max-valid-accuracy", "train-error", "valid-error", "train-accuracy",
                  "valid-accuracy"):
         argv += [f"--{name}", out / f"{name}.png"]
-    code, err = run_script("plot_grid", argv, capsys)
+    code, err = run_main("plot_grid", argv, capsys)
     assert_refused(code, err, "summary.csv", "max_valid_acc")
     assert not out.exists()
 
 
 @pytest.mark.parametrize("name", sorted(
-    path.stem for path in (Path(__file__).resolve().parents[1] / "workflow_scripts").glob("*.py")))
+    path.stem for path in (SCRIPTS).glob("*.py")))
 def test_every_owned_script_follows_the_cli_contract(name):
     """`main(argv) -> int`, run through `cli.run` when executed."""
     module = importlib.import_module(name)

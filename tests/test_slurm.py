@@ -24,9 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from workflow_copy import copy_repo
+from helpers import ROOT, copy_repo
 
-ROOT = Path(__file__).resolve().parents[1]
 CLUSTER_SCRIPT = ROOT / "tools" / "local_slurm.sh"
 SMOKE = "configs/smoke.yaml"
 TRAIN_RULES = {"baseline_train", "grid_train", "bayes_trial", "best_train", "mlp_train",

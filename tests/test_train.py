@@ -16,14 +16,13 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from test_train_data import random_dataset, synthetic_dataset
+from helpers import ROOT, SCRIPTS, random_dataset, synthetic_dataset
 
 from msdrnn import reference
 from msdrnn.dataset_io import load_split
 from msdrnn.steps import make_steps
 
-ROOT = Path(__file__).resolve().parents[1]
-TRAIN = ROOT / "workflow_scripts" / "train.py"
+TRAIN = SCRIPTS / "train.py"
 RNN = ["--steps", "4", "--state-size", "24", "--readout", "--seed", "7", "--threads", "1"]
 
 
@@ -55,6 +54,19 @@ def checkpoint_epoch(out: Path) -> int:
         return 0
 
 
+def test_output_paths_default_to_out_and_refuse_unknown_names(tmp_path):
+    from msdrnn.errors import ConfigError
+    from msdrnn.training import OUTPUTS, output_paths
+
+    paths = output_paths(tmp_path, {"history": tmp_path / "h.csv", "run": None})
+    assert paths == {"weights": tmp_path / "weights.npz",
+                     "weights_best": tmp_path / "weights_best.npz",
+                     "history": tmp_path / "h.csv", "run": tmp_path / "run.json"}
+    assert sorted(p.name for p in output_paths(tmp_path).values()) == sorted(OUTPUTS)
+    with pytest.raises(ConfigError, match="unknown training outputs \\['checkpoint'\\]"):
+        output_paths(tmp_path, {"checkpoint": tmp_path / "c"})
+
+
 def test_outputs_and_the_numpy_reference_agree(dataset, tmp_path):
     out = tmp_path / "run"
     done = run(dataset, out, *RNN, "--epochs", "3")
@@ -79,6 +91,23 @@ def test_outputs_and_the_numpy_reference_agree(dataset, tmp_path):
     assert record["device"].startswith(("CPU", "GPU"))
     assert {"tensorflow", "keras", "numpy"} <= set(record["versions"])
     assert record["hyperparameters"]["batch_size"] == 50
+
+
+def test_each_output_goes_where_its_flag_names_it(dataset, tmp_path):
+    """The rules pass every declared output by its own flag; --out keeps the checkpoint."""
+    named = {"--history": tmp_path / "h" / "hist.csv", "--run": tmp_path / "r" / "record.json",
+             "--weights": tmp_path / "w" / "final.npz",
+             "--weights-best": tmp_path / "w" / "best.npz"}
+    flags = [str(x) for pair in named.items() for x in pair]
+    done = run(dataset, tmp_path / "out", *RNN, "--epochs", "1", *flags)
+    assert done.returncode == 0, done.stderr
+    assert all(path.is_file() for path in named.values())
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []  # the checkpoint, removed
+    with open(named["--history"]) as f:
+        assert [row["epoch"] for row in csv.DictReader(f)] == ["1"]
+    with np.load(named["--weights"]) as final, np.load(named["--weights-best"]) as best:
+        assert set(final.files) == set(best.files) == {"W_x", "W_h", "b", "W_out", "b_out"}
+    assert json.loads(named["--run"].read_text())["seed"] == 7
 
 
 @pytest.mark.parametrize(("threads", "state_size", "groups"), [("1", 24, 1), ("2", 100, 2)])
@@ -243,7 +272,7 @@ def test_threads_are_part_of_the_fingerprint(interrupted):
     from dataclasses import replace
 
     config, _, again = interrupted
-    assert "settings (threads)" in again(config=replace(config, threads=2))
+    assert "settings (threads)" in again(config=replace(config, threads=config.threads + 1))
 
 
 def test_rnns_from_state_size_100_train_in_one_group_of_songs_per_thread():
@@ -360,8 +389,8 @@ def test_bad_input_through_the_command_line(tmp_path):
 def test_nan_loss_stops_naming_epoch_and_part_and_keeps_the_last_checkpoint(tmp_path,
                                                                              monkeypatch):
     from msdrnn.errors import TrainingDiverged
-    from msdrnn.trainer import Trainer
     from msdrnn.training import TrainConfig, load_checkpoint, train
+    from msdrnn.updates import Trainer
 
     data = random_dataset(tmp_path / "d.h5")
     real_epoch = Trainer.train_epoch

@@ -19,13 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from workflow_copy import copy_repo
+from helpers import copy_repo
 
 from msdrnn.resources import job_usage
 from msdrnn.results import read_history, read_json
 from msdrnn.search import Acquisition, objective, propose, rnn_space
 
-ROOT = Path(__file__).resolve().parents[1]
 SMOKE = "configs/smoke.yaml"
 PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion", "plot_controls",
               "plot_mlp_search"}

@@ -1,6 +1,6 @@
 """Write the synthetic MSD-format tree and tagtraum label file (not real music).
 
-Example: python workflow_scripts/generate_synthetic.py --out-dir results/synthetic_msd \
+Example: python workflow_scripts/generate_synthetic.py --out-dir results/data/synthetic \
     --genres Rap,Rock,RnB,Electronic,Metal,Blues,Pop,Jazz,Country,Reggae \
     --tracks-per-genre 150 --seed 0
 """

@@ -1,7 +1,7 @@
 """Build dataset.h5 from MSD track files, the synthetic tree, or the course's npz files.
 
 Example: python workflow_scripts/prepare_dataset.py --source synthetic \
-    --msd-root results/synthetic_msd --per-genre 100 --per-genre-test 30 \
+    --msd-root results/data/synthetic --per-genre 100 --per-genre-test 30 \
     --out results/data/dataset.h5
 """
 
@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
                         default=defaults.standardize_npz)
     parser.add_argument("--workers", type=int, default=defaults.workers)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--skipped",
+                        help="TSV of the files left out (default: dataset.skipped.tsv beside "
+                             "--out)")
     args = parser.parse_args(argv)
     if args.source == "synthetic" and not args.labels:
         args.labels = str(Path(args.msd_root, LABEL_FILE))
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed, on_bad_file=args.on_bad_file,
         allow_short_genres=args.allow_short_genres, standardize_npz=args.standardize_npz,
         workers=args.workers)
-    prepare_dataset(config, args.out)
+    prepare_dataset(config, args.out, args.skipped)
     return 0
 
 

@@ -22,12 +22,23 @@ import numpy as np
 
 from msdrnn.cli import run
 from msdrnn.controls import segment_permutations, shuffle_segments
-from msdrnn.dataset_io import FINGERPRINT_ATTR, SPLITS, Fingerprint
+from msdrnn.dataset_io import SPLITS
+from msdrnn.dataset_writer import Rows, write_dataset
 from msdrnn.errors import DataError
-from msdrnn.files import atomic_path
 
 log = logging.getLogger("shuffle_segments")
-CHUNK = 1000  # songs per read/write, so a paper-size split never sits in memory twice
+
+
+class ShuffledRows(Rows):
+    """The rows of a split with each song's segments in its permutation, read in chunks."""
+
+    def __init__(self, inputs: h5py.Dataset, targets: np.ndarray, track_ids: list[str],
+                 permutations: np.ndarray):
+        super().__init__(inputs, targets, track_ids)
+        self.permutations = permutations
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        return shuffle_segments(self.inputs[start:stop], self.permutations[start:stop])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,51 +54,35 @@ def main(argv: list[str] | None = None) -> int:
         source = h5py.File(args.dataset, "r")
     except OSError as err:
         raise DataError(f"{args.dataset}: not a readable HDF5 file ({err})") from None
-    with source, atomic_path(args.out) as tmp, h5py.File(tmp, "w") as out:
-        splits = [name for name in SPLITS if name in source]
+    with source:
         for name in ("train", "valid"):
             if name not in source or "inputs" not in source[name]:
                 raise DataError(f"{args.dataset}: '{name}/inputs' is missing")
-        for key, value in source.attrs.items():
-            out.attrs[key] = value
-        out.attrs["segments_shuffled"] = json.dumps({"seed": args.seed})
-        # the copy's own content fingerprint, hashed in the order prepare_dataset writes
-        fingerprint = Fingerprint()
-        if "label_map" in source:
-            fingerprint.texts("label_map", source["label_map"].asstr()[()])
-        for key in ("mean", "std"):
-            if key in source:
-                fingerprint.array(key, source[key][()])
-        for key in source:
-            if key not in SPLITS:
-                source.copy(source[key], out, name=key)
+        for key in ("label_map", "mean", "std"):
+            if key not in source:
+                raise DataError(f"{args.dataset}: '{key}' is missing; expected a dataset.h5 "
+                                "written by prepare_dataset.py")
+        splits = {}
         for index, name in enumerate(SPLITS):
-            if name not in splits:
+            if name not in source:
                 continue
             group = source[name]
+            for key in ("inputs", "targets", "track_ids"):
+                if key not in group:
+                    raise DataError(f"{args.dataset}: '{name}/{key}' is missing")
             inputs = group["inputs"]
             if inputs.ndim != 3:
                 raise DataError(f"{args.dataset}: '{name}/inputs' has shape {inputs.shape}; "
                                 "expected (N, segments, features)")
             songs, segments, _ = inputs.shape
-            permutations = segment_permutations(songs, segments, args.seed, index)
-            target = out.create_group(name)
-            for key in group:
-                if key != "inputs":
-                    group.copy(group[key], target, name=key)
-            shuffled = target.create_dataset("inputs", inputs.shape, inputs.dtype)
-            fingerprint.header(f"/{name}/inputs", inputs.dtype, inputs.shape)
-            for start in range(0, songs, CHUNK):
-                stop = min(start + CHUNK, songs)
-                block = shuffle_segments(inputs[start:stop], permutations[start:stop])
-                shuffled[start:stop] = block
-                fingerprint.update(block)
-            if "targets" in group:
-                fingerprint.array(f"/{name}/targets", group["targets"][()].astype(np.int64))
-            if "track_ids" in group:
-                fingerprint.texts(f"/{name}/track_ids", group["track_ids"].asstr()[()])
-            log.info("%s: %d songs, segments shuffled", name, songs)
-        out.attrs[FINGERPRINT_ATTR] = fingerprint.hexdigest()
+            splits[name] = ShuffledRows(
+                inputs, group["targets"][()], list(group["track_ids"].asstr()[()]),
+                segment_permutations(songs, segments, args.seed, index))
+        attrs = {**source.attrs, "segments_shuffled": json.dumps({"seed": args.seed})}
+        write_dataset(args.out, splits, list(source["label_map"].asstr()[()]),
+                      source["mean"][()], source["std"][()], standardize=False, attrs=attrs)
+    for name, split in splits.items():
+        log.info("%s: %d songs, segments shuffled", name, len(split))
     log.info("wrote %s", args.out)
     return 0
 

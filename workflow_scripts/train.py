@@ -3,8 +3,10 @@
     python workflow_scripts/train.py --dataset results/data/dataset.h5 --steps 4 \\
         --state-size 341 --readout --epochs 50 --seed 0 --out results/best
 
-Writes ``history.csv``, ``weights.npz`` and ``run.json`` into ``--out`` when the last epoch
-is done, and a checkpoint after every epoch in ``--out/checkpoint/``; the same command run
+Writes ``history.csv``, ``weights.npz``, ``weights_best.npz`` and ``run.json`` when the
+last epoch is done, into ``--out`` or where ``--history``, ``--weights``,
+``--weights-best`` and ``--run`` say, and a checkpoint after every epoch in
+``--out/checkpoint/``; the same command run
 again after an interruption continues after the last finished epoch. Bad input: exit code
 2 and ``error: ...`` on stderr, before any training. A diverging run: exit code 1.
 """
@@ -28,7 +30,6 @@ log = logging.getLogger("train")
 HPARAM_KEYS = {"steps": int, "state_size": int, "readout": bool}
 # the feedforward network's search space: `depth` hidden layers of `width` units each
 MLP_HPARAM_KEYS = {"width": int, "depth": int}
-DEFAULT_THREADS = 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,7 +40,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="dataset.h5 (train/valid[/test] inputs (N,120,25), targets)")
     parser.add_argument("--steps-file", type=Path,
                         help="per-step file to read the arrays from instead of --dataset")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="folder of the checkpoint/ and of every output not named by "
+                             "the four flags below")
+    parser.add_argument("--history", type=Path, help="history.csv (default: in --out)")
+    parser.add_argument("--run", type=Path, help="run.json (default: in --out)")
+    parser.add_argument("--weights", type=Path, help="weights.npz (default: in --out)")
+    parser.add_argument("--weights-best", type=Path,
+                        help="weights_best.npz (default: in --out)")
     parser.add_argument("--model", choices=("rnn", "mlp"), default=defaults.model)
     parser.add_argument("--steps", type=int, default=defaults.steps,
                         help="segments per part (divides 120)")
@@ -58,14 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--optimizer", choices=("adam",), default=defaults.optimizer)
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+    parser.add_argument("--threads", type=int, default=defaults.threads,
                         help="TensorFlow threads (default %(default)s: what measured fastest "
                              "for a lone job, perf/bench_train.py; a fixed number, since the "
                              "thread count may change the last bits). On several threads an "
                              "RNN of state size 100 or more trains each batch in one group of "
                              "songs per thread, side by side")
-    parser.add_argument("--xla", action="store_true", default=defaults.xla,
-                        help="compile with XLA (slower on CPU with TensorFlow 2.21)")
     return parser.parse_args(argv)
 
 
@@ -104,7 +110,7 @@ def make_config(args: argparse.Namespace, classes: int) -> TrainConfig:
         values.update(read_hparams(args.hparams, args.model))
     config = TrainConfig(model=args.model, epochs=args.epochs, seed=args.seed,
                          batch_size=args.batch_size, learning_rate=args.learning_rate,
-                         optimizer=args.optimizer, classes=classes, xla=args.xla,
+                         optimizer=args.optimizer, classes=classes,
                          threads=args.threads, **values)
     config.check()
     return config
@@ -139,15 +145,17 @@ def main(argv: list[str] | None = None) -> int:
         raise DataError(f"only {train_split.size} training songs: fewer than one batch "
                         f"of {config.batch_size}")
 
-    from msdrnn.trainer import set_threads  # TensorFlow after the checks: bad input fails fast
     from msdrnn.training import train
+    from msdrnn.updates import set_threads  # TensorFlow after the checks: bad input fails fast
 
     set_threads(config.threads, config.groups)
 
     run_info = {"command": sys.argv, "dataset": str(args.dataset),
                 "steps_file": str(args.steps_file) if args.steps_file else None,
                 "label_map": label_map, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    train(config, train_split, valid_split, args.out, run_info, log=log_line)
+    outputs = {"history": args.history, "run": args.run, "weights": args.weights,
+               "weights_best": args.weights_best}
+    train(config, train_split, valid_split, args.out, run_info, log=log_line, outputs=outputs)
     return 0
 
 

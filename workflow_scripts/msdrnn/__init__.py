@@ -7,13 +7,14 @@ writes, ordered worker pool), ``code_inputs`` (a script's project imports, for t
 Data: ``msd`` (MSD HDF5 and tagtraum readers), ``synthetic`` (the embedded MSD-format
 generator), ``npz`` (the course's npz files), ``dataset`` (builds dataset.h5), ``steps``
 (per-step virtual-dataset files), ``dataset_io`` (reads both).
-Training: ``model`` (basic RNN, MLP), ``trainer`` (Adam, truncated-BPTT updates),
-``training`` (epochs, checkpoints, outputs), ``provenance`` (CPU, device, versions).
+Training: ``model`` (basic RNN, MLP), ``adam`` (the optimizer), ``updates`` (the
+compiled per-batch truncated-BPTT updates), ``training`` (the epoch loop, checkpoints,
+outputs), ``provenance`` (CPU, device, versions).
 Controls: ``controls`` (songs with shuffled segments, per-song statistics).
 Results: ``results`` (history.csv and JSON readers), ``reference`` (NumPy forward pass),
 ``search`` (Bayesian search), ``stats`` (intervals: Welch t, paired bootstrap), ``plots``,
 ``summary``.
 
-TensorFlow is imported by ``model``, ``trainer`` and (inside functions) ``training`` and
+TensorFlow is imported by ``model``, ``adam``, ``updates`` and (inside functions) ``training`` and
 ``provenance`` only; every other module works without it.
 """

@@ -29,10 +29,10 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import h5py
 import numpy as np
 
-from msdrnn.dataset_io import FINGERPRINT_ATTR, SPLITS, Fingerprint, Rows
+from msdrnn.dataset_io import SPLITS
+from msdrnn.dataset_writer import CHUNK, Rows, write_dataset
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_path, ordered_map
 from msdrnn.msd import Location, locate_tracks, read_labels, read_task
@@ -43,7 +43,6 @@ from msdrnn.synthetic import MARKER
 log = logging.getLogger(__name__)
 
 SOURCES = ("synthetic", "msd_h5", "npz")
-_CHUNK = 2048  # rows per write: bounds the temporary copies while writing
 
 
 @dataclass(frozen=True)
@@ -118,12 +117,19 @@ def genre_order(track_ids: list[str], genre: str, seed: int) -> list[str]:
     return [ids[i] for i in rng.permutation(len(ids))]
 
 
-def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
-    """Build ``out`` (dataset.h5) and ``dataset.skipped.tsv`` beside it; returns counts."""
+def prepare_dataset(cfg: DataConfig, out: str | Path, skipped_out: str | Path | None = None
+                    ) -> dict:
+    """Build ``out`` (dataset.h5) and the list of skipped files ``skipped_out`` (default:
+    ``dataset.skipped.tsv`` beside ``out``); returns the tracks per genre per split."""
     cfg.validate()
     out = Path(out)
+    skipped_out = Path(skipped_out) if skipped_out else out.with_name(out.stem + ".skipped.tsv")
     if cfg.source == "npz":
-        splits, label_map, standardize, selection = load_npz(cfg)
+        loaded, label_map, selection = load_npz(Path(cfg.npz_dir), list(cfg.genres),
+                                                cfg.segments, cfg.per_genre_test > 0,
+                                                cfg.standardize_npz)
+        splits = {name: Rows(*arrays) for name, arrays in loaded.items()}
+        standardize = cfg.standardize_npz
         skipped: list[tuple[str, str]] = []
     else:
         splits, label_map, selection, skipped = _load_msd(cfg)
@@ -135,25 +141,13 @@ def prepare_dataset(cfg: DataConfig, out: str | Path) -> dict:
     std = np.where(std == 0, 1.0, std)
     counts = {name: {g: int(np.sum(s.targets == i)) for i, g in enumerate(label_map)}
               for name, s in splits.items()}
-    with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs["source"] = cfg.source
-        f.attrs["config"] = json.dumps(asdict(cfg))
-        f.attrs["counts"] = json.dumps(counts)
-        f.attrs["standardized"] = standardize
-        f.attrs["selection"] = json.dumps(selection)
-        fingerprint = Fingerprint()
-        fingerprint.texts("label_map", label_map)
-        f.create_dataset("label_map", data=label_map, dtype=h5py.string_dtype())
-        for key, values in (("mean", mean), ("std", std)):
-            fingerprint.array(key, values)
-            f.create_dataset(key, data=values)
-        for name, split in splits.items():
-            _write_split(f.create_group(name), split, mean if standardize else None, std,
-                         fingerprint)
-        f.attrs[FINGERPRINT_ATTR] = fingerprint.hexdigest()
-        with atomic_path(_skipped_path(out)) as tsv_tmp:
-            tsv_tmp.write_text("path\treason\n" + "".join(
-                f"{path}\t{reason}\n" for path, reason in skipped))
+    attrs = {"source": cfg.source, "config": json.dumps(asdict(cfg)),
+             "counts": json.dumps(counts), "standardized": standardize,
+             "selection": json.dumps(selection)}
+    write_dataset(out, splits, label_map, mean, std, standardize, attrs)
+    with atomic_path(skipped_out) as tsv_tmp:
+        tsv_tmp.write_text("path\treason\n" + "".join(
+            f"{path}\t{reason}\n" for path, reason in skipped))
     log.info("wrote %s: %s", out, ", ".join(f"{n} {len(s)}" for n, s in splits.items()))
     return counts
 
@@ -327,37 +321,13 @@ def _split(cfg: DataConfig, got: _Collected) -> dict[str, Rows]:
 def _train_stats(train: Rows) -> tuple[np.ndarray, np.ndarray]:
     """Per-dimension mean and population std of the train rows, in float64 chunks."""
     total = np.zeros(train.inputs.shape[1:])
-    for start in range(0, len(train), _CHUNK):
-        total += train.rows(start, start + _CHUNK).sum(axis=0, dtype=np.float64)
+    for start in range(0, len(train), CHUNK):
+        total += train.rows(start, start + CHUNK).sum(axis=0, dtype=np.float64)
     mean = total / len(train)
     squares = np.zeros_like(mean)
-    for start in range(0, len(train), _CHUNK):
-        squares += ((train.rows(start, start + _CHUNK) - mean) ** 2).sum(axis=0)
+    for start in range(0, len(train), CHUNK):
+        squares += ((train.rows(start, start + CHUNK) - mean) ** 2).sum(axis=0)
     return mean, np.sqrt(squares / len(train))
-
-
-def _write_split(group: h5py.Group, split: Rows, mean: np.ndarray | None,
-                 std: np.ndarray, fingerprint: Fingerprint) -> None:
-    """Write one split, standardising chunk by chunk when ``mean`` is given, and hash
-    exactly the bytes written (the float32 rows, the targets, the track IDs)."""
-    n = len(split)
-    shape = (n,) + split.inputs.shape[1:]
-    inputs = group.create_dataset("inputs", shape, "f4")
-    fingerprint.header(f"{group.name}/inputs", np.dtype("f4"), shape)
-    for start in range(0, n, _CHUNK):
-        block = split.rows(start, start + _CHUNK)
-        block = (block if mean is None else (block - mean) / std).astype(np.float32)
-        inputs[start:start + len(block)] = block
-        fingerprint.update(block)
-    targets = np.asarray(split.targets, dtype=np.int64)
-    fingerprint.array(f"{group.name}/targets", targets)
-    group.create_dataset("targets", data=targets)
-    fingerprint.texts(f"{group.name}/track_ids", split.track_ids)
-    group.create_dataset("track_ids", data=split.track_ids, dtype=h5py.string_dtype())
-
-
-def _skipped_path(out: Path) -> Path:
-    return out.with_name(out.stem + ".skipped.tsv")
 
 
 class _Progress:

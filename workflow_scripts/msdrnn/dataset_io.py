@@ -44,24 +44,6 @@ class Split:
         return len(self.targets)
 
 
-@dataclass
-class Rows:
-    """A split being built: rows ``index`` of ``inputs`` (all if None), targets and IDs."""
-
-    inputs: np.ndarray
-    targets: np.ndarray
-    track_ids: list[str]
-    index: np.ndarray | None = None
-
-    def rows(self, start: int, stop: int) -> np.ndarray:
-        if self.index is None:
-            return self.inputs[start:stop]
-        return self.inputs[self.index[start:stop]]
-
-    def __len__(self) -> int:
-        return len(self.targets)
-
-
 class Fingerprint:
     """A running SHA-256 over named arrays: what a dataset.h5 holds, in writing order.
 

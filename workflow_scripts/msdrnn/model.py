@@ -12,21 +12,17 @@ Reading order:
 3. ``BasicRNN.song_logits``: the forward pass over whole songs, scored on the final output.
 
 ``MLP`` is the feedforward baseline on the flat 3000 inputs (one update per batch). Both
-are trained by ``msdrnn.trainer.Trainer``. Weights are ``tf.Variable`` s named as in
+are trained by ``msdrnn.updates.Trainer``. Weights are ``tf.Variable`` s named as in
 ``weights.npz``, so ``msdrnn.reference`` recomputes the logits with NumPy alone.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import tensorflow as tf
 
+from msdrnn.adam import Adam
 from msdrnn.study import CLASSES, FEATURES, SEGMENTS, readout_error, steps_error
-
-if TYPE_CHECKING:
-    from msdrnn.trainer import Adam
 
 
 def glorot_uniform(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
@@ -53,8 +49,6 @@ def correct(logits: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
 
 class BasicRNN:
     """The study's basic RNN: one tanh cell shared by all steps, optional linear readout."""
-
-    kind = "rnn"
 
     def __init__(self, state_size: int, steps: int, readout: bool, seed: int,
                  classes: int = CLASSES):
@@ -213,8 +207,6 @@ class BasicRNN:
 
 class MLP:
     """Feedforward baseline on the flat 3000 inputs: ReLU hidden layers, softmax output."""
-
-    kind = "mlp"
 
     def __init__(self, hidden: list[int], seed: int, classes: int = CLASSES):
         if not hidden or min(hidden) < 1:

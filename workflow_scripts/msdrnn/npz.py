@@ -12,30 +12,37 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from msdrnn.dataset_io import Rows
 from msdrnn.errors import DataError
 from msdrnn.study import FEATURES
-
-if TYPE_CHECKING:
-    from msdrnn.dataset import DataConfig
 
 log = logging.getLogger(__name__)
 
 
-def load_npz(cfg: DataConfig) -> tuple[dict[str, Rows], list[str], bool, dict]:
-    """Load the course's npz files (MSD-10), checking shapes, values and targets."""
-    folder = Path(cfg.npz_dir)
-    prefix = f"msd-{len(cfg.genres)}-genre"
+NpzSplit = tuple[np.ndarray, np.ndarray, list[str]]
+
+
+def load_npz(folder: Path, genres: list[str], segments: int, want_test: bool,
+             standardize: bool) -> tuple[dict[str, NpzSplit], list[str], dict]:
+    """Load the course's npz files (MSD-10) from ``folder``, checking shapes, values and
+    targets.
+
+    Returns per split its inputs (N, segments, 25) float32, targets (N,) int64 and
+    made-up track IDs; the label map (``genres`` when the files hold none readable); and
+    a record of what was read. The test files are read when ``want_test`` and present.
+    ``standardize`` (whether the caller standardises the inputs) is only logged, beside
+    whether the inputs look standardised already.
+    """
+    folder = Path(folder)
+    prefix = f"msd-{len(genres)}-genre"
     label_map = None
     splits = {}
     for name in ("train", "valid"):
         path = folder / f"{prefix}-{name}.npz"
         with _open_npz(path) as f:
-            inputs = _npz_inputs(path, f, cfg.segments)
+            inputs = _npz_inputs(path, f, segments)
             targets = _npz_field(path, f, "targets")
             names = _npz_label_map(path, f)
         if names is not None and label_map is not None and names != label_map:
@@ -45,21 +52,21 @@ def load_npz(cfg: DataConfig) -> tuple[dict[str, Rows], list[str], bool, dict]:
         splits[name] = (inputs, targets)
     test_inputs = folder / f"{prefix}-test-inputs.npz"
     test_targets = folder / f"{prefix}-test-targets.npz"
-    if cfg.per_genre_test and (test_inputs.is_file() or test_targets.is_file()):
+    if want_test and (test_inputs.is_file() or test_targets.is_file()):
         for path in (test_inputs, test_targets):
             if not path.is_file():
                 raise DataError(f"{path}: not found (expected beside {test_inputs.name} "
                                 f"and {test_targets.name})")
         with _open_npz(test_inputs) as f:
-            inputs = _npz_inputs(test_inputs, f, cfg.segments)
+            inputs = _npz_inputs(test_inputs, f, segments)
         with _open_npz(test_targets) as f:
             splits["test"] = (inputs, _npz_field(test_targets, f, "targets"))
-    elif cfg.per_genre_test:
+    elif want_test:
         log.info("%s: no %s-test-*.npz files; no test split", folder, prefix)
     if label_map is None:
         log.warning("%s: label_map unreadable without unpickling or absent; using "
-                    "data.genres %s", folder, list(cfg.genres))
-        label_map = list(cfg.genres)
+                    "data.genres %s", folder, list(genres))
+        label_map = list(genres)
     result = {}
     for name, (inputs, targets) in splits.items():
         path = folder / (f"{prefix}-{name}.npz" if name != "test" else test_targets.name)
@@ -71,16 +78,17 @@ def load_npz(cfg: DataConfig) -> tuple[dict[str, Rows], list[str], bool, dict]:
             raise DataError(f"{path}: 'targets' are {targets.dtype} in "
                             f"{targets.min()}..{targets.max()}; expected integers in "
                             f"0..{len(label_map) - 1} (one per genre of the label map)")
-        result[name] = Rows(inputs, targets.astype(np.int64),
-                              [f"{name}-{i:06d}" for i in range(len(targets))])
-    mean = result["train"].inputs.mean(axis=0)
+        result[name] = (inputs, targets.astype(np.int64),
+                        [f"{name}-{i:06d}" for i in range(len(targets))])
+    train_inputs = result["train"][0]
+    mean = train_inputs.mean(axis=0)
     looks_standard = bool(np.abs(mean).mean() < 0.05 and abs(
-        result["train"].inputs.std(axis=0).mean() - 1) < 0.05)
+        train_inputs.std(axis=0).mean() - 1) < 0.05)
     log.info("npz inputs %s standardised per dimension%s", "look" if looks_standard
-             else "do not look", "; standardising them" if cfg.standardize_npz else
+             else "do not look", "; standardising them" if standardize else
              "; kept as they are (data.standardize_npz: false)")
-    return result, label_map, cfg.standardize_npz, {"npz_dir": str(folder), "prefix": prefix,
-                                                    "looked_standardized": looks_standard}
+    return result, label_map, {"npz_dir": str(folder), "prefix": prefix,
+                               "looked_standardized": looks_standard}
 
 
 @contextmanager

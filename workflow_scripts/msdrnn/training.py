@@ -14,9 +14,10 @@ Anything else, or a corrupt file, discards it with one log line that says why. O
 outputs are written the checkpoint is removed, so a rerun (or ``--forcerun``) trains from
 epoch 1 and really recomputes.
 
-Files in ``out``: ``checkpoint/checkpoint.npz`` while training and, only when the last epoch
-is done, ``weights.npz`` (final weights), ``weights_best.npz`` (the weights of the epoch
-with the highest valid accuracy, the earliest on a tie), ``history.csv`` and ``run.json``.
+Files: ``out/checkpoint/checkpoint.npz`` while training and, only when the last epoch is
+done, ``weights.npz`` (final weights), ``weights_best.npz`` (the weights of the epoch with
+the highest valid accuracy, the earliest on a tie), ``history.csv`` and ``run.json``, in
+``out`` or where the caller names them (``output_paths``).
 Each file is written to a temporary name and renamed, so a kill never leaves a torn one.
 """
 
@@ -52,6 +53,26 @@ GROUPED_FROM_STATE_SIZE = 100  # RNNs this large train in groups of songs on sev
 CHECKPOINT = Path("checkpoint") / "checkpoint.npz"
 
 
+# TensorFlow threads of a training job when the config or command line names none: a job
+# that runs alone (train.py by hand, a trial of the sequential search) measured fastest on
+# 2 (perf/bench_train.py); jobs that run side by side take 1 core each.
+THREADS_ALONE = 2
+THREADS_SIDE_BY_SIDE = 1
+
+
+def output_paths(out: Path, given: dict[str, Path | None] | None = None) -> dict[str, Path]:
+    """Where each output goes, by the name of ``OUTPUTS`` without its extension
+    (``weights``, ``weights_best``, ``history``, ``run``): the path ``given`` for it, or
+    its file name in ``out``."""
+    given = given or {}
+    unknown = set(given) - {name.split(".")[0] for name in OUTPUTS}
+    if unknown:
+        raise ConfigError(f"unknown training outputs {sorted(unknown)}; expected names of "
+                          f"{list(OUTPUTS)} without the extension")
+    return {name.split(".")[0]: Path(given.get(name.split(".")[0]) or out / name)
+            for name in OUTPUTS}
+
+
 def groups_for(model: str, state_size: int | None, threads: int) -> int:
     """Groups of a batch's songs trained side by side (see ``TrainConfig.groups``)."""
     grouped = model == "rnn" and state_size >= GROUPED_FROM_STATE_SIZE
@@ -61,7 +82,12 @@ def groups_for(model: str, state_size: int | None, threads: int) -> int:
 @dataclass
 class TrainConfig:
     """Everything that decides the numbers a run produces, ``threads`` included: the
-    intra-op thread count can change the order of floating-point sums."""
+    intra-op thread count can change the order of floating-point sums.
+
+    The defaults are the original study's best parameters and ``train.py``'s defaults.
+    ``threads`` defaults to ``THREADS_ALONE``; the workflow passes ``train.threads``
+    (default ``THREADS_SIDE_BY_SIDE``) or ``bayes.threads`` (default ``THREADS_ALONE``).
+    """
 
     model: str = "rnn"
     steps: int = 4
@@ -74,8 +100,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     optimizer: str = "adam"
     classes: int = CLASSES
-    xla: bool = False
-    threads: int = 1
+    threads: int = THREADS_ALONE
 
     @property
     def groups(self) -> int:
@@ -253,8 +278,10 @@ def _resumable(saved, fingerprint: dict, trainer, config: TrainConfig, out: Path
 
 
 def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path,
-          run_info: dict | None = None, log: Callable[[str], None] = print) -> list[dict]:
-    """Train ``config`` on the splits, writing checkpoints and finally the outputs in ``out``.
+          run_info: dict | None = None, log: Callable[[str], None] = print,
+          outputs: dict[str, Path | None] | None = None) -> list[dict]:
+    """Train ``config`` on the splits, writing checkpoints in ``out/checkpoint`` and finally
+    the outputs: at the paths ``outputs`` names (see ``output_paths``), the others in ``out``.
 
     Resumes from ``out/checkpoint`` when it was written by the same settings on the same
     data; raises ``TrainingDiverged`` (checkpoint left as it was) on a non-finite loss.
@@ -263,19 +290,19 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     import keras
     import tensorflow as tf
 
-    from msdrnn.trainer import Trainer
+    from msdrnn.updates import Trainer
 
     config.check()
     started = time.perf_counter()
+    paths = output_paths(out, outputs)
     out.mkdir(parents=True, exist_ok=True)
-    for name in OUTPUTS:  # outputs of an earlier run must not pass for this run's
-        (out / name).unlink(missing_ok=True)
+    for path in paths.values():  # outputs of an earlier run must not pass for this run's
+        path.unlink(missing_ok=True)
 
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     model = build_model(config)
-    trainer = Trainer(model, config.learning_rate, config.batch_size, jit_compile=config.xla,
-                      groups=config.groups)
+    trainer = Trainer(model, config.learning_rate, config.batch_size, groups=config.groups)
     fingerprint = run_fingerprint(config, train_split, valid_split)
 
     history: list[dict] = []
@@ -335,10 +362,12 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
                     "groups": trainer.groups},
         "platform": platform.platform(),
     }
-    atomic_write(out / "weights.npz", npz_bytes(weights))
-    atomic_write(out / "weights_best.npz", npz_bytes(best_weights))
-    atomic_write(out / "history.csv", history_csv(history))
-    atomic_write(out / "run.json", (json.dumps(record, indent=2) + "\n").encode())
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(paths["weights"], npz_bytes(weights))
+    atomic_write(paths["weights_best"], npz_bytes(best_weights))
+    atomic_write(paths["history"], history_csv(history))
+    atomic_write(paths["run"], (json.dumps(record, indent=2) + "\n").encode())
     remove_checkpoint(out)
     return history
 

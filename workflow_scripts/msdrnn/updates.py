@@ -1,0 +1,160 @@
+"""Per-batch updates of the models of ``msdrnn.model``: the compiled ``Trainer``.
+
+``Trainer.train_epoch`` runs each batch, all its parts and all their Adam updates, as one
+call of an XLA-compiled function, because the per-call overhead, not the arithmetic, is
+what dominates small truncated-BPTT parts on CPU (the original study's one session call
+per part was slow for that reason). With ``groups`` > 1 it splits each batch's songs into
+groups trained side by side, one thread each. ``Trainer.evaluate`` is the forward pass
+over whole songs, scored on the final output. ``set_threads`` gives TensorFlow the
+threads a trainer with that many groups needs. The epoch loop, checkpoints and outputs
+are ``msdrnn.training``'s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from msdrnn.adam import Adam
+from msdrnn.model import MLP, BasicRNN, correct, cross_entropy
+from msdrnn.study import FEATURES, SEGMENTS
+
+
+def set_threads(threads: int, groups: int = 1) -> None:
+    """Give TensorFlow ``threads`` threads, before it runs its first op.
+
+    One group, one computation at a time, each product split over ``threads`` intra-op
+    threads. Several (``Trainer(groups=threads)``), the groups of a batch run side by side on
+    ``threads`` inter-op threads, each single-threaded: the batch's small products, which
+    gain little from a second intra-op thread, then keep both cores busy.
+    """
+    several = groups > 1
+    tf.config.threading.set_intra_op_parallelism_threads(1 if several else threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads if several else min(2, threads))
+
+
+class Trainer:
+    """Compiled training and evaluation for a model; holds the optimizer.
+
+    ``train_epoch`` visits the songs in the given order (the epoch's shuffle). Every batch,
+    all its parts (forward, the written-out backward, one Adam update each), is one call of
+    a function compiled with XLA for the batch's fixed shape, and a Python loop walks the
+    batches: that measured fastest on CPU (``perf/bench_train.py``; compiling a loop over
+    several batches was several times slower) and is what an accelerator needs too, one
+    compiled program per batch and no CPU-only ops. The songs of a batch are gathered in
+    shuffled order in NumPy, so the training set is never copied whole.
+
+    ``groups`` > 1 (the RNN only) is data parallelism inside a batch: its songs are split
+    into that many groups, and every part is one XLA-compiled forward and backward call per
+    group, run side by side by TensorFlow's executor (give it ``set_threads(threads,
+    groups)``); the groups' summed gradients make the part's one Adam update, as for the
+    whole batch. The sums are split differently, so the numbers differ from the one-group
+    step's in the last bits; they do not depend on whether the groups really ran side by
+    side. ``evaluate`` splits its chunks the same way.
+
+    ``evaluate`` scores whole songs in chunks of ``eval_chunk`` with a plain TensorFlow
+    graph: compiling the forward pass with XLA measured no faster on CPU.
+    """
+
+    def __init__(self, model: BasicRNN | MLP, learning_rate: float = 1e-3,
+                 batch_size: int = 50, eval_chunk: int = 1000, groups: int = 1):
+        if groups < 1 or groups > batch_size:
+            raise ValueError(f"groups must be between 1 and the batch size; got {groups}")
+        if groups > 1 and not isinstance(model, BasicRNN):
+            raise ValueError("groups > 1 needs the RNN")
+        self.model = model
+        self.batch_size = batch_size
+        self.eval_chunk = eval_chunk
+        self.groups = groups
+        self.optimizer = Adam(list(model.weights.values()), learning_rate)
+        songs = tf.TensorSpec([None, SEGMENTS, FEATURES], tf.float32)
+        batch_songs = tf.TensorSpec([batch_size, SEGMENTS, FEATURES], tf.float32)
+        batch_labels = tf.TensorSpec([batch_size], tf.int64)
+        if groups > 1:
+            self._group_part = tf.function(model.part_gradients, jit_compile=True)
+            self._train_step = tf.function(self._grouped_batch,
+                                           input_signature=[batch_songs, batch_labels])
+        else:
+            self._train_step = tf.function(self._one_batch, jit_compile=True,
+                                           input_signature=[batch_songs, batch_labels])
+        self._logits = tf.function(self._grouped_logits if groups > 1 else model.song_logits,
+                                   jit_compile=False, input_signature=[songs])
+
+    def _one_batch(self, songs: tf.Tensor, targets: tf.Tensor):
+        """Train on one batch: its per-part losses and the final part's hits."""
+        part_losses, _, n_correct = self.model.train_batch(songs, targets, self.optimizer)
+        return part_losses, n_correct
+
+    def _grouped_batch(self, songs: tf.Tensor, targets: tf.Tensor):
+        """``_one_batch`` with the songs in ``groups`` groups, each part's side by side."""
+        model, size = self.model, self.batch_size
+        spans = self._spans(size)
+        parts = tf.reshape(songs, [size, model.parts, model.steps, FEATURES])
+        group_parts = [tf.unstack(parts[a:b], axis=1) for a, b in spans]
+        group_targets = [targets[a:b] for a, b in spans]
+        states = [tf.zeros([b - a, model.state_size]) for a, b in spans]
+        part_losses = []
+        for p in range(model.parts):
+            weights = [var.read_value() for var in self.optimizer.variables]
+            results = [self._group_part(group_parts[g][p], states[g], group_targets[g], weights)
+                       for g in range(self.groups)]
+            states = [h for _, _, h, _ in results]
+            gradients = [tf.add_n([grads[i] for *_, grads in results]) / size
+                         for i in range(len(weights))]
+            self.optimizer.apply(gradients)
+            part_losses.append(tf.add_n([loss for loss, *_ in results]) / size)
+        logits = tf.concat([logits for _, logits, _, _ in results], axis=0)
+        return tf.stack(part_losses), correct(logits, targets)
+
+    def _grouped_logits(self, songs: tf.Tensor) -> tf.Tensor:
+        """``song_logits`` of ``groups`` groups of the songs, side by side."""
+        return tf.concat([self.model.song_logits(songs[a:b])
+                          for a, b in self._spans(tf.shape(songs)[0])], axis=0)
+
+    def _spans(self, n: int | tf.Tensor) -> list[tuple]:
+        """(first, end) of each of ``groups`` near-equal consecutive groups of ``n`` songs."""
+        bounds = [n * i // self.groups for i in range(self.groups + 1)]
+        return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+    def train_epoch(self, inputs: np.ndarray, targets: np.ndarray,
+                    order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Train on ``len(order) // batch_size`` batches; the last incomplete one is dropped.
+
+        Returns the loss of every part of every batch (batches, parts) and the number of
+        correct songs of every batch on its final part (batches,).
+        """
+        inputs, targets = np.asarray(inputs), np.asarray(targets, np.int64)
+        batches = len(order) // self.batch_size
+        losses, hits = [], []
+        for first in range(0, batches * self.batch_size, self.batch_size):
+            index = order[first:first + self.batch_size]
+            part_losses, n_correct = self._train_step(inputs[index], targets[index])
+            losses.append(part_losses.numpy())
+            hits.append(n_correct.numpy())
+        if not losses:
+            return np.zeros((0, getattr(self.model, "parts", 1)), np.float32), np.zeros(0)
+        return np.stack(losses), np.array(hits, np.float32)
+
+    def logits(self, inputs: np.ndarray | tf.Tensor) -> np.ndarray:
+        """Final-output logits of whole songs, in chunks of ``eval_chunk`` songs."""
+        n = int(inputs.shape[0])
+        chunks = [self._logits(np.asarray(inputs[i:i + self.eval_chunk], np.float32)).numpy()
+                  for i in range(0, n, self.eval_chunk)]
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.model.classes), np.float32)
+
+    def evaluate(self, inputs: np.ndarray | tf.Tensor, targets: np.ndarray) -> tuple[float, float]:
+        """Mean cross-entropy and accuracy (fraction) on the final output of whole songs."""
+        logits = self.logits(inputs)
+        loss = cross_entropy(tf.constant(logits), tf.constant(targets, tf.int64)).numpy()
+        return float(np.mean(loss)), float(np.mean(np.argmax(logits, axis=1) == targets))
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Weights and optimizer state as NumPy arrays."""
+        state = {name: var.numpy() for name, var in self.model.weights.items()}
+        state.update(self.optimizer.state())
+        return state
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        for name, var in self.model.weights.items():
+            var.assign(state[name])
+        self.optimizer.restore(state)
