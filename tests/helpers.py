@@ -12,6 +12,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import yaml
 
 from msdrnn.dataset import DataConfig, prepare_dataset
 from msdrnn.dataset_io import SPLITS, Fingerprint, load_split
@@ -21,6 +22,25 @@ from msdrnn.synthetic import LABEL_FILE, SignalModel, generate_tree
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow_scripts"
 GENRES = list(STUDY_GENRES)
+
+
+def workflow_config(name: str = "configs/smoke.yaml") -> dict:
+    """The config Snakemake runs with ``--configfile name``: config.yaml (the Snakefile's
+    ``configfile:``) updated section by section with ``name``'s keys, as Snakemake merges
+    them (nested dicts key by key, everything else replaced)."""
+
+    def update(base: dict, changes: dict) -> dict:
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                update(base[key], value)
+            else:
+                base[key] = value
+        return base
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    return update(config, yaml.safe_load((ROOT / name).read_text()))
+
+
 WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "workflow_scripts", "configs",
                   "schemas", "report", "envs", "profiles")
 

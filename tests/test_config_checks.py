@@ -8,8 +8,7 @@ import re
 import sys
 
 import pytest
-import yaml
-from helpers import ROOT
+from helpers import ROOT, workflow_config
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -23,8 +22,9 @@ SCHEMA = str(ROOT / "schemas/config.schema.yaml")
 
 
 def smoke_config(**changes: dict) -> dict:
-    """configs/smoke.yaml, validated (defaults filled), with sections updated by ``changes``."""
-    config = yaml.safe_load((ROOT / "configs/smoke.yaml").read_text())
+    """The smoke study's config (config.yaml updated with configs/smoke.yaml), with sections
+    updated by ``changes``."""
+    config = workflow_config()
     for section, values in changes.items():
         config[section].update(values)
     return config
@@ -70,7 +70,7 @@ def test_check_rejects_a_bad_value_naming_its_key(change: dict, message: str):
 
 def test_the_shipped_configs_pass_unchanged():
     for name in ("config.yaml", "configs/smoke.yaml", "configs/paper.yaml"):
-        config = yaml.safe_load((ROOT / name).read_text())
+        config = workflow_config(name)
         if config["data"]["source"] != "synthetic":  # paper.yaml names the user's data
             config["data"]["source"] = "synthetic"
         validate(config, SCHEMA)
@@ -112,7 +112,7 @@ def test_steps_check_agrees_with_the_trainers():
     ],
 )
 def test_schema_rejects_a_bad_value(change: dict, message: str):
-    config = yaml.safe_load((ROOT / "configs/smoke.yaml").read_text())
+    config = workflow_config()
     for section, values in change.items():
         config.setdefault(section, {}).update(values)
     with pytest.raises(WorkflowError) as raised:
