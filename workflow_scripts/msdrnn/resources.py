@@ -93,7 +93,7 @@ DATA_JOB_MEMORY = {
     "prepare_dataset": (150, 1.5),
     "make_steps": (100, 0.0),
     "shuffle_segments": (100, 0.2),
-    "song_stats": (200, 3.6),
+    "song_stats": (220, 3.6),
     "evaluate_test": (150, 1.0),
 }
 BUILDS_DATA = {"generate_synthetic", "prepare_dataset"}
