@@ -458,8 +458,10 @@ def load_profile(name: str) -> dict:
 
 
 def workflow_rules() -> set[str]:
+    """Every rule name the workflow defines, those made with `use rule ... as NAME` too."""
     text = "\n".join(p.read_text() for p in [ROOT / "Snakefile", *ROOT.glob("rules/*.smk")])
-    return set(re.findall(r"^(?:rule|checkpoint) (\w+):", text, re.MULTILINE))
+    pattern = r"^(?:rule|checkpoint) (\w+):|^use rule \w+ as (\w+)"
+    return {rule or used for rule, used in re.findall(pattern, text, re.MULTILINE)}
 
 
 def test_gpu_profile_is_the_slurm_profile_plus_gpus_for_training():

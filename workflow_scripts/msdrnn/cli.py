@@ -4,8 +4,7 @@ Each script defines ``main(argv: list[str] | None = None) -> int`` and ends with
 ``sys.exit(cli.run(main))``. ``run`` sets up timestamped logging on stderr and turns the
 study's errors into one ``error: ...`` line: bad data or settings exit with code 2 before
 any expensive work, a diverged training run with code 1. Anything else is a bug and keeps
-its traceback. Its last log line is the process's peak memory (``peak_rss_mb=``; an error
-line comes after it, so that the error is always the last line), which
+its traceback. A script that finishes logs its peak memory last (``peak_rss_mb=``), which
 ``msdrnn.resources`` reads: Snakemake's benchmark files sample memory every 30 s after the
 first 15 s and miss short peaks.
 """
@@ -28,14 +27,14 @@ def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     try:
-        code, error = main(argv), None
+        code = main(argv)
     except (DataError, ConfigError) as err:
-        code, error = EXIT_BAD_INPUT, err
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except TrainingDiverged as err:
-        code, error = EXIT_DIVERGED, err
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_DIVERGED
     logging.getLogger("msdrnn").info("peak_rss_mb=%.0f", peak_rss_mb())
-    if error is not None:
-        print(f"error: {error}", file=sys.stderr)
     return code
 
 
