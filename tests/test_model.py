@@ -163,6 +163,7 @@ print(digest.hexdigest())
 """
 
 
+@pytest.mark.slow
 def test_groups_give_the_same_bits_side_by_side_or_one_after_the_other():
     """One inter-op thread runs the groups one after the other, two run them side by side:
     each group is single-threaded and the sums are the same, so the bits are too."""
@@ -214,6 +215,7 @@ def test_mlp_logits_match_the_numpy_reference():
         rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_rnn_beats_a_model_blind_to_order_on_the_synthetic_data(tmp_path):
     """Same RNN, same songs, segments shuffled within each song: order is what it learns."""
     ordered = synthetic_dataset(tmp_path / "ordered", per_genre=100, order_only=True)

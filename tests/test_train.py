@@ -67,6 +67,7 @@ def test_output_paths_default_to_out_and_refuse_unknown_names(tmp_path):
         output_paths(tmp_path, {"checkpoint": tmp_path / "c"})
 
 
+@pytest.mark.slow
 def test_outputs_and_the_numpy_reference_agree(dataset, tmp_path):
     out = tmp_path / "run"
     done = run(dataset, out, *RNN, "--epochs", "3")
@@ -110,6 +111,7 @@ def test_each_output_goes_where_its_flag_names_it(dataset, tmp_path):
     assert json.loads(named["--run"].read_text())["seed"] == 7
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("threads", "state_size", "groups"), [("1", 24, 1), ("2", 100, 2)])
 def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, tmp_path,
                                                                       threads, state_size,
@@ -183,6 +185,7 @@ def test_best_epoch_weights_are_those_of_the_highest_valid_accuracy(dataset, tmp
     assert (best_epoch == 4) == all(np.array_equal(best[k], final[k]) for k in final)
 
 
+@pytest.mark.slow
 def test_a_changed_cell_changes_the_history_of_a_rerun(dataset, tmp_path):
     """The study's code edited after a completed run: the same command recomputes."""
     scripts = tmp_path / "workflow_scripts"
@@ -320,6 +323,7 @@ def test_code_fingerprint_covers_the_loaded_project_modules(tmp_path, monkeypatc
     assert "msdrnn/provenance.py" in own and "msdrnn/training.py" in own
 
 
+@pytest.mark.slow
 def test_mlp_trains_resumes_and_writes_its_weights(dataset, tmp_path):
     mlp = ["--model", "mlp", "--hidden", "16,8", "--threads", "1"]
     whole, split = tmp_path / "whole", tmp_path / "split"
