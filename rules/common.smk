@@ -17,6 +17,7 @@ sys.path.insert(0, str(SCRIPTS_DIR))
 from msdrnn import resources as sizing  # noqa: E402
 from msdrnn.code_inputs import literal, project_modules  # noqa: E402
 from msdrnn.resources import mlp_flops_per_song, rnn_flops_per_song  # noqa: E402
+from msdrnn.study import mlp_hidden  # noqa: E402
 
 # Defined once, in the library; read without importing it (see msdrnn/code_inputs.py).
 PLOT_FORMATS = literal(SCRIPTS_DIR / "msdrnn/plots.py", "FORMATS")
@@ -172,16 +173,17 @@ def readout_flag(readout: bool) -> str:
 
 def model_cost(wildcards, input) -> tuple[int, int, dict[str, float]]:
     """State size, steps and FLOPs per song of a training job's model (the MLP: 0 and 0),
-    from what defines it: the JSON of a search trial or of the best parameters (read at job
-    time; in a dry run before it exists, Snakemake shows the resource as <TBD>), the steps
+    from what defines it: the JSON of a search trial or of a search's best parameters
+    (read at job time; the feedforward network's give its width and depth; in a dry run before it exists, Snakemake shows the resource as <TBD>), the steps
     file of the grid and the baseline (the larger of their two state sizes), or else the
     MLP of mlp.hidden. `threads` in train_runtime is what Snakemake grants (at most
     --cores), so a job given fewer cores than its config's threads asks for more time."""
     for name in ("proposal", "best"):
         if name in input.keys():
             hparams = json.loads(Path(getattr(input, name)).read_text())
-            if "hidden" in hparams:
-                return 0, 0, mlp_flops_per_song(hparams["hidden"])
+            if "width" in hparams:  # a point of the feedforward network's search
+                hidden = mlp_hidden(hparams["width"], hparams["depth"])
+                return 0, 0, mlp_flops_per_song(hidden)
             state, steps = hparams["state_size"], hparams["steps"]
             return (
                 state,

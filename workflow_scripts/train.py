@@ -23,6 +23,7 @@ from pathlib import Path
 from msdrnn.cli import run
 from msdrnn.dataset_io import load_split, read_label_map
 from msdrnn.errors import ConfigError, DataError
+from msdrnn.study import mlp_hidden
 from msdrnn.training import TrainConfig
 
 log = logging.getLogger("train")
@@ -95,7 +96,7 @@ def read_hparams(path: Path, model: str = "rnn") -> dict:
         if key in values and type(values[key]) is not kind:
             raise ConfigError(f"{path}: '{key}' must be {kind.__name__}; got {values[key]!r}")
     if model == "mlp":
-        return {"hidden": [values["width"]] * values["depth"]}
+        return {"hidden": mlp_hidden(values["width"], values["depth"])}
     return values
 
 

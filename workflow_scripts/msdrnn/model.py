@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from msdrnn.adam import Adam
+from msdrnn.resources import mlp_flops_per_song, rnn_flops_per_song
 from msdrnn.study import CLASSES, FEATURES, SEGMENTS, readout_error, steps_error
 
 
@@ -191,18 +192,8 @@ class BasicRNN:
         return part_losses, part_losses[-1], correct(logits, targets)
 
     def flops_per_song(self) -> dict[str, float]:
-        """Matrix-product FLOPs of one song, as computed: forward, and training.
-
-        Training = forward + backward: per step the forward products, the weight gradients
-        (same size) and ``dh`` through ``W_h`` (none before the first step of a part); the
-        readout of every part, forward and both of its gradients.
-        """
-        s = self.state_size
-        step = 2 * (FEATURES * s + s * s)
-        readout = 2 * s * self.classes if self.readout else 0
-        forward = SEGMENTS * step + readout
-        train = SEGMENTS * 2 * step + (SEGMENTS - self.parts) * 2 * s * s + self.parts * 3 * readout
-        return {"forward": float(forward), "train": float(train)}
+        """Matrix-product FLOPs of one song, as computed: forward, and training."""
+        return rnn_flops_per_song(self.state_size, self.steps, self.readout, self.classes)
 
 
 class MLP:
@@ -238,6 +229,5 @@ class MLP:
         return tf.reshape(loss, [1]), loss, correct(logits, targets)
 
     def flops_per_song(self) -> dict[str, float]:
-        sizes = [SEGMENTS * FEATURES, *self.hidden, self.classes]
-        forward = float(sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)))
-        return {"forward": forward, "train": 3.0 * forward}
+        """Matrix-product FLOPs of one song: forward, and training."""
+        return mlp_flops_per_song(self.hidden, self.classes)

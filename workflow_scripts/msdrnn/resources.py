@@ -39,25 +39,29 @@ SNAKEMAKE_JOB = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n)+)", re.MULTIL
 # ---------------------------------------------------------------- sizing formulas
 
 
-def rnn_flops_per_song(state_size: int, steps: int, readout: bool) -> dict[str, float]:
+def rnn_flops_per_song(state_size: int, steps: int, readout: bool,
+                       classes: int = CLASSES) -> dict[str, float]:
     """Matrix-product FLOPs of one song through the RNN: forward (validation) and training.
 
-    The count of ``msdrnn.model.BasicRNN.flops_per_song`` (kept here without TensorFlow so
-    that the workflow can size its jobs): per segment the input and state products, for
-    training also their weight gradients and the state gradient, and per part the readout.
+    Per segment the input and state products; for training also their weight gradients and
+    the state gradient ``dh`` through ``W_h`` (none before the first step of a part); per
+    part the readout, forward and both of its gradients. The one count: the model
+    (``BasicRNN.flops_per_song``), the benchmarks and the workflow's job sizing (which must
+    not import TensorFlow) all use it.
     """
     s = state_size
     parts = SEGMENTS // steps
     step = 2 * (FEATURES * s + s * s)
-    out = 2 * s * CLASSES if readout else 0
+    out = 2 * s * classes if readout else 0
     forward = SEGMENTS * step + out
     train = SEGMENTS * 2 * step + (SEGMENTS - parts) * 2 * s * s + parts * 3 * out
     return {"forward": float(forward), "train": float(train)}
 
 
-def mlp_flops_per_song(hidden: list[int]) -> dict[str, float]:
-    """Matrix-product FLOPs of one song through the feedforward network (as ``model.MLP``)."""
-    sizes = [SEGMENTS * FEATURES, *hidden, CLASSES]
+def mlp_flops_per_song(hidden: list[int], classes: int = CLASSES) -> dict[str, float]:
+    """Matrix-product FLOPs of one song through the feedforward network: forward, and
+    training as three times that (forward, and the gradients of inputs and weights)."""
+    sizes = [SEGMENTS * FEATURES, *hidden, classes]
     forward = float(sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)))
     return {"forward": forward, "train": 3.0 * forward}
 

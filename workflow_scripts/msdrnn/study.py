@@ -31,6 +31,12 @@ def steps_error(steps: int, segments: int = SEGMENTS) -> str | None:
             f"allowed steps values: {allowed}")
 
 
+def mlp_hidden(width: int, depth: int) -> list[int]:
+    """The feedforward network's hidden layers for a point of its search: ``depth`` layers
+    of ``width`` units each."""
+    return [width] * depth
+
+
 def readout_error(state_size: int, readout: bool, classes: int = CLASSES) -> str | None:
     """Why a state size cannot be used without a readout layer, or None."""
     if readout or state_size == classes:
