@@ -250,16 +250,16 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
     methods = sorted({c.valid.method for c in comparisons})
     lines.append("")
     if has_test:
-        test_methods = sorted({c.test.method for c in comparisons if c.test})
         lines.append(
             "Test: difference of mean test accuracies (best-epoch weights). Interval: a "
             "two-level bootstrap that resamples the seeds of each model (with replacement, "
-            "independently per model) and then the test songs (the same resampled songs for "
-            "both sides: paired, checked by track ID), and recomputes the difference of the "
-            f"mean accuracies ({'; '.join(test_methods)}; seed {bootstrap_seed}, percentile "
-            "interval), so it covers what other seeds would give, not only these runs. A "
-            "single run (such as the deterministic song-statistics fit) adds no seed spread "
-            "of its own.")
+            "independently per model: the seeds each model ran under, as in the first "
+            "table) and then the test songs (the same resampled songs for both sides: "
+            "paired, checked by track ID), and recomputes the difference of the mean "
+            f"accuracies ({resamples} resamples, seed {bootstrap_seed}, percentile interval; "
+            "each comparison's method in summary.json), so it covers what other seeds would "
+            "give, not only these runs. A single run (such as the deterministic "
+            "song-statistics fit) adds no seed spread of its own.")
         single = [models[key].label for key in models
                   if key != RNN and len(models[key].tests) == 1]
         if len(models[RNN].tests) == 1 and single:
