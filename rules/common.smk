@@ -150,7 +150,8 @@ def logged(command: str) -> str:
 
 def train_command(model_args: str) -> str:
     """Shell command of a training job: the shared flags, every declared output by its
-    own flag (the checkpoint goes in `--out`, the history's folder), then the model's own."""
+    own flag (the checkpoint goes in `--out`, the history's folder), then the model's own.
+    """
     return logged(
         " ".join(
             [
@@ -177,7 +178,8 @@ def model_cost(wildcards, input) -> tuple[int, int, dict[str, float]]:
     (read at job time; the feedforward network's give its width and depth; in a dry run before it exists, Snakemake shows the resource as <TBD>), the steps
     file of the grid and the baseline (the larger of their two state sizes), or else the
     MLP of mlp.hidden. `threads` in train_runtime is what Snakemake grants (at most
-    --cores), so a job given fewer cores than its config's threads asks for more time."""
+    --cores), so a job given fewer cores than its config's threads asks for more time.
+    """
     for name in ("proposal", "best"):
         if name in input.keys():
             hparams = json.loads(Path(getattr(input, name)).read_text())

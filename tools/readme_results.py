@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
+SEARCH_FOLDERS = ("bayes", "mlp_search")  # results/<folder>/trial_*/: the searches' trials
 sys.path.insert(0, str(SCRIPTS))
 from msdrnn.code_inputs import literal  # noqa: E402 (after the path)
 
@@ -33,7 +34,7 @@ def machine(results: Path) -> str:
 
     def threads(search: bool) -> str:
         chosen = [run for path, run in records.items()
-                  if (path.parent.parent.name == "bayes") == search]
+                  if (path.parent.parent.name in SEARCH_FOLDERS) == search]
         counts = "/".join(sorted({str(run["hyperparameters"]["threads"]) for run in chosen}))
         if any(run.get("threads", {}).get("groups", 1) > 1 for run in chosen):
             counts += (f" (from state size {GROUPED_FROM_STATE_SIZE} on, one group of songs "
@@ -42,8 +43,8 @@ def machine(results: Path) -> str:
 
     versions = ", ".join(f"{k} {v}" for k, v in runs[0]["versions"].items())
     return (f"Computed on {', '.join(devices)} ({os.cpu_count()} cores), "
-            f"TensorFlow threads {threads(True)} per search trial and {threads(False)} "
-            f"per other training job, with {versions}. What is "
+            f"TensorFlow threads {threads(True)} per search trial (both searches) and "
+            f"{threads(False)} per other training job, with {versions}. What is "
             "verified bitwise: the same config with the same package versions on the same "
             "CPU model gives identical histories and weights (`tests/test_train.py`: a rerun "
             "and a killed-and-resumed run; `tests/test_slurm.py`: the smoke study through "
