@@ -60,7 +60,9 @@ SLURM_COMMANDS = {
 # The profile checks a job's status 20 s after submission, then every 30, 40, ... s; the
 # smoke study's jobs take 10-30 s, which a first check after 5 s (then 20, 45 s) suits.
 FAST_STATUS = ["--slurm-init-seconds-before-status-checks", "5"]
-RUN_TIMEOUT_S = 480
+# a guard against a hung cluster, not a speed check: the smoke study's ~45 submitted jobs
+# took about 7 minutes through the one-node cluster on 2 cores
+RUN_TIMEOUT_S = 1200
 # what the local run makes for the comparison (all training runs; no plots, no report)
 COMPARED = [
     "results/baseline/seed_0/weights.npz",
