@@ -9,7 +9,7 @@ rule baseline_train:
         steps=steps_file(config["baseline"]["steps"]),
         code=code_inputs("train.py"),
     output:
-        **train_outputs("results/baseline/seed_{seed}"),
+        **train_outputs(seed_dir("baseline")),
     log:
         "results/logs/baseline/train_seed_{seed}.log",
     benchmark:

@@ -64,8 +64,8 @@ rule bayes_collect:
         histories=search_trials("bayes", "history.csv"),
         code=code_inputs("bayes_collect.py"),
     output:
-        trials="results/bayes/trials.csv",
-        best="results/bayes/best.json",
+        trials=search_file("bayes", "trials.csv"),
+        best=search_file("bayes", "best.json"),
     log:
         "results/logs/bayes/collect.log",
     benchmark:

@@ -5,10 +5,10 @@
 rule best_train:
     input:
         dataset=DATASET,
-        best="results/bayes/best.json",
+        best=search_file("bayes", "best.json"),
         code=code_inputs("train.py"),
     output:
-        **train_outputs("results/best/seed_{seed}"),
+        **train_outputs(seed_dir("best")),
     log:
         "results/logs/best/train_seed_{seed}.log",
     benchmark:

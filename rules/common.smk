@@ -283,6 +283,11 @@ def trial_ids() -> list[str]:
     return [f"{i:03d}" for i in range(config["bayes"]["n_calls"])]
 
 
+def search_file(search: str, name: str) -> str:
+    """A search's collected result, e.g. search_file("bayes", "best.json")."""
+    return f"{SEARCH_DIRS[search]}/{name}"
+
+
 def trial_file(name: str, search: str = "bayes") -> str:
     """A file of a search trial as the rules' pattern, e.g. results/bayes/trial_{trial}/x."""
     return f"{trial_dir(search=search)}/{name}"
@@ -385,7 +390,7 @@ def mlp_train_inputs(wildcards) -> dict:
     config fixes the architecture (mlp.search: false)."""
     inputs = {"dataset": DATASET, "code": code_inputs("train.py")}
     if mlp_search():
-        inputs["best"] = "results/mlp_search/best.json"
+        inputs["best"] = search_file("mlp", "best.json")
     return inputs
 
 
@@ -431,9 +436,15 @@ def run_seeds(kind: str) -> list[int]:
     return config["best" if kind == "shuffled_rnn" else kind]["seeds"]
 
 
+def seed_dir(kind: str, seed="{seed}") -> str:
+    """Folder of one seed's run of a kind, e.g. results/best/seed_1; with no seed, the
+    rules' pattern."""
+    return f"{CONFIRMATION_DIRS[kind]}/seed_{seed}"
+
+
 def seed_dirs(kind: str) -> list[str]:
     """results/best/seed_1, ...: one folder per seed of a run with several seeds."""
-    return [f"{CONFIRMATION_DIRS[kind]}/seed_{seed}" for seed in run_seeds(kind)]
+    return [seed_dir(kind, seed) for seed in run_seeds(kind)]
 
 
 def evaluated_runs() -> list[str]:
@@ -495,11 +506,11 @@ def final_outputs() -> list[str]:
         "results/summary.json",
         "results/runs.csv",
         "results/grid/summary.csv",
-        "results/bayes/trials.csv",
-        "results/bayes/best.json",
+        search_file("bayes", "trials.csv"),
+        search_file("bayes", "best.json"),
     ]
     if mlp_search():
-        outputs += ["results/mlp_search/trials.csv", "results/mlp_search/best.json"]
+        outputs += [search_file("mlp", "trials.csv"), search_file("mlp", "best.json")]
     if has_test_split():
         outputs += [f"results/{run}/test_metrics.json" for run in evaluated_runs()]
     return outputs
@@ -579,8 +590,8 @@ def summary_inputs(wildcards) -> dict:
     inputs = {
         "dataset": DATASET,
         "grid": "results/grid/summary.csv",
-        "trials": "results/bayes/trials.csv",
-        "best_params": "results/bayes/best.json",
+        "trials": search_file("bayes", "trials.csv"),
+        "best_params": search_file("bayes", "best.json"),
         **{f"{kind}_histories": histories(kind) for kind in CONFIRMATION_DIRS},
         **{
             f"{kind}_run": f"{first_run_dir(kind)}/run.json"
@@ -595,7 +606,7 @@ def summary_inputs(wildcards) -> dict:
         "code": code_inputs("write_summary.py"),
     }
     if config["mlp"].get("search", True):
-        inputs["mlp_trials"] = "results/mlp_search/trials.csv"
+        inputs["mlp_trials"] = search_file("mlp", "trials.csv")
     if has_test_split():
         inputs.update(
             {

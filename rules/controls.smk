@@ -35,10 +35,10 @@ rule shuffle_segments:
 use rule best_train as shuffled_rnn_train with:
     input:
         dataset=SHUFFLED_DATASET,
-        best="results/bayes/best.json",
+        best=search_file("bayes", "best.json"),
         code=code_inputs("train.py"),
     output:
-        **train_outputs(f"{CONFIRMATION_DIRS['shuffled_rnn']}/seed_{{seed}}"),
+        **train_outputs(seed_dir("shuffled_rnn")),
     log:
         "results/logs/controls/shuffled_rnn_seed_{seed}.log",
     benchmark:

@@ -80,7 +80,7 @@ rule plot_bayes:
     explored space (state size against steps, coloured by objective), curves of every
     trial (its figures 32-35)."""
     input:
-        trials="results/bayes/trials.csv",
+        trials=search_file("bayes", "trials.csv"),
         histories=search_trials("bayes", "history.csv"),
         code=code_inputs("plot_bayes.py"),
     output:
@@ -118,7 +118,7 @@ rule plot_bayes:
 rule plot_mlp_search:
     """Objective per trial of the feedforward network's search and its running best."""
     input:
-        trials="results/mlp_search/trials.csv",
+        trials=search_file("mlp", "trials.csv"),
         histories=search_trials("mlp", "history.csv"),
         code=code_inputs("plot_bayes.py"),
     output:

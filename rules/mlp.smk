@@ -43,8 +43,8 @@ use rule bayes_collect as mlp_collect with:
         histories=search_trials("mlp", "history.csv"),
         code=code_inputs("bayes_collect.py"),
     output:
-        trials="results/mlp_search/trials.csv",
-        best="results/mlp_search/best.json",
+        trials=search_file("mlp", "trials.csv"),
+        best=search_file("mlp", "best.json"),
     log:
         "results/logs/mlp_search/collect.log",
     benchmark:
@@ -58,7 +58,7 @@ rule mlp_train:
     input:
         unpack(mlp_train_inputs),
     output:
-        **train_outputs("results/mlp/seed_{seed}"),
+        **train_outputs(seed_dir("mlp")),
     log:
         "results/logs/mlp/train_seed_{seed}.log",
     benchmark:

@@ -129,7 +129,7 @@ def test_smoke_study_outputs(study: Path):
                                   "valid_acc", "seconds"]
     assert runs["kind"].value_counts().to_dict() == {
         "grid": 18, "bayes": 12, "mlp_search": 12, "baseline": 3, "best": 3, "mlp": 3,
-            "shuffled_rnn": 3}
+        "shuffled_rnn": 3}
     # per-step arrays are virtual datasets over dataset.h5: no copy of the data
     dataset_size = (results / "data/dataset.h5").stat().st_size
     for path in (results / "data").glob("steps_*.h5"):
