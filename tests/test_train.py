@@ -94,6 +94,7 @@ def test_outputs_and_the_numpy_reference_agree(dataset, tmp_path):
     assert record["hyperparameters"]["batch_size"] == 50
 
 
+@pytest.mark.slow
 def test_each_output_goes_where_its_flag_names_it(dataset, tmp_path):
     """The rules pass every declared output by its own flag; --out keeps the checkpoint."""
     named = {"--history": tmp_path / "h" / "hist.csv", "--run": tmp_path / "r" / "record.json",
@@ -167,6 +168,7 @@ def test_killed_run_resumes_to_the_same_bits_and_reruns_are_identical(dataset, t
     assert json.loads((whole / "run.json").read_text())["resumed_after_epoch"] == 0
 
 
+@pytest.mark.slow
 def test_best_epoch_weights_are_those_of_the_highest_valid_accuracy(dataset, tmp_path):
     out = tmp_path / "run"
     done = run(dataset, out, *RNN, "--epochs", "4")
