@@ -487,9 +487,9 @@ def training_runs() -> dict[str, tuple[str, str]]:
             runs[folder.removeprefix("results/")] = ("grid", folder)
     searches = ["bayes", "mlp"] if mlp_search() else ["bayes"]
     for search in searches:
+        kind = Path(SEARCH_DIRS[search]).name  # bayes, mlp_search: the runs.csv kind
         for trial in trial_ids():
             folder = trial_dir(trial, search)
-            kind = "bayes" if search == "bayes" else "mlp_search"
             runs[folder.removeprefix("results/")] = (kind, folder)
     for kind in CONFIRMATION_DIRS:
         for folder in seed_dirs(kind):
