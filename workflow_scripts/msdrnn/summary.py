@@ -267,6 +267,12 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
                 f"Here the {rnn} ran under one seed, as did the {', '.join(single)}: those "
                 "intervals cover the test songs only and leave out the seeds' spread, so "
                 "they are too narrow for the procedure.")
+        few = sorted({len(model.tests) for model in models.values()} - {0, 1})
+        if few and few[0] < 5:
+            lines.append(
+                f"With {few[0]} seeds per model the seed level is thin: resampling n seeds "
+                "keeps about (n - 1) / n of their spread, so the intervals lean narrow; more "
+                "seeds (baseline.seeds, best.seeds, mlp.seeds) make them sharper.")
     lines += [
         "Validation: difference of the mean peak valid accuracies with a t interval across "
         f"seeds ({'; '.join(methods)}), descriptive only: selected on these songs, so no "
