@@ -200,9 +200,8 @@ def recomputed(scratch: Path, job: JobUsage) -> JobUsage:
     folder = run_folder(scratch, job.name)
     if folder is not None:
         run = json.loads((folder / "run.json").read_text())
-        hyper, mlp = run["hyperparameters"], run["model"] == "mlp"
-        mem_mb = sizing.train_mem_mb(dataset_mb, 0 if mlp else hyper["state_size"],
-                                     0 if mlp else hyper["steps"], coefficients)
+        hyper = run["hyperparameters"]
+        mem_mb = sizing.train_mem_mb(dataset_mb, run["model"], hyper, coefficients)
         songs = run["train_songs"] + run["valid_songs"]
         epoch = sizing.epoch_seconds(run["flops_per_song"], songs,
                                      run["valid_songs"] / songs,

@@ -130,7 +130,7 @@ class Ours:
     """The project's trainer on one case; every call trains and validates one epoch."""
 
     def __init__(self, steps: int, state_size: int, readout: bool, groups: int = 1):
-        from msdrnn.model import BasicRNN
+        from msdrnn.models.rnn import BasicRNN
         from msdrnn.updates import Trainer
 
         self.model = BasicRNN(state_size, steps, readout, seed=0)

@@ -151,7 +151,7 @@ def groups_of(point: dict, threads: int) -> int:
     """Groups of songs per batch ``train.py`` trains ``point`` in with ``threads`` threads."""
     from msdrnn.training import groups_for
 
-    return groups_for(point["model"], point.get("state_size"), threads)
+    return groups_for(point["model"], point, threads)
 
 
 def worker(threads: int, grouped: bool, points: list[dict], songs: int) -> None:
@@ -161,7 +161,8 @@ def worker(threads: int, grouped: bool, points: list[dict], songs: int) -> None:
     import keras
     import tensorflow as tf
 
-    from msdrnn.model import MLP, BasicRNN
+    from msdrnn.models.mlp import MLP
+    from msdrnn.models.rnn import BasicRNN
     from msdrnn.updates import set_threads
 
     keras.utils.set_random_seed(0)
@@ -171,7 +172,7 @@ def worker(threads: int, grouped: bool, points: list[dict], songs: int) -> None:
         print(json.dumps({"matmul": matmul_rate(tf)}), flush=True)
     for point in points:
         if point["model"] == "mlp":
-            model = MLP(point["hidden"], seed=0)
+            model = MLP(mlp_hparams(point["hidden"]), seed=0)
         else:
             model = BasicRNN(point["state_size"], point["steps"], point["readout"], seed=0)
         timing = seconds_per_song(model, songs, threads if grouped else 1)
@@ -223,12 +224,19 @@ def flops(model: dict) -> dict:
 @functools.cache
 def _flops(key: tuple) -> tuple:
     """``flops_per_song`` of the model ``key`` describes (building one is slow: cached)."""
-    from msdrnn.model import MLP, BasicRNN
+    from msdrnn.resources import flops_per_song
 
     kind, hidden, state_size, steps, readout = key
     if kind == "mlp":
-        return tuple(MLP(list(hidden), seed=0).flops_per_song().items())
-    return tuple(BasicRNN(state_size, steps, readout, seed=0).flops_per_song().items())
+        return tuple(flops_per_song("mlp", mlp_hparams(hidden)).items())
+    hparams = {"state_size": state_size, "steps": steps, "readout": readout}
+    return tuple(flops_per_song("rnn", hparams).items())
+
+
+def mlp_hparams(hidden) -> dict:
+    """The feedforward network of hidden layers ``hidden`` as its family's hyperparameters
+    (layers of one width: the widest)."""
+    return {"width": max(hidden), "depth": len(hidden), "dropout": 0.0}
 
 
 def per_song(points: list[dict], model: dict) -> dict:

@@ -7,7 +7,7 @@ rule baseline_train:
     input:
         dataset=DATASET,
         steps=steps_file(config["baseline"]["steps"]),
-        code=code_inputs("train.py"),
+        code=code_inputs("train.py", "rnn"),
     output:
         **train_outputs(seed_dir("baseline")),
     log:

@@ -35,7 +35,7 @@ rule bayes_trial:
     input:
         dataset=DATASET,
         proposal=trial_file("proposal.json"),
-        code=code_inputs("train.py"),
+        code=code_inputs("train.py", "rnn"),
     output:
         **train_outputs(trial_dir()),
     log:

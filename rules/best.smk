@@ -6,7 +6,7 @@ rule best_train:
     input:
         dataset=DATASET,
         best=search_file("bayes", "best.json"),
-        code=code_inputs("train.py"),
+        code=code_inputs("train.py", "rnn"),
     output:
         **train_outputs(seed_dir("best")),
     log:

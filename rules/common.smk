@@ -15,9 +15,9 @@ SCRIPTS_DIR = WORKFLOW_DIR / "workflow_scripts"
 sys.path.insert(0, str(SCRIPTS_DIR))
 
 from msdrnn import resources as sizing  # noqa: E402
+from msdrnn.models import family  # noqa: E402
 from msdrnn.code_inputs import literal, project_modules  # noqa: E402
-from msdrnn.resources import mlp_flops_per_song, rnn_flops_per_song  # noqa: E402
-from msdrnn.study import mlp_hidden  # noqa: E402
+from msdrnn.models import family_path  # noqa: E402
 
 # Defined once, in the library; read without importing it (see msdrnn/code_inputs.py).
 PLOT_FORMATS = literal(SCRIPTS_DIR / "msdrnn/plots.py", "FORMATS")
@@ -36,12 +36,17 @@ def script(name: str) -> str:
     return workflow_path(SCRIPTS_DIR / name)
 
 
-def code_inputs(name: str) -> list[str]:
+def code_inputs(name: str, model: str | None = None) -> list[str]:
     """The rule's code inputs: script `name` and every project module it imports,
-    transitively (read from its import statements, see msdrnn/code_inputs.py). Editing
-    one of them reruns the rule's jobs; editing a module no script loads reruns nothing.
+    transitively (read from its import statements, see msdrnn/code_inputs.py), and for a
+    job that trains or evaluates a model, its family's module (msdrnn/models/NAME.py, which
+    the scripts import by name) with its imports. Editing one of them reruns the rule's
+    jobs; editing a module no script loads, or another model's family, reruns nothing.
     """
-    return [workflow_path(path) for path in project_modules(SCRIPTS_DIR / name)]
+    files = set(project_modules(SCRIPTS_DIR / name))
+    if model is not None:
+        files |= set(project_modules(family_path(model), root=SCRIPTS_DIR))
+    return [workflow_path(path) for path in sorted(files)]
 
 
 # Every rule's wildcards, constrained once.
@@ -172,33 +177,26 @@ def readout_flag(readout: bool) -> str:
     return "--readout" if readout else "--no-readout"
 
 
-def model_cost(wildcards, input) -> tuple[int, int, dict[str, float]]:
-    """State size, steps and FLOPs per song of a training job's model (the MLP: 0 and 0),
-    from what defines it: the JSON of a search trial or of a search's best parameters
-    (read at job time; the feedforward network's give its width and depth; in a dry run before it exists, Snakemake shows the resource as <TBD>), the steps
-    file of the grid and the baseline (the larger of their two state sizes), or else the
-    MLP of mlp.hidden. `threads` in train_runtime is what Snakemake grants (at most
-    --cores), so a job given fewer cores than its config's threads asks for more time.
+def model_hparams(wildcards, input) -> tuple[str, dict]:
+    """Family and hyperparameters of a training job's model, from what defines it: the JSON
+    of a search trial or of a search's best parameters (read at job time; in a dry run
+    before it exists, Snakemake shows the resource as <TBD>), the steps file of the grid and
+    the baseline (the larger of their two state sizes), or else the MLP of mlp.hidden.
     """
     for name in ("proposal", "best"):
         if name in input.keys():
             hparams = json.loads(Path(getattr(input, name)).read_text())
-            if "width" in hparams:  # a point of the feedforward network's search
-                hidden = mlp_hidden(hparams["width"], hparams["depth"])
-                return 0, 0, mlp_flops_per_song(hidden)
-            state, steps = hparams["state_size"], hparams["steps"]
-            return (
-                state,
-                steps,
-                rnn_flops_per_song(state, steps, hparams.get("readout", True)),
-            )
+            model = "mlp" if "width" in hparams else "rnn"
+            keys = family(model).HPARAMS
+            return model, {k: v for k, v in hparams.items() if k in keys}
     if "steps" in input.keys():
         steps = int(re.search(r"steps_(\d+)\.h5$", input.steps)[1])
         sections = [config["grid"], config["baseline"]]
         state = max(section["state_size"] for section in sections)
         readout = any(section["readout"] for section in sections)
-        return state, steps, rnn_flops_per_song(state, steps, readout)
-    return 0, 0, mlp_flops_per_song(config["mlp"]["hidden"])
+        return "rnn", {"state_size": state, "steps": steps, "readout": readout}
+    hidden = config["mlp"]["hidden"]
+    return "mlp", {"width": max(hidden), "depth": len(hidden)}
 
 
 def dataset_mb(input) -> float:
@@ -209,8 +207,8 @@ def dataset_mb(input) -> float:
 def train_mem_mb(wildcards, input) -> int:
     """Training memory (MB): the measured peak for the dataset's size and the model's state
     size and steps, plus resources.mem_margin (msdrnn.resources.train_mem_mb)."""
-    state, steps, _ = model_cost(wildcards, input)
-    return sizing.train_mem_mb(dataset_mb(input), state, steps, config["resources"])
+    model, hparams = model_hparams(wildcards, input)
+    return sizing.train_mem_mb(dataset_mb(input), model, hparams, config["resources"])
 
 
 def train_songs(input) -> int:
@@ -226,7 +224,7 @@ def train_runtime(epochs: int):
     (msdrnn.resources.train_runtime_minutes)."""
 
     def runtime(wildcards, input, threads) -> int:
-        _, _, flops = model_cost(wildcards, input)
+        flops = sizing.flops_per_song(*model_hparams(wildcards, input))
         coefficients = config["resources"]
         epoch = sizing.epoch_seconds(
             flops,
@@ -388,7 +386,7 @@ def mlp_search() -> bool:
 def mlp_train_inputs(wildcards) -> dict:
     """A feedforward confirmation run reads the MLP search's best.json, unless the
     config fixes the architecture (mlp.search: false)."""
-    inputs = {"dataset": DATASET, "code": code_inputs("train.py")}
+    inputs = {"dataset": DATASET, "code": code_inputs("train.py", "mlp")}
     if mlp_search():
         inputs["best"] = search_file("mlp", "best.json")
     return inputs
@@ -400,7 +398,8 @@ def mlp_architecture(wildcards, input) -> str:
     search)."""
     if mlp_search():
         return f"--hparams {input.best}"
-    return "--hidden " + ",".join(str(h) for h in config["mlp"]["hidden"])
+    hidden = config["mlp"]["hidden"]
+    return f"--set width={max(hidden)} --set depth={len(hidden)}"
 
 
 # ---------------------------------------------------------------- confirmation runs, controls
@@ -472,8 +471,20 @@ def evaluation_inputs(wildcards) -> dict:
             f"{folder}/weights.npz" if fitted_once else f"{folder}/weights_best.npz"
         ),
         "final_weights": f"{folder}/weights.npz",
-        "code": code_inputs("evaluate.py"),
+        "code": code_inputs("evaluate.py", evaluated_family(folder)),
     }
+
+
+def evaluated_family(folder: str) -> str | None:
+    """The model family of an evaluated run's folder (None: the song-statistics fit)."""
+    if folder == SONG_STATS_DIR:
+        return None
+    return "mlp" if folder.startswith(CONFIRMATION_DIRS["mlp"] + "/") else "rnn"
+
+
+def evaluated_model(wildcards) -> str:
+    """evaluate.py's --model of an evaluated run."""
+    return evaluated_family(f"results/{wildcards.evaluated}") or "song_stats"
 
 
 def training_runs() -> dict[str, tuple[str, str]]:

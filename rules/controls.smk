@@ -36,7 +36,7 @@ use rule best_train as shuffled_rnn_train with:
     input:
         dataset=SHUFFLED_DATASET,
         best=search_file("bayes", "best.json"),
-        code=code_inputs("train.py"),
+        code=code_inputs("train.py", "rnn"),
     output:
         **train_outputs(seed_dir("shuffled_rnn")),
     log:

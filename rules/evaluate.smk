@@ -22,9 +22,11 @@ rule evaluate_test:
     resources:
         mem_mb=data_mem_mb("evaluate_test"),
         runtime=20,
+    params:
+        model=evaluated_model,
     shell:
         logged(
             f"python {script('evaluate.py')} --dataset {{input.dataset}}"
             " --best-weights {input.best_weights} --final-weights {input.final_weights}"
-            " --out {output}"
+            " --model {params.model} --out {output}"
         )

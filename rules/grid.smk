@@ -6,7 +6,7 @@ rule grid_train:
     input:
         dataset=DATASET,
         steps=steps_file("{steps}"),
-        code=code_inputs("train.py"),
+        code=code_inputs("train.py", "rnn"),
     output:
         **train_outputs(grid_dir()),
     log:

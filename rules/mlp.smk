@@ -23,7 +23,7 @@ use rule bayes_trial as mlp_trial with:
     input:
         dataset=DATASET,
         proposal=trial_file("proposal.json", search="mlp"),
-        code=code_inputs("train.py"),
+        code=code_inputs("train.py", "mlp"),
     output:
         **train_outputs(trial_dir(search="mlp")),
     log:

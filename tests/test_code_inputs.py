@@ -199,7 +199,7 @@ def test_editing_a_module_reruns_exactly_the_jobs_whose_scripts_load_it(recorded
     every_job = planned(workdir, "--forceall")
     modules = sorted(path.relative_to(workdir).as_posix()
                      for path in (workdir / SCRIPTS).rglob("*.py"))
-    assert f"{SCRIPTS}/msdrnn/model.py" in modules
+    assert f"{SCRIPTS}/msdrnn/models/rnn.py" in modules
     for module in modules:
         path = workdir / module
         original, stat = path.read_text(), path.stat()

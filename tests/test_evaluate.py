@@ -7,35 +7,47 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 from helpers import genre_mean_dataset, run_script
 
 from msdrnn import reference
 from msdrnn.controls import song_stats_logits
 from msdrnn.dataset_io import load_split
+from msdrnn.models import family
 
 
-def evaluate(tmp_path: Path, best: Path, final: Path) -> subprocess.CompletedProcess:
+def evaluate(tmp_path: Path, best: Path, final: Path,
+             model: str = "song_stats") -> subprocess.CompletedProcess:
     return run_script("evaluate.py", "--dataset", tmp_path / "dataset.h5", "--best-weights",
-                      best, "--final-weights", final, "--out", tmp_path / "test_metrics.json")
+                      best, "--final-weights", final, "--model", model,
+                      "--out", tmp_path / "test_metrics.json")
 
 
-def test_two_sections_from_the_best_and_the_final_weights(tmp_path: Path):
+def random_weights(model: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    if model == "rnn":
+        return {"W_x": rng.normal(size=(25, 12)), "W_h": rng.normal(size=(12, 12)) * 0.1,
+                "b": np.zeros(12), "W_out": rng.normal(size=(12, 10)), "b_out": np.zeros(10)}
+    return {"W_0": rng.normal(size=(3000, 8)) * 0.05, "b_0": np.zeros(8),
+            "W_1": rng.normal(size=(8, 10)), "b_1": np.zeros(10)}
+
+
+@pytest.mark.parametrize("model", ["rnn", "mlp"])
+def test_two_sections_from_the_best_and_the_final_weights(tmp_path: Path, model: str):
     genre_mean_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 40})
     rng = np.random.default_rng(0)
-    rnn = {"W_x": rng.normal(size=(25, 12)), "W_h": rng.normal(size=(12, 12)) * 0.1,
-           "b": np.zeros(12), "W_out": rng.normal(size=(12, 10)), "b_out": np.zeros(10)}
-    mlp = {"W_0": rng.normal(size=(3000, 8)) * 0.05, "b_0": np.zeros(8),
-           "W_1": rng.normal(size=(8, 10)), "b_1": np.zeros(10)}
-    np.savez(tmp_path / "rnn.npz", **rnn)
-    np.savez(tmp_path / "mlp.npz", **mlp)
-    result = evaluate(tmp_path, tmp_path / "rnn.npz", tmp_path / "mlp.npz")
+    best, final = random_weights(model, rng), random_weights(model, rng)
+    np.savez(tmp_path / "best.npz", **best)
+    np.savez(tmp_path / "final.npz", **final)
+    result = evaluate(tmp_path, tmp_path / "best.npz", tmp_path / "final.npz", model)
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "test_metrics.json").read_text())
     test = load_split(tmp_path / "dataset.h5", "test")
     assert metrics["songs"] == 40 and metrics["targets"] == test.targets.tolist()
     assert metrics["track_ids"] == [f"T{i}" for i in range(40)]  # file order
-    for section, logits in [("best_epoch", reference.logits(test.inputs, rnn)),
-                            ("final", reference.mlp_logits(test.inputs, mlp))]:
+    assert metrics["best_epoch"]["predicted"] != metrics["final"]["predicted"]
+    reference_logits = family(model).reference_logits
+    for section, logits in [("best_epoch", reference_logits(test.inputs, best)),
+                            ("final", reference_logits(test.inputs, final))]:
         part = metrics[section]
         assert part["predicted"] == logits.argmax(axis=1).tolist()
         assert np.isclose(part["accuracy"], reference.accuracy(logits, test.targets))
@@ -58,10 +70,11 @@ def test_song_statistics_weights(tmp_path: Path):
     assert metrics["best_epoch"]["predicted"] == metrics["final"]["predicted"] == expected
 
 
-def test_unknown_weights_are_one_error_line(tmp_path: Path):
+@pytest.mark.parametrize("model", ["rnn", "mlp", "song_stats"])
+def test_unknown_weights_are_one_error_line(tmp_path: Path, model: str):
     genre_mean_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 10})
     np.savez(tmp_path / "odd.npz", something=np.zeros(3))
-    result = evaluate(tmp_path, tmp_path / "odd.npz", tmp_path / "odd.npz")
+    result = evaluate(tmp_path, tmp_path / "odd.npz", tmp_path / "odd.npz", model)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path / 'odd.npz'}")
     assert not (tmp_path / "test_metrics.json").exists()

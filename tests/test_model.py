@@ -14,7 +14,10 @@ from helpers import SCRIPTS, random_dataset, shuffled_segments, synthetic_datase
 
 from msdrnn import reference
 from msdrnn.dataset_io import load_split
-from msdrnn.model import MLP, BasicRNN, cross_entropy
+from msdrnn.models import family
+from msdrnn.models.layers import cross_entropy
+from msdrnn.models.mlp import MLP
+from msdrnn.models.rnn import BasicRNN
 from msdrnn.updates import Trainer
 
 RNG = np.random.default_rng(0)
@@ -65,7 +68,7 @@ def test_part_by_part_with_carry_equals_one_pass(readout):
     x = songs(6)
     by_parts = model.song_logits(tf.constant(x)).numpy()
     one_pass = model.logits(model.run_part(tf.constant(x), tf.zeros((6, 10)))).numpy()
-    numpy_pass = reference.logits(x, {k: v.numpy() for k, v in model.weights.items()})
+    numpy_pass = family("rnn").reference_logits(x, {k: v.numpy() for k, v in model.weights.items()})
     np.testing.assert_allclose(by_parts, one_pass, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(by_parts, numpy_pass, rtol=1e-4, atol=1e-5)
 
@@ -116,7 +119,7 @@ def test_training_step_is_truncated_bptt_with_one_adam_update_per_part(groups):
         np.testing.assert_allclose(var.numpy(), twin.weights[name].numpy(), atol=2e-6)
 
 
-@pytest.mark.parametrize("make", [lambda: BasicRNN(12, 10, True, 8), lambda: MLP([16], 8)])
+@pytest.mark.parametrize("make", [lambda: BasicRNN(12, 10, True, 8), lambda: MLP(mlp(16, 1), 8)])
 def test_per_batch_xla_step_repeats_its_bits(make):
     """Same weights, songs and order: the XLA step twice gives the same bits."""
     x, y = songs(45), RNG.integers(0, 10, 45)
@@ -133,11 +136,11 @@ def test_per_batch_xla_step_repeats_its_bits(make):
     assert again[3].keys() == first[3].keys()
     for name in first[3]:
         np.testing.assert_array_equal(again[3][name], first[3][name])
-    assert first[0].shape == (2, getattr(make(), "parts", 1))
+    assert first[0].shape == (2, make().parts)
 
 
 @pytest.mark.parametrize(("make", "kwargs"), [
-    (lambda: MLP([4], 0), {"groups": 2}),
+    (lambda: MLP(mlp(4, 1), 0), {"groups": 2}),
     (lambda: BasicRNN(8, 4, True, 0), {"groups": 51}),
     (lambda: BasicRNN(8, 4, True, 0), {"groups": 0}),
 ])
@@ -149,7 +152,7 @@ def test_trainer_refuses_groups_it_cannot_run(make, kwargs):
 GROUPED_RUN = """
 import hashlib, sys
 import numpy as np
-from msdrnn.model import BasicRNN
+from msdrnn.models.rnn import BasicRNN
 from msdrnn.updates import Trainer, set_threads
 set_threads(int(sys.argv[1]), 2)  # 1: the groups one after the other, 2: side by side
 rng = np.random.default_rng(0)
@@ -195,24 +198,50 @@ def test_grouped_step_repeats_its_bits_and_agrees_with_the_one_group_step():
     np.testing.assert_allclose(one_group[1], logits, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("make", [lambda: BasicRNN(16, 8, True, 5), lambda: MLP([32, 16], 5)])
-def test_evaluation_scores_the_final_output_like_the_numpy_reference(make):
+@pytest.mark.parametrize(("name", "make"), [("rnn", lambda: BasicRNN(16, 8, True, 5)),
+                                            ("mlp", lambda: MLP(mlp(32, 2, 0.3), 5))])
+def test_evaluation_scores_the_final_output_like_the_numpy_reference(name, make):
     model = make()
     x, y = songs(30), RNG.integers(0, 10, 30)
     loss, acc = Trainer(model, eval_chunk=7).evaluate(x, y)
     weights = {k: v.numpy() for k, v in model.weights.items()}
-    logits = reference.model_logits(x, weights)
+    logits = family(name).reference_logits(x, weights)
     assert loss == pytest.approx(reference.cross_entropy(logits, y), rel=1e-5)
     assert acc == reference.accuracy(logits, y)
 
 
+def mlp(width: int, depth: int, dropout: float = 0.0) -> dict:
+    """The feedforward network's hyperparameters."""
+    return {"width": width, "depth": depth, "dropout": dropout}
+
+
 def test_mlp_logits_match_the_numpy_reference():
-    model = MLP([20, 15], seed=6)
+    model = MLP(mlp(20, 2, 0.5), seed=6)
     x = songs(5)
     np.testing.assert_allclose(
         model.song_logits(tf.constant(x)).numpy(),
-        reference.mlp_logits(x.reshape(5, -1), {k: v.numpy() for k, v in model.weights.items()}),
+        family("mlp").reference_logits(x, {k: v.numpy() for k, v in model.weights.items()}),
         rtol=1e-4, atol=1e-5)
+
+
+def test_mlp_dropout_is_a_function_of_the_seed_and_the_update():
+    """Dropout masks come from (seed, Adam step): two trainers of the same seed make the
+    same updates bit for bit; another seed, or no dropout, makes others; rate 0 is the
+    plain network (evaluation never drops)."""
+    x, y = songs(40), RNG.integers(0, 10, 40)
+    order = np.arange(40)
+
+    def trained(seed: int, rate: float) -> dict:
+        trainer = Trainer(MLP(mlp(24, 2, rate), 0), batch_size=20, seed=seed)
+        trainer.train_epoch(x, y, order)
+        return trainer.state()
+
+    same, again = trained(1, 0.4), trained(1, 0.4)
+    for name in same:
+        np.testing.assert_array_equal(same[name], again[name])
+    assert not np.array_equal(trained(2, 0.4)["W_0"], same["W_0"])
+    assert not np.array_equal(trained(1, 0.0)["W_0"], same["W_0"])
+    np.testing.assert_array_equal(trained(1, 0.0)["W_0"], trained(2, 0.0)["W_0"])
 
 
 @pytest.mark.slow

@@ -263,18 +263,27 @@ def test_collect_writes_the_mlp_columns_and_best(tmp_path):
                     "trials": 3}  # the first of two equal objectives
 
 
-def test_mlp_takes_width_and_depth_from_a_json_file(tmp_path):
+def test_mlp_takes_width_depth_and_dropout_from_a_json_file(tmp_path):
     import train
 
     path = tmp_path / "best.json"
-    path.write_text(json.dumps({"width": 96, "depth": 3, "trial": 4, "objective": 0.5}))
-    assert train.read_hparams(path, "mlp") == {"hidden": [96, 96, 96]}
+    path.write_text(json.dumps({"width": 96, "depth": 3, "dropout": 0.25, "trial": 4,
+                                "objective": 0.5}))
+    assert train.read_hparams(path, "mlp") == {"width": 96, "depth": 3, "dropout": 0.25}
     args = train.parse_args(["--dataset", "d.h5", "--out", "o", "--model", "mlp",
-                             "--hidden", "7", "--hparams", str(path)])
-    assert train.make_config(args, classes=10).hidden == [96, 96, 96]
-    for values, message in (({"width": 96}, "both of the keys"),
-                            ({"width": 96, "depth": 2.0}, "'depth' must be int"),
-                            ({"state_size": 20}, "both of the keys")):
+                             "--hparams", str(path), "--set", "width=7"])
+    assert train.make_config(args, classes=10).hparams == {"width": 7, "depth": 3,
+                                                           "dropout": 0.25}
+    for values, message in (({"depth": 2.0}, "'depth' must be int"),
+                            ({"state_size": 20}, "one or more of the keys")):
         path.write_text(json.dumps(values))
         with pytest.raises(ConfigError, match=message):
-            train.read_hparams(path, "mlp")
+            args = train.parse_args(["--dataset", "d.h5", "--out", "o", "--model", "mlp",
+                                     "--hparams", str(path)])
+            train.make_config(args, classes=10)
+    for flags, message in ((["--set", "width=wide"], "'width' must be int"),
+                           (["--set", "colour=3"], "expected KEY=VALUE with KEY one of"),
+                           (["--steps", "4"], "are the RNN's")):
+        args = train.parse_args(["--dataset", "d.h5", "--out", "o", "--model", "mlp", *flags])
+        with pytest.raises(ConfigError, match=message):
+            train.make_config(args, classes=10)

@@ -20,9 +20,15 @@ from helpers import ROOT, SCRIPTS, random_dataset, synthetic_dataset
 
 from msdrnn import reference
 from msdrnn.dataset_io import load_split
+from msdrnn.models import family
 from msdrnn.steps import make_steps
 
 TRAIN = SCRIPTS / "train.py"
+def rnn(state_size: int, steps: int = 4, readout: bool = True) -> dict:
+    """An RNN's hyperparameters for ``TrainConfig``."""
+    return {"state_size": state_size, "steps": steps, "readout": readout}
+
+
 RNN = ["--steps", "4", "--state-size", "24", "--readout", "--seed", "7", "--threads", "1"]
 
 
@@ -83,7 +89,7 @@ def test_outputs_and_the_numpy_reference_agree(dataset, tmp_path):
     assert {k: v.shape for k, v in weights.items()} == {
         "W_x": (25, 24), "W_h": (24, 24), "b": (24,), "W_out": (24, 10), "b_out": (10,)}
     valid = load_split(dataset, "valid")
-    logits = reference.logits(valid.inputs, weights)
+    logits = family("rnn").reference_logits(valid.inputs, weights)
     assert reference.accuracy(logits, valid.targets) == pytest.approx(float(rows[-1]["valid_acc"]))
     assert reference.cross_entropy(logits, valid.targets) == pytest.approx(
         float(rows[-1]["valid_loss"]), rel=1e-4)
@@ -180,7 +186,7 @@ def test_best_epoch_weights_are_those_of_the_highest_valid_accuracy(dataset, tmp
     valid = load_split(dataset, "valid")
     with np.load(out / "weights_best.npz") as f:
         best = dict(f)
-    logits = reference.logits(valid.inputs, best)
+    logits = family("rnn").reference_logits(valid.inputs, best)
     assert reference.accuracy(logits, valid.targets) == pytest.approx(max(accuracies))
     with np.load(out / "weights.npz") as f:
         final = dict(f)
@@ -199,14 +205,14 @@ def test_a_changed_cell_changes_the_history_of_a_rerun(dataset, tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     assert subprocess.run(command, env=env, capture_output=True).returncode == 0
     tanh = history(out)
-    model = scripts / "msdrnn" / "model.py"
+    model = scripts / "msdrnn" / "models" / "rnn.py"
     model.write_text(model.read_text().replace("tf.tanh(", "tf.nn.relu("))
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("songs/s") == 2
     assert history(out) != tanh
-    assert json.loads((out / "run.json").read_text())["code"]["msdrnn/model.py"] != \
-        hashlib.sha256((ROOT / "workflow_scripts/msdrnn/model.py").read_bytes()).hexdigest()
+    assert json.loads((out / "run.json").read_text())["code"]["msdrnn/models/rnn.py"] != \
+        hashlib.sha256((ROOT / "workflow_scripts/msdrnn/models/rnn.py").read_bytes()).hexdigest()
 
 
 class Interrupted(Exception):
@@ -225,7 +231,7 @@ def interrupted(tmp_path):
 
     data = random_dataset(tmp_path / "d.h5")
     splits = load_split(data, "train"), load_split(data, "valid")
-    config = TrainConfig(steps=30, state_size=8, readout=True, epochs=2, seed=3)
+    config = TrainConfig(hparams=rnn(8, 30), epochs=2, seed=3)
     out = tmp_path / "out"
     with pytest.raises(Interrupted):
         train(config, *splits, out, log=interrupt_after_first_epoch)
@@ -253,7 +259,7 @@ def test_a_checkpoint_of_another_computation_is_discarded_naming_what_differs(
 
     config, (train_split, valid_split), again = interrupted
     expected = {"settings": "settings (seed)", "data": "data",
-                "code": "code (msdrnn/model.py)", "versions": "versions (numpy)"}[part]
+                "code": "code (msdrnn/models/rnn.py)", "versions": "versions (numpy)"}[part]
     if part == "settings":
         log = again(config=replace(config, seed=4))
     elif part == "data":
@@ -262,7 +268,7 @@ def test_a_checkpoint_of_another_computation_is_discarded_naming_what_differs(
     elif part == "code":
         real = training.code_fingerprint
         monkeypatch.setattr(training, "code_fingerprint", lambda: {
-            **real(), "msdrnn/model.py": "0" * 64})
+            **real(), "msdrnn/models/rnn.py": "0" * 64})
         log = again()
     else:
         real_versions = training.package_versions
@@ -284,13 +290,13 @@ def test_rnns_from_state_size_100_train_in_one_group_of_songs_per_thread():
     from msdrnn.errors import ConfigError
     from msdrnn.training import TrainConfig
 
-    assert [TrainConfig(state_size=s, threads=2).groups for s in (99, 100, 500)] == [1, 2, 2]
-    assert TrainConfig(state_size=250, threads=1).groups == 1
-    assert TrainConfig(state_size=250, threads=3).groups == 3
+    assert [TrainConfig(hparams=rnn(s), threads=2).groups for s in (99, 100, 500)] == [1, 2, 2]
+    assert TrainConfig(hparams=rnn(250), threads=1).groups == 1
+    assert TrainConfig(hparams=rnn(250), threads=3).groups == 3
     assert TrainConfig(model="mlp", threads=2).groups == 1
     with pytest.raises(ConfigError, match="threads \\(51\\) must not exceed the batch size"):
-        TrainConfig(state_size=250, threads=51).check()
-    TrainConfig(state_size=50, threads=51).check()  # one group: any thread count
+        TrainConfig(hparams=rnn(250), threads=51).check()
+    TrainConfig(hparams=rnn(50), threads=51).check()  # one group: any thread count
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage"])
@@ -411,7 +417,7 @@ def test_nan_loss_stops_naming_epoch_and_part_and_keeps_the_last_checkpoint(tmp_
 
     monkeypatch.setattr(Trainer, "train_epoch", poisoned)
     out = tmp_path / "out"
-    config = TrainConfig(steps=30, state_size=8, readout=True, epochs=4)
+    config = TrainConfig(hparams=rnn(8, 30), epochs=4)
     with pytest.raises(TrainingDiverged, match=r"epoch 2, batch 2, part 4 of 4"):
         train(config, load_split(data, "train"), load_split(data, "valid"), out)
     progress, _ = load_checkpoint(out)

@@ -232,11 +232,17 @@ def _edit_and_plan(study: Path, relative: str) -> Counter:
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
-def test_model_code_edit_reruns_training_jobs(study: Path):
-    jobs = _edit_and_plan(study, "workflow_scripts/msdrnn/model.py")
-    assert TRAIN_RULES <= set(jobs)
-    assert jobs["grid_train"] == 6 and jobs["bayes_trial"] == 4 and jobs["mlp_trial"] == 4
+def test_a_model_family_edit_reruns_that_models_training_jobs_only(study: Path):
+    mlp_rules = {"mlp_trial", "mlp_train"}
+    jobs = _edit_and_plan(study, "workflow_scripts/msdrnn/models/rnn.py")
+    assert TRAIN_RULES - mlp_rules <= set(jobs) and not mlp_rules & set(jobs)
+    assert jobs["grid_train"] == 6 and jobs["bayes_trial"] == 4
     assert not {"generate_synthetic", "prepare_dataset"} & set(jobs)
+    jobs = _edit_and_plan(study, "workflow_scripts/msdrnn/models/mlp.py")
+    assert mlp_rules <= set(jobs) and jobs["mlp_trial"] == 4
+    assert not (TRAIN_RULES - mlp_rules) & set(jobs)
+    jobs = _edit_and_plan(study, "workflow_scripts/msdrnn/models/layers.py")
+    assert TRAIN_RULES <= set(jobs)
 
 
 def test_plotting_script_edit_reruns_only_its_plots(study: Path):

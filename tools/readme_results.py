@@ -19,7 +19,7 @@ SEARCH_FOLDERS = ("bayes", "mlp_search")  # results/<folder>/trial_*/: the searc
 sys.path.insert(0, str(SCRIPTS))
 from msdrnn.code_inputs import literal  # noqa: E402 (after the path)
 
-GROUPED_FROM_STATE_SIZE = literal(SCRIPTS / "msdrnn" / "training.py", "GROUPED_FROM_STATE_SIZE")
+GROUPED_FROM_STATE_SIZE = literal(SCRIPTS / "msdrnn/models/rnn.py", "GROUPED_FROM_STATE_SIZE")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "best_accuracy.png")
 

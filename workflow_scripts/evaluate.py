@@ -3,7 +3,7 @@ validation epoch (the primary numbers) and its final weights.
 
     python workflow_scripts/evaluate.py --dataset results/data/dataset.h5 \
         --best-weights results/best/seed_1/weights_best.npz \
-        --final-weights results/best/seed_1/weights.npz \
+        --final-weights results/best/seed_1/weights.npz --model rnn \
         --out results/best/seed_1/test_metrics.json
 
 ``--out`` holds ``genres``, ``track_ids`` and ``targets`` (the test songs' IDs and classes
@@ -31,9 +31,11 @@ from msdrnn.controls import is_song_stats, song_stats_logits
 from msdrnn.dataset_io import load_split, open_hdf5, read_label_map
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_write
+from msdrnn.models import available, family
 
 log = logging.getLogger("evaluate")
 SECTIONS = ("best_epoch", "final")
+SONG_STATS = "song_stats"
 
 
 def evaluate(logits: np.ndarray, targets: np.ndarray, genres: list[str]) -> dict:
@@ -61,18 +63,20 @@ def load_weights(path: Path) -> dict[str, np.ndarray]:
         raise DataError(f"{path}: not a readable weights file ({err})") from None
 
 
-def check_weights(weights: dict[str, np.ndarray], path: Path) -> None:
-    """DataError unless the weight names describe one of the study's models."""
-    if not (is_song_stats(weights) or "W_h" in weights or "W_0" in weights):
-        raise DataError(f"{path}: holds {sorted(weights)}; expected RNN (W_x, W_h, b[, W_out, "
-                        "b_out]), feedforward (W_0, b_0, ...) or song-statistics weights")
-
-
-def logits_of(weights: dict[str, np.ndarray], inputs: np.ndarray) -> np.ndarray:
-    """Class scores of whichever model the weight names describe."""
-    if is_song_stats(weights):
+def logits_of(model: str, weights: dict[str, np.ndarray], inputs: np.ndarray,
+              path: Path) -> np.ndarray:
+    """Class scores of ``model`` (a family of msdrnn.models, or ``song_stats``) from its
+    weights, in NumPy; DataError naming the file when the weights are not that model's."""
+    if model == SONG_STATS:
+        if not is_song_stats(weights):
+            raise DataError(f"{path}: holds {sorted(weights)}; expected song-statistics "
+                            "weights")
         return song_stats_logits(inputs, weights)
-    return reference.model_logits(inputs, weights)
+    try:
+        return family(model).reference_logits(inputs, weights)
+    except (KeyError, ValueError) as err:
+        raise DataError(f"{path}: holds {sorted(weights)}, not the weights of a '{model}' "
+                        f"model ({err!r})") from None
 
 
 def read_track_ids(path: Path, split: str, songs: int) -> list[str]:
@@ -95,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="weights of the best validation epoch")
     parser.add_argument("--final-weights", type=Path, required=True,
                         help="weights after the last epoch")
+    parser.add_argument("--model", required=True, choices=[*available(), SONG_STATS],
+                        help="what the weights are: a model family or the song-statistics "
+                             "control")
     parser.add_argument("--split", default="test")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -102,8 +109,6 @@ def main(argv: list[str] | None = None) -> int:
     weights = {"best_epoch": load_weights(args.best_weights),
                "final": load_weights(args.final_weights)}
     paths = {"best_epoch": args.best_weights, "final": args.final_weights}
-    for section in SECTIONS:
-        check_weights(weights[section], paths[section])
     split = load_split(args.dataset, args.split)
     genres = read_label_map(args.dataset)
     if split.size and (split.targets.min() < 0 or split.targets.max() >= len(genres)):
@@ -112,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                      "track_ids": read_track_ids(args.dataset, args.split, split.size),
                      "targets": split.targets.tolist()}
     for section in SECTIONS:
-        logits = logits_of(weights[section], split.inputs)
+        logits = logits_of(args.model, weights[section], split.inputs, paths[section])
         metrics[section] = {"weights": paths[section].as_posix(),
                             **evaluate(logits, split.targets, genres)}
         log.info("%s %s: accuracy %.4f on %d songs", args.split, section,

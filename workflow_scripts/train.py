@@ -1,14 +1,21 @@
-"""Train the study's basic RNN (or the MLP baseline) on a dataset.h5; resumable.
+"""Train a model of the study (a family of msdrnn.models) on a dataset.h5; resumable.
 
     python workflow_scripts/train.py --dataset results/data/dataset.h5 --steps 4 \\
-        --state-size 341 --readout --epochs 50 --seed 0 --out results/best
+        --state-size 341 --readout --epochs 50 --seed 0 --out results/rnn/seed_0
+    python workflow_scripts/train.py --dataset results/data/dataset.h5 --model mlp \\
+        --hparams results/mlp_search/best.json --set dropout=0.2 --out /tmp/mlp
+
+A run's hyperparameters are its family's (``HPARAMS`` in ``msdrnn/models/NAME.py``): the
+family's defaults, then the keys of ``--hparams FILE.json`` (other keys, such as a trial
+number, are ignored), then every ``--set KEY=VALUE``; ``--steps``, ``--state-size`` and
+``--readout`` are the RNN's shorthands for ``--set``.
 
 Writes ``history.csv``, ``weights.npz``, ``weights_best.npz`` and ``run.json`` when the
 last epoch is done, into ``--out`` or where ``--history``, ``--weights``,
 ``--weights-best`` and ``--run`` say, and a checkpoint after every epoch in
-``--out/checkpoint/``; the same command run
-again after an interruption continues after the last finished epoch. Bad input: exit code
-2 and ``error: ...`` on stderr, before any training. A diverging run: exit code 1.
+``--out/checkpoint/``; the same command run again after an interruption continues after
+the last finished epoch. Bad input: exit code 2 and ``error: ...`` on stderr, before any
+training. A diverging run: exit code 1.
 """
 
 from __future__ import annotations
@@ -23,14 +30,10 @@ from pathlib import Path
 from msdrnn.cli import run
 from msdrnn.dataset_io import load_split, read_label_map
 from msdrnn.errors import ConfigError, DataError
-from msdrnn.study import mlp_hidden
+from msdrnn.models import available, family
 from msdrnn.training import TrainConfig
 
 log = logging.getLogger("train")
-
-HPARAM_KEYS = {"steps": int, "state_size": int, "readout": bool}
-# the feedforward network's search space: `depth` hidden layers of `width` units each
-MLP_HPARAM_KEYS = {"width": int, "depth": int}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,19 +52,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--weights", type=Path, help="weights.npz (default: in --out)")
     parser.add_argument("--weights-best", type=Path,
                         help="weights_best.npz (default: in --out)")
-    parser.add_argument("--model", choices=("rnn", "mlp"), default=defaults.model)
-    parser.add_argument("--steps", type=int, default=defaults.steps,
-                        help="segments per part (divides 120)")
-    parser.add_argument("--state-size", type=int, default=defaults.state_size)
-    parser.add_argument("--readout", action=argparse.BooleanOptionalAction,
-                        default=defaults.readout,
-                        help="linear readout from the state (--no-readout: state size = classes)")
-    parser.add_argument("--hidden", default=",".join(str(h) for h in defaults.hidden),
-                        help="MLP hidden layer sizes, comma-separated")
+    parser.add_argument("--model", choices=available(), default=defaults.model,
+                        help="the model family (a module of msdrnn/models)")
     parser.add_argument("--hparams", type=Path,
-                        help="JSON with any of steps, state_size, readout (--model rnn) or "
-                             "with width and depth (--model mlp: depth hidden layers of "
-                             "width units); overrides the flags")
+                        help="JSON object with the family's hyperparameters (a search "
+                             "trial's proposal.json or a search's best.json)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="one hyperparameter, overriding --hparams (repeatable)")
+    parser.add_argument("--steps", type=int, help="RNN: segments per part (divides 120)")
+    parser.add_argument("--state-size", type=int, help="RNN: state size")
+    parser.add_argument("--readout", action=argparse.BooleanOptionalAction,
+                        help="RNN: linear readout from the state (--no-readout: state size "
+                             "= classes)")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
@@ -77,42 +79,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def read_hparams(path: Path, model: str = "rnn") -> dict:
-    """The hyperparameters of a search trial or its best result, type-checked: for the RNN
-    any of steps, state_size, readout; for the MLP width and depth, returned as
-    ``hidden`` (depth layers of width units)."""
-    keys = MLP_HPARAM_KEYS if model == "mlp" else HPARAM_KEYS
+    """The hyperparameters of family ``model`` that a JSON file holds (a search trial's
+    proposal.json, a search's best.json); other keys describe the file, not the run."""
     try:
         values = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise ConfigError(f"{path}: cannot read hyperparameters ({err})") from None
-    wanted = "both of" if model == "mlp" else "one or more of"
-    if not isinstance(values, dict) or not set(values) & set(keys) \
-            or (model == "mlp" and not set(keys) <= set(values)):
-        raise ConfigError(f"{path}: expected a JSON object with {wanted} the keys "
+    keys = family(model).HPARAMS
+    if not isinstance(values, dict) or not set(values) & set(keys):
+        raise ConfigError(f"{path}: expected a JSON object with one or more of the keys "
                           f"{sorted(keys)} (--model {model}); got {values!r}")
-    # other keys (the search's trial number, objective, ...) describe the file, not the run
-    values = {key: value for key, value in values.items() if key in keys}
-    for key, kind in keys.items():
-        if key in values and type(values[key]) is not kind:
-            raise ConfigError(f"{path}: '{key}' must be {kind.__name__}; got {values[key]!r}")
-    if model == "mlp":
-        return {"hidden": mlp_hidden(values["width"], values["depth"])}
+    return {key: value for key, value in values.items() if key in keys}
+
+
+def parse_set(items: list[str], model: str) -> dict:
+    """``--set KEY=VALUE`` items as typed values of family ``model``'s hyperparameters."""
+    keys = family(model).HPARAMS
+    values = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or key not in keys:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE with KEY one of "
+                              f"{sorted(keys)} (--model {model})")
+        kind = keys[key]
+        try:
+            if kind is bool and text.lower() not in ("true", "false"):
+                raise ValueError(text)
+            values[key] = text.lower() == "true" if kind is bool else kind(text)
+        except ValueError:
+            raise ConfigError(f"--set {item!r}: '{key}' must be {kind.__name__}") from None
     return values
 
 
 def make_config(args: argparse.Namespace, classes: int) -> TrainConfig:
-    values = {"steps": args.steps, "state_size": args.state_size, "readout": args.readout}
-    try:
-        values["hidden"] = [int(size) for size in args.hidden.split(",")]
-    except ValueError:
-        raise ConfigError(f"--hidden must be comma-separated integers; got '{args.hidden}'") \
-            from None
-    if args.hparams:
-        values.update(read_hparams(args.hparams, args.model))
-    config = TrainConfig(model=args.model, epochs=args.epochs, seed=args.seed,
+    """The run's settings: the family's defaults, --hparams, the RNN shorthands, --set."""
+    values = read_hparams(args.hparams, args.model) if args.hparams else {}
+    shorthands = {"steps": args.steps, "state_size": args.state_size, "readout": args.readout}
+    given = {key: value for key, value in shorthands.items() if value is not None}
+    if given and args.model != "rnn":
+        raise ConfigError(f"--steps, --state-size and --readout are the RNN's; --model "
+                          f"{args.model} takes --set KEY=VALUE")
+    values.update(given)
+    values.update(parse_set(args.set, args.model))
+    config = TrainConfig(model=args.model, hparams=values, epochs=args.epochs, seed=args.seed,
                          batch_size=args.batch_size, learning_rate=args.learning_rate,
-                         optimizer=args.optimizer, classes=classes,
-                         threads=args.threads, **values)
+                         optimizer=args.optimizer, classes=classes, threads=args.threads)
     config.check()
     return config
 

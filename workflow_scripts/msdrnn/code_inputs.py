@@ -84,14 +84,16 @@ def _imported_names(path: Path, root: Path) -> list[str]:
     return names
 
 
-def project_modules(script: str | Path) -> list[Path]:
+def project_modules(script: str | Path, root: str | Path | None = None) -> list[Path]:
     """``script`` and every project file it loads, transitively, sorted.
 
-    The project is the folder of ``script`` (the first entry of ``sys.path`` when Python
-    runs it): a module counts when its file is in that folder or below.
+    The project is the folder ``root``, by default the folder of ``script`` (the first
+    entry of ``sys.path`` when Python runs it): a module counts when its file is in that
+    folder or below. A module that a script imports by name at run time (a model family)
+    is followed by calling this with the module's file and the scripts' folder as ``root``.
     """
     script = Path(script).resolve()
-    root = script.parent
+    root = Path(root).resolve() if root else script.parent
     seen = {script}
     todo = [script]
     while todo:

@@ -3,12 +3,12 @@
 Two halves, both read by the workflow and by the benchmarks:
 
 * The sizing formulas (``train_mem_mb``, ``train_runtime_minutes``, ``data_job_mem_mb``):
-  a training job's memory from the dataset it loads and the model's state size and steps,
-  its time from the matrix FLOPs of an epoch (``rnn_flops_per_song``, the same count as
-  ``msdrnn.model.BasicRNN.flops_per_song``) at a measured rate; a data job's memory from
-  its data's size. ``rules/common.smk`` feeds them the config's ``resources:``
-  coefficients, measured by ``perf/bench_resources.py``. Not imported by any script, so
-  editing it reruns no job.
+  a training job's memory from the dataset it loads and what its model family says its
+  memory grows with (``memory_terms``), its time from the matrix FLOPs of an epoch (the
+  family's ``flops_per_song``) at a measured rate; a data job's memory from its data's
+  size. ``rules/common.smk`` feeds them the config's ``resources:`` coefficients, measured
+  by ``perf/bench_resources.py``. The sizing imports the model families, never the
+  reverse, and no workflow script imports this module: editing it reruns no job.
 * The reader of a finished run (``job_usage``): each job's benchmark file
   (``results/benchmarks/X.tsv``, written by Snakemake: ``max_rss`` in MB, ``s``; it samples
   memory every 30 s after the first 15 s, so the peak also comes from the script's own last
@@ -26,7 +26,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from msdrnn.errors import DataError
+from msdrnn.errors import ConfigError, DataError
+from msdrnn.models import complete, family
 from msdrnn.study import CLASSES, FEATURES, SEGMENTS
 
 BYTES_PER_SONG = SEGMENTS * FEATURES * 4  # float32 features of one song
@@ -39,31 +40,11 @@ SNAKEMAKE_JOB = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n)+)", re.MULTIL
 # ---------------------------------------------------------------- sizing formulas
 
 
-def rnn_flops_per_song(state_size: int, steps: int, readout: bool,
-                       classes: int = CLASSES) -> dict[str, float]:
-    """Matrix-product FLOPs of one song through the RNN: forward (validation) and training.
-
-    Per segment the input and state products; for training also their weight gradients and
-    the state gradient ``dh`` through ``W_h`` (none before the first step of a part); per
-    part the readout, forward and both of its gradients. The one count: the model
-    (``BasicRNN.flops_per_song``), the benchmarks and the workflow's job sizing (which must
-    not import TensorFlow) all use it.
-    """
-    s = state_size
-    parts = SEGMENTS // steps
-    step = 2 * (FEATURES * s + s * s)
-    out = 2 * s * classes if readout else 0
-    forward = SEGMENTS * step + out
-    train = SEGMENTS * 2 * step + (SEGMENTS - parts) * 2 * s * s + parts * 3 * out
-    return {"forward": float(forward), "train": float(train)}
-
-
-def mlp_flops_per_song(hidden: list[int], classes: int = CLASSES) -> dict[str, float]:
-    """Matrix-product FLOPs of one song through the feedforward network: forward, and
-    training as three times that (forward, and the gradients of inputs and weights)."""
-    sizes = [SEGMENTS * FEATURES, *hidden, classes]
-    forward = float(sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)))
-    return {"forward": forward, "train": 3.0 * forward}
+def flops_per_song(model: str, hparams: dict, classes: int = CLASSES) -> dict[str, float]:
+    """Matrix-product FLOPs of one song through a model of family ``model``, ``forward``
+    and ``train``: the family's own count (``msdrnn/models/NAME.py``), the one the
+    benchmarks use too."""
+    return family(model).flops_per_song(complete(model, hparams), classes)
 
 
 def songs_in(dataset_mb: float) -> int:
@@ -71,19 +52,26 @@ def songs_in(dataset_mb: float) -> int:
     return math.ceil(dataset_mb * 1024 * 1024 / BYTES_PER_SONG)
 
 
-def train_mem_mb(dataset_mb: float, state_size: int, steps: int, coefficients: dict) -> int:
-    """Memory (MB) to ask for a training job.
+def train_mem_mb(dataset_mb: float, model: str, hparams: dict, coefficients: dict) -> int:
+    """Memory (MB) to ask for a training job of family ``model``.
 
     Measured peak RSS (``perf/bench_resources.py``) = a fixed part (the interpreter,
     TensorFlow) + MB per MB of the dataset file (the train and valid songs are read into
-    memory) + MB per unit of state size + MB per RNN step (the traced graph grows with the
-    steps of a part; 0 for the MLP), times ``1 + mem_margin``.
+    memory) + for each of the family's ``memory_terms`` (the RNN: state size and steps, as
+    the traced graph grows with the steps of a part) its amount times the coefficient
+    ``train_mem_per_<term>_mb``, times ``1 + mem_margin``.
     """
+    terms = family(model).memory_terms(complete(model, hparams))
+    missing = [f"train_mem_per_{term}_mb" for term in terms
+               if f"train_mem_per_{term}_mb" not in coefficients]
+    if missing:
+        raise ConfigError(f"resources: no coefficient {missing} for the memory of model "
+                          f"'{model}' (measure it with perf/bench_resources.py --fit)")
     peak = (
         coefficients["train_mem_base_mb"]
         + coefficients["train_mem_per_data_mb"] * dataset_mb
-        + coefficients["train_mem_per_state_mb"] * state_size
-        + coefficients["train_mem_per_step_mb"] * steps
+        + sum(coefficients[f"train_mem_per_{term}_mb"] * amount
+              for term, amount in terms.items())
     )
     return math.ceil(peak * (1 + coefficients["mem_margin"]))
 

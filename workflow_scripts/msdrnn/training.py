@@ -39,6 +39,7 @@ import numpy as np
 from msdrnn.dataset_io import Split
 from msdrnn.errors import ConfigError, TrainingDiverged
 from msdrnn.files import atomic_write
+from msdrnn.models import complete, family, hparams_error
 from msdrnn.provenance import (
     NUMERIC_PACKAGES,
     code_fingerprint,
@@ -46,10 +47,9 @@ from msdrnn.provenance import (
     package_versions,
 )
 from msdrnn.results import HISTORY_COLUMNS
-from msdrnn.study import CLASSES, readout_error, steps_error
+from msdrnn.study import CLASSES
 
 OUTPUTS = ("weights.npz", "weights_best.npz", "history.csv", "run.json")
-GROUPED_FROM_STATE_SIZE = 100  # RNNs this large train in groups of songs on several threads
 CHECKPOINT = Path("checkpoint") / "checkpoint.npz"
 
 
@@ -73,10 +73,11 @@ def output_paths(out: Path, given: dict[str, Path | None] | None = None) -> dict
             for name in OUTPUTS}
 
 
-def groups_for(model: str, state_size: int | None, threads: int) -> int:
-    """Groups of a batch's songs trained side by side (see ``TrainConfig.groups``)."""
-    grouped = model == "rnn" and state_size >= GROUPED_FROM_STATE_SIZE
-    return threads if grouped else 1
+def groups_for(model: str, hparams: dict, threads: int) -> int:
+    """Groups of a batch's songs trained side by side (see ``TrainConfig.groups``): what
+    the family's ``groups(hparams, threads)`` says, 1 for a family without one."""
+    groups = getattr(family(model), "groups", None)
+    return groups(hparams, threads) if groups else 1
 
 
 @dataclass
@@ -84,16 +85,16 @@ class TrainConfig:
     """Everything that decides the numbers a run produces, ``threads`` included: the
     intra-op thread count can change the order of floating-point sums.
 
-    The defaults are the original study's best parameters and ``train.py``'s defaults.
-    ``threads`` defaults to ``THREADS_ALONE``; the workflow passes ``train.threads``
-    (default ``THREADS_SIDE_BY_SIDE``) or ``bayes.threads`` (default ``THREADS_ALONE``).
+    ``model`` is a family of ``msdrnn.models`` and ``hparams`` its hyperparameters (the
+    keys of its ``HPARAMS``; the family's ``DEFAULTS`` fill what is not given, see
+    ``with_defaults``). The defaults are the original study's best RNN and ``train.py``'s
+    defaults. ``threads`` defaults to ``THREADS_ALONE``; the workflow passes
+    ``train.threads`` (default ``THREADS_SIDE_BY_SIDE``) or ``bayes.threads`` (default
+    ``THREADS_ALONE``).
     """
 
     model: str = "rnn"
-    steps: int = 4
-    state_size: int = 341
-    readout: bool = True
-    hidden: list[int] = field(default_factory=lambda: [512, 256])
+    hparams: dict = field(default_factory=dict)
     epochs: int = 50
     seed: int = 0
     batch_size: int = 50
@@ -102,23 +103,24 @@ class TrainConfig:
     classes: int = CLASSES
     threads: int = THREADS_ALONE
 
+    def __post_init__(self) -> None:
+        self.hparams = complete(self.model, self.hparams)
+
     @property
     def groups(self) -> int:
-        """Groups of a batch's songs trained side by side, one per thread (``Trainer``).
+        """Groups of a batch's songs trained side by side, one per thread (``Trainer``):
+        the RNN from state size 100 on several threads (``msdrnn.models.rnn.groups``),
+        every other model one."""
+        return groups_for(self.model, self.hparams, self.threads)
 
-        On several threads, an RNN of state size 100 or more trains one group per thread:
-        its (25 x S) @ (S x S) products on one thread each beat its (50 x S) @ (S x S)
-        products split over the threads, which TensorFlow hardly parallelises below state
-        500 (and at 500 the two measured even). Smaller states pay more for the groups'
-        synchronisation than they gain (``perf/bench_train.py --cases``). The MLP's large
-        products split well, so it keeps one group.
-        """
-        return groups_for(self.model, self.state_size, self.threads)
+    def record(self) -> dict:
+        """The settings as run.json's flat ``hyperparameters``: the model's values beside
+        the training settings."""
+        settings = asdict(self)
+        return {"model": self.model, **settings.pop("hparams"), **settings}
 
     def check(self) -> None:
         """Raise ``ConfigError`` for settings the model cannot run with."""
-        if self.model not in ("rnn", "mlp"):
-            raise ConfigError(f"unknown model '{self.model}' (choose rnn or mlp)")
         if self.optimizer != "adam":
             raise ConfigError(f"unknown optimizer '{self.optimizer}' (only adam)")
         if self.epochs < 1:
@@ -129,20 +131,13 @@ class TrainConfig:
             raise ConfigError(f"batch size must be at least 1; got {self.batch_size}")
         if not (self.learning_rate > 0 and np.isfinite(self.learning_rate)):
             raise ConfigError(f"learning rate must be positive; got {self.learning_rate}")
-        if self.model == "mlp":
-            if not self.hidden or min(self.hidden) < 1:
-                raise ConfigError(f"hidden layer sizes must be positive; got {self.hidden}")
-            return
-        if self.state_size < 1:
-            raise ConfigError(f"state size must be at least 1; got {self.state_size}")
+        problem = hparams_error(self.model, self.hparams, self.classes)
+        if problem:
+            raise ConfigError(problem)
         if self.groups > self.batch_size:
             raise ConfigError(f"threads ({self.threads}) must not exceed the batch size "
                               f"({self.batch_size}): the RNN trains one group of a batch's "
                               "songs per thread")
-        problem = steps_error(self.steps) or readout_error(self.state_size, self.readout,
-                                                           self.classes)
-        if problem:
-            raise ConfigError(problem)
 
 
 def epoch_order(seed: int, epoch: int, songs: int) -> np.ndarray:
@@ -188,12 +183,7 @@ def fingerprint_difference(saved: dict, current: dict) -> str | None:
 
 def build_model(config: TrainConfig):
     """The model of ``config``, weights drawn from its seed."""
-    from msdrnn.model import MLP, BasicRNN
-
-    if config.model == "mlp":
-        return MLP(config.hidden, config.seed, config.classes)
-    return BasicRNN(config.state_size, config.steps, config.readout, config.seed,
-                    config.classes)
+    return family(config.model).build(config.hparams, config.seed, config.classes)
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -302,7 +292,8 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     model = build_model(config)
-    trainer = Trainer(model, config.learning_rate, config.batch_size, groups=config.groups)
+    trainer = Trainer(model, config.learning_rate, config.batch_size, groups=config.groups,
+                      seed=config.seed)
     fingerprint = run_fingerprint(config, train_split, valid_split)
 
     history: list[dict] = []
@@ -340,12 +331,12 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     record = {
         **(run_info or {}),
         "model": config.model,
-        "hyperparameters": asdict(config),
+        "hyperparameters": config.record(),
         "seed": config.seed,
         "train_songs": train_split.size,
         "valid_songs": valid_split.size,
         "batches_per_epoch": batches,
-        "updates_per_epoch": batches * getattr(model, "parts", 1),
+        "updates_per_epoch": batches * model.parts,
         "flops_per_song": model.flops_per_song(),
         "best_epoch": best["epoch"],
         "best_valid_acc": best["valid_acc"],

@@ -1,4 +1,4 @@
-"""Per-batch updates of the models of ``msdrnn.model``: the compiled ``Trainer``.
+"""Per-batch updates of the model families of ``msdrnn.models``: the compiled ``Trainer``.
 
 ``Trainer.train_epoch`` runs each batch, all its parts and all their Adam updates, as one
 call of an XLA-compiled function, because the per-call overhead, not the arithmetic, is
@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from msdrnn.adam import Adam
-from msdrnn.model import MLP, BasicRNN, correct, cross_entropy
+from msdrnn.models.layers import correct, cross_entropy
 from msdrnn.study import FEATURES, SEGMENTS
 
 
@@ -56,13 +56,14 @@ class Trainer:
     graph: compiling the forward pass with XLA measured no faster on CPU.
     """
 
-    def __init__(self, model: BasicRNN | MLP, learning_rate: float = 1e-3,
-                 batch_size: int = 50, eval_chunk: int = 1000, groups: int = 1):
+    def __init__(self, model, learning_rate: float = 1e-3, batch_size: int = 50,
+                 eval_chunk: int = 1000, groups: int = 1, seed: int = 0):
         if groups < 1 or groups > batch_size:
             raise ValueError(f"groups must be between 1 and the batch size; got {groups}")
-        if groups > 1 and not isinstance(model, BasicRNN):
-            raise ValueError("groups > 1 needs the RNN")
+        if groups > 1 and not hasattr(model, "part_gradients"):
+            raise ValueError("groups > 1 needs a model with part_gradients (the RNN)")
         self.model = model
+        self.seed = seed
         self.batch_size = batch_size
         self.eval_chunk = eval_chunk
         self.groups = groups
@@ -82,8 +83,16 @@ class Trainer:
 
     def _one_batch(self, songs: tf.Tensor, targets: tf.Tensor):
         """Train on one batch: its per-part losses and the final part's hits."""
-        part_losses, _, n_correct = self.model.train_batch(songs, targets, self.optimizer)
+        part_losses, _, n_correct = self.model.train_batch(songs, targets, self.optimizer,
+                                                           self.noise_seed())
         return part_losses, n_correct
+
+    def noise_seed(self) -> tf.Tensor:
+        """The stateless seed of the batch's random numbers (dropout masks): the run's seed
+        and the number of Adam updates made so far, so that every batch of every epoch
+        draws its own masks, and a resumed run (whose checkpoint holds the update count)
+        draws the same ones."""
+        return tf.stack([tf.constant(self.seed, tf.int64), self.optimizer.step])
 
     def _grouped_batch(self, songs: tf.Tensor, targets: tf.Tensor):
         """``_one_batch`` with the songs in ``groups`` groups, each part's side by side."""
@@ -132,7 +141,7 @@ class Trainer:
             losses.append(part_losses.numpy())
             hits.append(n_correct.numpy())
         if not losses:
-            return np.zeros((0, getattr(self.model, "parts", 1)), np.float32), np.zeros(0)
+            return np.zeros((0, self.model.parts), np.float32), np.zeros(0)
         return np.stack(losses), np.array(hits, np.float32)
 
     def logits(self, inputs: np.ndarray | tf.Tensor) -> np.ndarray:

@@ -1,51 +1,66 @@
-"""The study's basic RNN, trained with truncated back-propagation through time, and the MLP.
+"""The study's basic RNN, trained with truncated back-propagation through time.
 
 Reading order:
 
-1. ``BasicRNN``: weights ``W_x`` (25, S), ``W_h`` (S, S), ``b`` (S,) and, with a readout,
+1. ``HPARAMS`` and ``check``: a run is a state size, a number of ``steps`` per part (a
+   divisor of the 120 segments) and whether a linear readout maps the state to the classes
+   (without one, the state itself is the class scores, so its size is the class count).
+2. ``BasicRNN``: weights ``W_x`` (25, S), ``W_h`` (S, S), ``b`` (S,) and, with a readout,
    ``W_out`` (S, 10), ``b_out`` (10,). The cell is ``h_t = tanh(x_t W_x + h_{t-1} W_h + b)``.
-2. ``BasicRNN.train_batch``: a batch of songs cut into ``parts = 120 // steps`` parts; the
+3. ``BasicRNN.train_batch``: a batch of songs cut into ``parts = 120 // steps`` parts; the
    state starts at zero, is carried from part to part as a constant (no gradient crosses
    parts), and every part makes one Adam update against the song's label. The backward
    pass of a part is written out (``run_part_bptt``) so that its weight gradients are
    single large products.
-3. ``BasicRNN.song_logits``: the forward pass over whole songs, scored on the final output.
+4. ``BasicRNN.song_logits``: the forward pass over whole songs, scored on the final output;
+   ``reference_logits`` is the same in NumPy, from a weights file.
+5. ``flops_per_song`` and ``memory_terms``: what the job sizing reads.
 
-``MLP`` is the feedforward baseline on the flat 3000 inputs (one update per batch). Both
-are trained by ``msdrnn.updates.Trainer``. Weights are ``tf.Variable`` s named as in
-``weights.npz``, so ``msdrnn.reference`` recomputes the logits with NumPy alone.
+Weights are ``tf.Variable`` s named as in ``weights.npz``.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import tensorflow as tf
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from msdrnn.adam import Adam
-from msdrnn.resources import mlp_flops_per_song, rnn_flops_per_song
+import numpy as np
+
+from msdrnn.models.layers import correct, cross_entropy, glorot_uniform, tf
 from msdrnn.study import CLASSES, FEATURES, SEGMENTS, readout_error, steps_error
 
+if TYPE_CHECKING:
+    from msdrnn.adam import Adam
 
-def glorot_uniform(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
-    """Glorot/Xavier uniform matrix, the original study's ``get_variable`` default."""
-    limit = np.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32)
+HPARAMS = {"state_size": int, "steps": int, "readout": bool}
+DEFAULTS = {"state_size": 341, "steps": 4, "readout": True}  # the original study's best
+GROUPED_FROM_STATE_SIZE = 100  # RNNs this large train in groups of songs on several threads
 
 
-def cross_entropy(logits: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-    """Softmax cross-entropy per song, ``logsumexp(logits) - logits[target]``.
+def check(hparams: dict, classes: int = CLASSES) -> str | None:
+    """Why these values cannot run, or None: steps must divide the segments, the state
+    size be positive, and equal the class count without a readout."""
+    if hparams["state_size"] < 1:
+        return f"state size must be at least 1; got {hparams['state_size']}"
+    return steps_error(hparams["steps"]) or readout_error(hparams["state_size"],
+                                                          hparams["readout"], classes)
 
-    Written with elementwise ops and reductions only, which are deterministic on every
-    device under ``enable_op_determinism`` (the fused sparse kernels are not on all GPUs).
+
+def groups(hparams: dict, threads: int) -> int:
+    """Groups of a batch's songs trained side by side, one per thread (``Trainer``).
+
+    On several threads, an RNN of state size 100 or more trains one group per thread: its
+    (25 x S) @ (S x S) products on one thread each beat its (50 x S) @ (S x S) products
+    split over the threads, which TensorFlow hardly parallelises below state 500 (and at
+    500 the two measured even). Smaller states pay more for the groups' synchronisation
+    than they gain (``perf/bench_train.py --cases``).
     """
-    picked = tf.reduce_sum(tf.one_hot(targets, tf.shape(logits)[-1]) * logits, axis=-1)
-    return tf.reduce_logsumexp(logits, axis=-1) - picked
+    return threads if hparams["state_size"] >= GROUPED_FROM_STATE_SIZE else 1
 
 
-def correct(logits: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-    """Number of songs whose largest logit is their label."""
-    hits = tf.equal(tf.argmax(logits, axis=-1, output_type=targets.dtype), targets)
-    return tf.reduce_sum(tf.cast(hits, tf.float32))
+def build(hparams: dict, seed: int, classes: int = CLASSES) -> BasicRNN:
+    """The RNN of ``hparams``, weights drawn from ``seed``."""
+    return BasicRNN(hparams["state_size"], hparams["steps"], hparams["readout"], seed, classes)
 
 
 class BasicRNN:
@@ -53,9 +68,8 @@ class BasicRNN:
 
     def __init__(self, state_size: int, steps: int, readout: bool, seed: int,
                  classes: int = CLASSES):
-        problem = steps_error(steps) or readout_error(state_size, readout, classes)
-        if state_size < 1:
-            problem = f"state size must be positive; got {state_size}"
+        self.hparams = {"state_size": state_size, "steps": steps, "readout": readout}
+        problem = check(self.hparams, classes)
         if problem:
             raise ValueError(problem)
         self.state_size, self.steps, self.readout = state_size, steps, readout
@@ -171,12 +185,14 @@ class BasicRNN:
             h = self.run_part(parts[:, p], h)
         return self.logits(h)
 
-    def train_batch(self, songs: tf.Tensor, targets: tf.Tensor, optimizer: Adam):
+    def train_batch(self, songs: tf.Tensor, targets: tf.Tensor, optimizer: Adam,
+                    noise_seed: tf.Tensor | None = None):
         """Truncated BPTT on one batch: one update per part, the state carried without gradient.
 
         Returns the loss of every part (parts,) and, for the final part, the mean loss and
         the number of correct songs. Each part's loss and carried state come from the
         weights before that part's update, as in the original study's single session call per part.
+        ``noise_seed`` is unused: the RNN draws no random numbers while training.
         """
         variables = optimizer.variables
         parts = tf.reshape(songs, [-1, self.parts, self.steps, FEATURES])
@@ -193,41 +209,46 @@ class BasicRNN:
 
     def flops_per_song(self) -> dict[str, float]:
         """Matrix-product FLOPs of one song, as computed: forward, and training."""
-        return rnn_flops_per_song(self.state_size, self.steps, self.readout, self.classes)
+        return flops_per_song(self.hparams, self.classes)
 
 
-class MLP:
-    """Feedforward baseline on the flat 3000 inputs: ReLU hidden layers, softmax output."""
+def reference_logits(inputs: np.ndarray, weights: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Final-output logits (N, classes) of the basic RNN on songs (N, 120, 25), in NumPy.
 
-    def __init__(self, hidden: list[int], seed: int, classes: int = CLASSES):
-        if not hidden or min(hidden) < 1:
-            raise ValueError(f"hidden layer sizes must be positive; got {hidden}")
-        self.hidden, self.classes = list(hidden), classes
-        rng = np.random.default_rng([seed, 1])
-        sizes = [SEGMENTS * FEATURES, *hidden, classes]
-        self.weights = {}
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            self.weights[f"W_{i}"] = tf.Variable(glorot_uniform(rng, fan_in, fan_out),
-                                                 name=f"W_{i}")
-            self.weights[f"b_{i}"] = tf.Variable(np.zeros(fan_out, np.float32), name=f"b_{i}")
-        self.layers = len(sizes) - 1
+    ``h_t = tanh(x_t W_x + h_{t-1} W_h + b)`` from a zero state over all 120 segments (the
+    forward pass does not depend on how training cut songs into parts); then
+    ``h W_out + b_out`` with a readout, or the state itself without.
+    """
+    inputs = np.asarray(inputs, dtype=np.float32)
+    if inputs.ndim != 3:
+        raise ValueError(f"inputs must be (N, segments, features); got shape {inputs.shape}")
+    W_x, W_h, b = (np.asarray(weights[k], np.float32) for k in ("W_x", "W_h", "b"))
+    h = np.zeros((inputs.shape[0], W_h.shape[0]), np.float32)
+    for t in range(inputs.shape[1]):
+        h = np.tanh(inputs[:, t] @ W_x + h @ W_h + b)
+    if "W_out" in weights:
+        return h @ np.asarray(weights["W_out"], np.float32) + np.asarray(weights["b_out"],
+                                                                        np.float32)
+    return h
 
-    def song_logits(self, songs: tf.Tensor) -> tf.Tensor:
-        x = tf.reshape(songs, [-1, SEGMENTS * FEATURES])
-        for i in range(self.layers):
-            x = x @ self.weights[f"W_{i}"] + self.weights[f"b_{i}"]
-            if i < self.layers - 1:
-                x = tf.nn.relu(x)
-        return x
 
-    def train_batch(self, songs: tf.Tensor, targets: tf.Tensor, optimizer: Adam):
-        """One update on the batch; same return values as ``BasicRNN.train_batch``."""
-        with tf.GradientTape() as tape:
-            logits = self.song_logits(songs)
-            loss = tf.reduce_mean(cross_entropy(logits, targets))
-        optimizer.apply(tape.gradient(loss, optimizer.variables))
-        return tf.reshape(loss, [1]), loss, correct(logits, targets)
+def flops_per_song(hparams: dict, classes: int = CLASSES) -> dict[str, float]:
+    """Matrix-product FLOPs of one song through the RNN: forward (validation) and training.
 
-    def flops_per_song(self) -> dict[str, float]:
-        """Matrix-product FLOPs of one song: forward, and training."""
-        return mlp_flops_per_song(self.hidden, self.classes)
+    Per segment the input and state products; for training also their weight gradients and
+    the state gradient ``dh`` through ``W_h`` (none before the first step of a part); per
+    part the readout, forward and both of its gradients.
+    """
+    s = hparams["state_size"]
+    parts = SEGMENTS // hparams["steps"]
+    step = 2 * (FEATURES * s + s * s)
+    out = 2 * s * classes if hparams["readout"] else 0
+    forward = SEGMENTS * step + out
+    train = SEGMENTS * 2 * step + (SEGMENTS - parts) * 2 * s * s + parts * 3 * out
+    return {"forward": float(forward), "train": float(train)}
+
+
+def memory_terms(hparams: dict) -> dict[str, float]:
+    """What a training job's peak memory grows with beyond its data: the state size and
+    the steps of a part (the compiled graph grows with them)."""
+    return {"state": float(hparams["state_size"]), "step": float(hparams["steps"])}
