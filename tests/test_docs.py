@@ -132,6 +132,12 @@ Several seeds: mean ± sd over seeds. A NOTE ON THE METHOD.
 
 Test: ANOTHER NOTE ON THE INTERVAL.
 Validation: A THIRD NOTE.
+
+## The grid's best steps value (2, selected) against the others
+
+| Comparison | Difference |
+|---|---|
+| steps 2 (selected) vs steps 3 | +0.00 [-17.93, +17.93] |
 """
 
 
@@ -163,6 +169,7 @@ def test_readme_results_copies_the_tables_and_leaves_the_notes_in_the_summary(tm
     assert "Data: source `synthetic`" in text and "order of a song's segments" in text
     assert "NOTE" not in text, "the summary's notes were copied into the README"
     assert "Can a basic RNN" not in text, "the summary's title was copied"
+    assert "best steps value" not in text and "steps 3" not in text, "the grid's section was copied"
     assert "`results/summary.md`" in text
     assert "CPU: Some CPU" in text and "threads 2 per search trial and 1 per other" in text
     assert sorted(path.name for path in figures.iterdir()) == sorted(readme_results().FIGURES)

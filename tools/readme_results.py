@@ -3,9 +3,10 @@ tables and three figures, copied in by this command instead of pasted by hand.
 
     python tools/readme_results.py   # after `snakemake --cores all`
 
-Only the summary's headings, its tables and its data line are copied: the notes under the
-tables (what ± means, how each interval is computed, which verdicts form a family) stay in
-results/summary.md, their one home, and the block ends with a line pointing there.
+Only the summary's headings, its tables and its data line are copied, and not the grid's
+comparisons (LEFT_OUT): the notes under the tables (what ± means, how each interval is
+computed, which verdicts form a family) stay in results/summary.md, their one home, and the
+block ends with a line pointing there.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from pathlib import Path
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "best_accuracy.png")
+# Sections of the summary that stay there only: the grid's comparisons of every steps value
+# with the selected one answer the original study's question about steps, not this study's.
+LEFT_OUT = ("The grid's",)
 POINTER = ("What ± means, how each interval is computed and which comparisons form a family: "
            "the notes under each table in `results/summary.md`.")
 
@@ -49,18 +53,23 @@ def machine(results: Path) -> str:
 
 
 def tables(summary: list[str]) -> list[str]:
-    """The summary's headings (one level down), tables and data line, without the title and
-    without the notes between them."""
+    """The summary's headings (one level down), tables and data line, without the title,
+    without the notes between them and without the sections of LEFT_OUT."""
     paragraphs: list[list[str]] = [[]]
     for line in summary[1:]:
         if line.strip():
             paragraphs[-1].append(line)
         elif paragraphs[-1]:
             paragraphs.append([])
-    kept = []
+    kept, skipping = [], False
     for paragraph in filter(None, paragraphs):
         if paragraph[0].startswith("#"):
-            kept.append([f"#### {line.lstrip('#').strip()}" for line in paragraph])
+            heading = paragraph[0].lstrip("#").strip()
+            skipping = heading.startswith(LEFT_OUT)
+            if not skipping:
+                kept.append([f"#### {heading}"])
+        elif skipping:
+            continue
         elif all(line.startswith("|") for line in paragraph) or paragraph[0].startswith("Data:"):
             kept.append(paragraph)
     return ["\n".join(paragraph) for paragraph in kept]
