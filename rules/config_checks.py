@@ -137,5 +137,5 @@ def check_data_paths(data: dict) -> None:
         if not Path(data[key]).exists():
             raise WorkflowError(
                 f"config: data.{key} = {data[key]!r} does not exist; point it at your copy "
-                "(see README, 'Running on real MSD-10 data')"
+                "(see docs/data.md, 'Running on real MSD-10 data')"
             )
