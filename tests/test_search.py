@@ -68,18 +68,24 @@ def search_spaces(config_file: str = "config.yaml") -> dict[str, SearchSpace]:
     return {name: SearchSpace(tuple(dims)) for name, dims in config_spaces(config).items()}
 
 
+def registry_space(name: str) -> SearchSpace:
+    return SearchSpace(tuple(space_from_config(REGISTRY_SPACES[name], name)))
+
+
 def search_cases() -> dict[str, SearchSpace]:
-    """The default config's searches, then each registry space not among them."""
+    """The default config's searches, then each registry space not among them (none,
+    once the config searches them all)."""
     cases = search_spaces()
-    for name, table in REGISTRY_SPACES.items():
-        space = SearchSpace(tuple(space_from_config(table, name)))
-        if space not in cases.values():
-            cases[name] = space
+    for name in REGISTRY_SPACES:
+        if registry_space(name) not in cases.values():
+            cases[name] = registry_space(name)
     return cases
 
 
 SEARCHES = search_cases()
-SPACE = SEARCHES["bayes"]  # the RNN's: state size 15..500 and the 14 steps values
+# the study's search, the config's first: the RNN's state size 15..500 and 14 steps values
+RNN_SEARCH, SPACE = next(iter(SEARCHES.items()))
+MLP_DROPOUT, CNN = registry_space("mlp_dropout"), registry_space("cnn")
 
 
 def fake_objective(space: SearchSpace):
@@ -124,10 +130,10 @@ def gp_minimize_run(space: SearchSpace, n_calls: int, n_initial: int, kappa: flo
 
 
 @functools.cache
-def paper_run(search: str):
+def paper_run(space: SearchSpace):
     """The original study's search arguments (26 calls, 1 random start, LCB, kappa 1.9)
     on the fake objective, through gp_minimize."""
-    return gp_minimize_run(SEARCHES[search], n_calls=26, n_initial=1)
+    return gp_minimize_run(space, n_calls=26, n_initial=1)
 
 
 def test_objective_is_mean_of_top_ten_percent():
@@ -155,7 +161,7 @@ def test_the_default_config_searches_the_studys_spaces():
 
 
 def test_config_spaces_give_every_kind_of_dimension():
-    assert space_from_config(REGISTRY_SPACES["cnn"], "models.cnn.space") == [
+    assert list(CNN.dimensions) == [
         Dimension("channels", "int", 8, 128, "log-uniform"),
         Dimension("kernel", "cat", categories=(3, 5, 7)),
         Dimension("layers", "cat", categories=(1, 2, 3)),
@@ -224,7 +230,7 @@ def test_constants_round_trip_their_command_line_form():
 
 
 def test_points_are_checked_against_the_space():
-    space = SEARCHES["cnn"]
+    space = CNN
     good = {"channels": 16, "kernel": 5, "layers": 2, "dropout": 0.25, "trial": 3}
     assert space.point(good) == (16, 5, 2, 0.25)
     assert space.point(good | {"dropout": 0}) == (16, 5, 2, 0.0)
@@ -249,8 +255,8 @@ def test_every_trial_of_26_is_gp_minimizes_point(search):
     default config and the registry's spaces, each proposed the way a workflow job does (a
     fresh process state, the earlier trials' results only): O(n^2) model fits, so slow."""
     space = SEARCHES[search]
-    points, scores, replaced = paper_run(search)
-    if search == "bayes":
+    points, scores, replaced = paper_run(space)
+    if space == SPACE:
         assert len(replaced) >= 2  # the comparison covers skopt's substitutions
     started = time.monotonic()
     for trial in range(26):
@@ -289,13 +295,12 @@ def run_propose(args: list) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("search", ["bayes", "cnn"])
-def test_propose_script_gives_gp_minimizes_points(tmp_path, search):
+@pytest.mark.parametrize("space", [SPACE, CNN], ids=[RNN_SEARCH, "cnn"])
+def test_propose_script_gives_gp_minimizes_points(tmp_path, space):
     """bayes_propose.py through its command line, for a random start, a guided trial and
     the first trial skopt substituted (or trial 5): the RNN's space, and a space with a
     real dimension, whose floats go through proposal.json and back exactly."""
-    space = SEARCHES[search]
-    points, scores, replaced = paper_run(search)
+    points, scores, replaced = paper_run(space)
     last = next((i for i, p in enumerate(points) if i > 0 and p in replaced), 5)
     files = [write_trial(tmp_path / f"trial_{i:03d}", i, space.named(p), s)
              for i, (p, s) in enumerate(zip(points[:last], scores, strict=False))]
@@ -326,7 +331,7 @@ def test_proposals_record_their_round_and_replay_differences(tmp_path, caplog):
     and says so in the log; a random start is a round of one, whatever the batch size."""
     import bayes_propose
 
-    space = SEARCHES["mlp_dropout"]
+    space = MLP_DROPOUT
     assert propose(1, space, [], seed=0, n_initial=2,
                    acquisition=Acquisition(batch_size=3)).batch_size == 1
     edited = [{"width": 40, "depth": 1, "dropout": 0.125},
@@ -349,7 +354,7 @@ def test_proposals_record_their_round_and_replay_differences(tmp_path, caplog):
 def test_several_random_starts_and_real_dimensions_follow_gp_minimize():
     """n_initial > 1 (random starts drawn one by one), a log-uniform integer and a real
     dimension (the MLP with its dropout rate), whose proposals are floats."""
-    space = SEARCHES["mlp_dropout"]
+    space = MLP_DROPOUT
     points, scores, _ = gp_minimize_run(space, n_calls=5, n_initial=3)
     for trial in range(5):
         earlier = list(zip(points, scores, strict=True))[:trial] if trial >= 3 else []
