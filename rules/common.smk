@@ -18,6 +18,7 @@ from msdrnn import resources as sizing  # noqa: E402
 from msdrnn.models import family  # noqa: E402
 from msdrnn.code_inputs import literal, project_modules  # noqa: E402
 from msdrnn.models import family_path  # noqa: E402
+from msdrnn.search import config_spaces, constant_spec  # noqa: E402
 
 # Defined once, in the library; read without importing it (see msdrnn/code_inputs.py).
 PLOT_FORMATS = literal(SCRIPTS_DIR / "msdrnn/plots.py", "FORMATS")
@@ -314,26 +315,13 @@ def earlier_trials(trial: int) -> list[int]:
 
 
 def search_dimensions(search: str) -> list[str]:
-    """The search space as bayes_propose.py's --dimension values (msdrnn.search.Dimension
-    .spec): the RNN's state size and steps, the feedforward network's width and depth.
-    """
-    if search == "bayes":
-        bayes = config["bayes"]
-        steps = ",".join(str(k) for k in bayes["steps"])
-        return [
-            f"state_size=int:{bayes['state_min']}..{bayes['state_max']}",
-            f"steps=cat:{steps}",
-        ]
-    mlp = config["mlp"]
-    depths = ",".join(str(d) for d in mlp["depths"])
-    return [
-        f"width=int:{mlp['width_min']}..{mlp['width_max']}:log-uniform",
-        f"depth=cat:{depths}",
-    ]
+    """The search space as bayes_propose.py's --dimension values (Dimension.spec), from
+    msdrnn.search.config_spaces, where the gp_minimize tests read it too."""
+    return [dimension.spec() for dimension in config_spaces(config)[search]]
 
 
 # what each search's proposals carry besides the point (the RNN trials have a readout)
-SEARCH_CONSTANTS = {"bayes": ["readout=true"], "mlp": []}
+SEARCH_CONSTANTS = {"bayes": {"readout": True}, "mlp": {}}
 # train.py's model flags of a search's trials
 SEARCH_MODEL_ARGS = {"bayes": "--model rnn --readout", "mlp": "--model mlp"}
 
@@ -361,7 +349,10 @@ def search_proposal_args(search: str):
         bayes = config["bayes"]
         flags = [f"--seed {bayes['seed']}", f"--n-initial {bayes['n_initial']}"]
         flags += [f"--dimension {spec}" for spec in search_dimensions(search)]
-        flags += [f"--constant {constant}" for constant in SEARCH_CONSTANTS[search]]
+        flags += [
+            f"--constant {constant_spec(name, value)}"
+            for name, value in SEARCH_CONSTANTS[search].items()
+        ]
         if int(wildcards.trial) >= bayes["n_initial"]:
             flags += [
                 f"--batch-size {bayes['batch_size']}",
@@ -375,7 +366,7 @@ def search_proposal_args(search: str):
 
 def search_names(search: str) -> str:
     """The names of a search's dimensions (columns of its trials.csv)."""
-    return " ".join(spec.split("=")[0] for spec in search_dimensions(search))
+    return " ".join(dimension.name for dimension in config_spaces(config)[search])
 
 
 def mlp_search() -> bool:

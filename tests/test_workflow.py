@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import copy_repo
+from helpers import copy_repo, workflow_config
 
 from msdrnn.resources import job_usage
 from msdrnn.results import read_history, read_json
-from msdrnn.search import Acquisition, objective, propose, rnn_space
+from msdrnn.search import Acquisition, SearchSpace, config_spaces, objective, propose
 
 SMOKE = "configs/smoke.yaml"
 PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion", "plot_controls",
@@ -155,7 +155,7 @@ def test_interrupted_search_continues_with_the_same_proposals(study: Path):
     """Trials 2 and 3 were proposed in a second invocation; recomputing every proposal
     from the earlier results (what an uninterrupted search does) gives the same points."""
     config = yaml.safe_load((study / SMOKE).read_text())["bayes"]
-    space = rnn_space(config["state_min"], config["state_max"], tuple(config["steps"]))
+    space = SearchSpace(tuple(config_spaces(workflow_config(SMOKE))["bayes"]))
     earlier = []
     for trial in range(config["n_calls"]):
         folder = study / f"results/bayes/trial_{trial:03d}"
