@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
-SEARCH_FOLDERS = ("bayes", "mlp_search")  # results/<folder>/trial_*/: the searches' trials
+SEARCH_SUFFIX = "_search"  # results/<model>_search/trial_*/: every model's search trials
 sys.path.insert(0, str(SCRIPTS))
 from msdrnn.code_inputs import literal  # noqa: E402 (after the path)
 
 GROUPED_FROM_STATE_SIZE = literal(SCRIPTS / "msdrnn/models/rnn.py", "GROUPED_FROM_STATE_SIZE")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "best_accuracy.png")
+FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "rnn_accuracy.png")
 
 
 def machine(results: Path) -> str:
@@ -34,7 +34,7 @@ def machine(results: Path) -> str:
 
     def threads(search: bool) -> str:
         chosen = [run for path, run in records.items()
-                  if (path.parent.parent.name in SEARCH_FOLDERS) == search]
+                  if path.parent.parent.name.endswith(SEARCH_SUFFIX) == search]
         counts = "/".join(sorted({str(run["hyperparameters"]["threads"]) for run in chosen}))
         if any(run.get("threads", {}).get("groups", 1) > 1 for run in chosen):
             counts += (f" (from state size {GROUPED_FROM_STATE_SIZE} on, one group of songs "
