@@ -21,7 +21,7 @@ sys.path.insert(0, str(SCRIPTS_DIR))
 from msdrnn import resources as sizing  # noqa: E402
 from msdrnn.code_inputs import literal, project_modules  # noqa: E402
 from msdrnn.models import family, family_path  # noqa: E402
-from msdrnn.search import constant_spec, space_from_config  # noqa: E402
+from msdrnn.search import config_spaces, constant_spec  # noqa: E402
 
 # Defined once, in the library; read without importing it (see msdrnn/code_inputs.py).
 PLOT_FORMATS = literal(SCRIPTS_DIR / "msdrnn/plots.py", "FORMATS")
@@ -348,8 +348,9 @@ def earlier_trials(trial: int) -> list[int]:
 
 
 def search_space(model: str) -> list:
-    """A model's search dimensions (msdrnn.search.Dimension), from models.NAME.space."""
-    return space_from_config(config["models"][model]["space"], f"models.{model}.space")
+    """A model's search dimensions (msdrnn.search.Dimension), read from models.NAME.space
+    by msdrnn.search.config_spaces, where the gp_minimize tests read them too."""
+    return config_spaces(config)[model]
 
 
 def search_proposal_inputs(wildcards) -> dict:
@@ -369,7 +370,9 @@ def search_proposal_args(wildcards) -> str:
     fixed = config["models"][wildcards.model].get("fixed", {})
     flags = [f"--seed {bayes['seed']}", f"--n-initial {bayes['n_initial']}"]
     flags += [f"--dimension {dim.spec()}" for dim in search_space(wildcards.model)]
-    flags += [f"--constant {constant_spec(name, value)}" for name, value in fixed.items()]
+    flags += [
+        f"--constant {constant_spec(name, value)}" for name, value in fixed.items()
+    ]
     if int(wildcards.trial) >= bayes["n_initial"]:
         flags += [
             f"--batch-size {bayes['batch_size']}",
@@ -417,12 +420,17 @@ def run_groups() -> dict[str, RunGroup]:
     shuffled-segment control (group shuffled_NAME, under the model's seeds)."""
     groups = {
         "baseline": RunGroup(
-            "results/baseline", "rnn", tuple(config["baseline"]["seeds"]), kind="baseline"
+            "results/baseline",
+            "rnn",
+            tuple(config["baseline"]["seeds"]),
+            kind="baseline",
         )
     }
     for model in MODELS:
         seeds = tuple(config["models"][model]["seeds"])
-        groups[model] = RunGroup(MODEL_DIR.format(model=model), model, seeds, kind=model)
+        groups[model] = RunGroup(
+            MODEL_DIR.format(model=model), model, seeds, kind=model
+        )
         if model in shuffled_models():
             groups[f"shuffled_{model}"] = RunGroup(
                 SHUFFLED_DIR.format(model=model),
@@ -478,7 +486,8 @@ def model_train_inputs(dataset: str):
 
 def model_hparams_args(wildcards, input) -> str:
     """train.py's hyperparameter flags of a model's run: its search's best.json, or its
-    models.NAME.hparams as --set flags (a param, so that editing one reruns its runs)."""
+    models.NAME.hparams as --set flags (a param, so that editing one reruns its runs).
+    """
     block = config["models"][wildcards.model]
     if "space" in block:
         return f"--hparams {input.best}"
@@ -510,7 +519,9 @@ def evaluation_inputs(wildcards) -> dict:
     group = evaluated_run(folder)
     return {
         "dataset": DATASET if group is None else group.dataset,
-        "best_weights": f"{folder}/weights.npz" if group is None else f"{folder}/weights_best.npz",
+        "best_weights": (
+            f"{folder}/weights.npz" if group is None else f"{folder}/weights_best.npz"
+        ),
         "final_weights": f"{folder}/weights.npz",
         "code": code_inputs("evaluate.py", None if group is None else group.family),
     }

@@ -84,20 +84,37 @@ rule plot_search:
         code=code_inputs("plot_bayes.py"),
     output:
         objective=figure(
-            "{model}_search_objective", "search_objective", "Bayesian searches", "{model}"
+            "{model}_search_objective",
+            "search_objective",
+            "Bayesian searches",
+            "{model}",
         ),
-        space=figure("{model}_search_space", "search_space", "Bayesian searches", "{model}"),
+        space=figure(
+            "{model}_search_space", "search_space", "Bayesian searches", "{model}"
+        ),
         train_error=figure(
-            "{model}_search_train_error", "search_curves", "Bayesian searches", "{model}"
+            "{model}_search_train_error",
+            "search_curves",
+            "Bayesian searches",
+            "{model}",
         ),
         valid_error=figure(
-            "{model}_search_valid_error", "search_curves", "Bayesian searches", "{model}"
+            "{model}_search_valid_error",
+            "search_curves",
+            "Bayesian searches",
+            "{model}",
         ),
         train_accuracy=figure(
-            "{model}_search_train_accuracy", "search_curves", "Bayesian searches", "{model}"
+            "{model}_search_train_accuracy",
+            "search_curves",
+            "Bayesian searches",
+            "{model}",
         ),
         valid_accuracy=figure(
-            "{model}_search_valid_accuracy", "search_curves", "Bayesian searches", "{model}"
+            "{model}_search_valid_accuracy",
+            "search_curves",
+            "Bayesian searches",
+            "{model}",
         ),
     log:
         "results/logs/figures/{model}_search.log",

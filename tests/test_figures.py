@@ -427,7 +427,9 @@ def test_data_plot_and_search_code_never_imports_tensorflow():
                "collect_runs", "plot_controls",
                "prepare_dataset", "make_steps", "generate_synthetic"]
     code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
-            "import skopt, msdrnn.search as s; s.rnn_space(1, 2, (1,)).skopt_dimensions()\n"
+            "import skopt, msdrnn.search as s\n"
+            "s.SearchSpace(tuple(s.space_from_config({'n': {'int': [1, 2]}, 'r': "
+            "{'real': [0, 1]}, 'c': {'categories': [1]}}))).skopt_dimensions()\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('tensorflow', 'keras')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, check=True,

@@ -5,12 +5,15 @@
         --histories results/bayes/trial_*/history.csv \
         --trials-out results/bayes/trials.csv --best-out results/bayes/best.json
 
-``--names`` are the search space's dimensions (the RNN's ``state_size steps``, the
-feedforward network's ``width depth``). The i-th history is the result of the i-th
-proposal. trials.csv: ``trial, kind, <names>, substituted, objective, max_valid_acc,
-epoch_of_max, running_best``, one row per trial. best.json: the best trial's proposal
-(named values and constants such as ``readout``) with ``trial``, ``objective`` and
-``trials``; the first trial wins a tie.
+``--names`` are the search space's dimensions, as the rules give them (the RNN's
+``state_size steps``, the feedforward network's ``width depth``). The i-th history is the
+result of the i-th proposal. trials.csv: ``trial, kind, <names>, substituted, batch_size,
+replay_differences, objective, max_valid_acc, epoch_of_max, running_best``, one row per
+trial; ``batch_size`` and ``replay_differences`` (a JSON list of trial numbers) are the
+proposal's, and say whether the trial is ``gp_minimize``'s point (``msdrnn.search
+.search_note`` reads them for the summary). best.json: the best trial's proposal (named
+values and constants such as ``readout``, without the search's bookkeeping) with
+``trial``, ``objective`` and ``trials``; the first trial wins a tie.
 """
 
 from __future__ import annotations
@@ -27,17 +30,16 @@ from msdrnn.cli import run
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_write
 from msdrnn.results import peak, read_history, read_json, require
-from msdrnn.search import objective
+from msdrnn.search import PROPOSAL_FIELDS, objective
 
 log = logging.getLogger("bayes_collect")
-PROPOSAL_KEYS = ("trial", "kind", "substituted")
-NOT_PARAMETERS = (*PROPOSAL_KEYS, "substitution")  # proposal keys that are not the model's
 
 
 def collect(proposals: list[Path], histories: list[Path], top_fraction: float,
-            names: tuple[str, ...] = ("state_size", "steps")) -> pd.DataFrame:
-    """One row per trial: its kind, point (`names`), whether skopt substituted it,
-    objective, max valid accuracy and its epoch, running best objective."""
+            names: tuple[str, ...]) -> pd.DataFrame:
+    """One row per trial: its kind, point (`names`), whether skopt substituted it, its
+    round's size and replay differences, objective, max valid accuracy and its epoch,
+    running best objective."""
     if len(proposals) != len(histories):
         raise DataError(f"{len(proposals)} proposals but {len(histories)} histories; "
                         "expected one history per proposal, in the same order")
@@ -46,7 +48,7 @@ def collect(proposals: list[Path], histories: list[Path], top_fraction: float,
     rows = []
     for proposal_path, history_path in zip(proposals, histories, strict=True):
         proposal = read_json(proposal_path)
-        require(proposal, (*PROPOSAL_KEYS, *names), proposal_path)
+        require(proposal, (*PROPOSAL_FIELDS, *names), proposal_path)
         history = read_history(history_path)
         best_acc, best_epoch = peak(history)
         rows.append({
@@ -54,6 +56,8 @@ def collect(proposals: list[Path], histories: list[Path], top_fraction: float,
             "kind": proposal["kind"],
             **{name: proposal[name] for name in names},
             "substituted": bool(proposal["substituted"]),
+            "batch_size": proposal["batch_size"],
+            "replay_differences": json.dumps(proposal["replay_differences"]),
             "objective": objective(history["valid_acc"], top_fraction),
             "max_valid_acc": best_acc,
             "epoch_of_max": best_epoch,
@@ -71,7 +75,7 @@ def best_parameters(table: pd.DataFrame, proposals: list[Path]) -> dict:
         proposal = read_json(path)
         if proposal["trial"] == best["trial"]:
             break
-    result = {key: value for key, value in proposal.items() if key not in NOT_PARAMETERS}
+    result = {key: value for key, value in proposal.items() if key not in PROPOSAL_FIELDS}
     result.update({"trial": int(best["trial"]), "objective": float(best["objective"]),
                    "trials": len(table)})
     return result
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--histories", nargs="+", type=Path, required=True,
                         help="history.csv of every trial, in the order of --proposals")
     parser.add_argument("--top-fraction", type=float, default=0.1)
-    parser.add_argument("--names", nargs="+", default=["state_size", "steps"],
+    parser.add_argument("--names", nargs="+", required=True,
                         help="the search space's dimensions, columns of trials.csv")
     parser.add_argument("--trials-out", type=Path, required=True)
     parser.add_argument("--best-out", type=Path, required=True)

@@ -6,12 +6,17 @@
         --proposals results/bayes/trial_00{0,1,2}/proposal.json \
         --histories results/bayes/trial_00{0,1,2}/history.csv --out proposal.json
 
-``--dimension`` names the space in skopt's order: ``NAME=int:LOW..HIGH[:log-uniform]`` or
-``NAME=cat:V1,V2,...``. ``--constant readout=true`` adds a fixed value to the proposal
-(the RNN trials' readout). The i-th history is the result of the i-th earlier proposal; a
-random start has none. The proposal holds the trial number, its ``kind`` (``random`` or
-``guided``), the point's named values, the constants, and ``substituted`` with
-``substitution`` (why, or null) when skopt replaced an already-evaluated point.
+``--dimension`` names the space in skopt's order: ``NAME=int:LOW..HIGH[:log-uniform]``,
+``NAME=real:LOW..HIGH[:log-uniform]`` or ``NAME=cat:V1,V2,...`` (``Dimension.spec`` of
+``msdrnn.search``). ``--constant readout=true`` adds a fixed value to the proposal (the RNN
+trials' readout). The i-th history is the result of the i-th earlier proposal; a random
+start has none. The proposal holds the trial number, its ``kind`` (``random`` or
+``guided``), the point's named values (ints, floats for a real dimension), the constants,
+``substituted`` with ``substitution`` (why, or null) when skopt replaced an
+already-evaluated point, ``batch_size`` (the size of the trial's round: 1 for a random
+start) and ``replay_differences`` (earlier trials whose recorded point is not what the
+replay asked for; their recorded points were used). The point is ``gp_minimize``'s only
+with ``batch_size`` 1 and no replay difference.
 """
 
 from __future__ import annotations
@@ -26,13 +31,22 @@ from msdrnn.cli import run
 from msdrnn.errors import ConfigError, DataError
 from msdrnn.files import atomic_write
 from msdrnn.results import read_history, read_json, require
-from msdrnn.search import Acquisition, SearchSpace, objective, parse_dimension, propose
+from msdrnn.search import (
+    KAPPA,
+    PROPOSAL_FIELDS,
+    Acquisition,
+    SearchSpace,
+    objective,
+    parse_constant,
+    parse_dimension,
+    propose,
+)
 
 log = logging.getLogger("bayes_propose")
 
 
 def earlier_results(space: SearchSpace, proposals: list[Path], histories: list[Path],
-                    top_fraction: float) -> list[tuple[tuple[int, ...], float]]:
+                    top_fraction: float) -> list[tuple[tuple[int | float, ...], float]]:
     """(point, objective) of each earlier trial, in trial order."""
     if len(proposals) != len(histories):
         raise DataError(f"{len(proposals)} earlier proposals but {len(histories)} histories; "
@@ -55,30 +69,20 @@ def earlier_results(space: SearchSpace, proposals: list[Path], histories: list[P
     return earlier
 
 
-def parse_constant(text: str) -> tuple[str, object]:
-    """``readout=true`` -> ("readout", True): a JSON value under a name."""
-    name, sep, value = text.partition("=")
-    try:
-        if not (sep and name):
-            raise ValueError
-        return name, json.loads(value)
-    except ValueError:
-        raise ConfigError(f"--constant: expected NAME=JSON-VALUE (e.g. readout=true); "
-                          f"got '{text}'") from None
-
-
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; its defaults are the library's (``--kappa``: ``KAPPA``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trial", type=int, required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--dimension", action="append", required=True,
-                        help="NAME=int:LOW..HIGH[:log-uniform] or NAME=cat:V1,V2,...; "
-                             "once per dimension, in order")
+                        help="NAME=int:LOW..HIGH[:log-uniform], NAME=real:LOW..HIGH"
+                             "[:log-uniform] or NAME=cat:V1,V2,...; once per dimension, "
+                             "in order")
     parser.add_argument("--constant", action="append", default=[],
                         help="NAME=JSON-VALUE written into the proposal as it is")
     parser.add_argument("--n-initial", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=1)
-    parser.add_argument("--kappa", type=float, default=1.9)
+    parser.add_argument("--kappa", type=float, default=KAPPA)
     parser.add_argument("--acq-func", default="LCB")
     parser.add_argument("--top-fraction", type=float, default=0.1)
     parser.add_argument("--proposals", nargs="*", default=[], type=Path,
@@ -86,12 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--histories", nargs="*", default=[], type=Path,
                         help="history.csv of every earlier trial, in the order of --proposals")
     parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     space = SearchSpace(tuple(parse_dimension(text) for text in args.dimension))
     constants = dict(parse_constant(text) for text in args.constant)
-    clash = set(constants) & (set(space.names) | {"trial", "kind", "substituted",
-                                                   "substitution"})
+    clash = set(constants) & (set(space.names) | set(PROPOSAL_FIELDS))
     if clash:
         raise ConfigError(f"--constant names {sorted(clash)}, which the proposal "
                           "already holds")
@@ -101,12 +108,13 @@ def main(argv: list[str] | None = None) -> int:
         acquisition=Acquisition(kappa=args.kappa, acq_func=args.acq_func,
                                 batch_size=args.batch_size),
     )
-    if proposal.replay_differs:
+    if proposal.replay_differences:
         log.warning("the replay asked for other points than were recorded for trials %s; "
-                    "their recorded points were used", list(proposal.replay_differs))
+                    "their recorded points were used", list(proposal.replay_differences))
     record = {"trial": args.trial, "kind": proposal.kind, **space.named(proposal.point),
               **constants, "substituted": proposal.substituted,
-              "substitution": proposal.substitution}
+              "substitution": proposal.substitution, "batch_size": proposal.batch_size,
+              "replay_differences": list(proposal.replay_differences)}
     atomic_write(args.out, (json.dumps(record, indent=2) + "\n").encode())
     log.info("trial %03d (%s): %s%s", args.trial, proposal.kind, space.named(proposal.point),
              f" – {proposal.substitution}" if proposal.substituted else "")
