@@ -492,7 +492,7 @@ def model_hparams_args(wildcards, input) -> str:
     if "space" in block:
         return f"--hparams {input.best}"
     return " ".join(
-        "--set " + shlex.quote(f"{key}={json.dumps(value)}")
+        f"--set {shlex.quote(f'{key}={json.dumps(value)}')}"
         for key, value in block["hparams"].items()
     )
 
@@ -500,7 +500,7 @@ def model_hparams_args(wildcards, input) -> str:
 def evaluated_run(folder: str) -> RunGroup | None:
     """The group of an evaluated run's folder (None: the song-statistics fit)."""
     for group in RUN_GROUPS.values():
-        if folder.startswith(group.folder + "/"):
+        if folder.startswith(f"{group.folder}/"):
             return group
     return None
 
@@ -579,9 +579,9 @@ def plot_files(name: str) -> list[str]:
 
 
 def figure_wildcards() -> dict[str, dict[str, list[str]]]:
-    """The wildcard values each plotting rule with wildcards draws its figures for: every
-    model's (and the baseline's) curves, every search's figures, every model's test
-    confusion matrix (only with a test split)."""
+    """The wildcard values each plotting job draws its figures for, by the name of its
+    rule: every model's (and the baseline's) curves, every search's figures, every model's
+    test confusion matrix (only with a test split)."""
     return {
         "plot_run": {"run": ["baseline", *MODELS]},
         "plot_search": {"model": searched_models()},
@@ -595,10 +595,9 @@ def figure_outputs() -> list[str]:
     where a rule makes it; `all` and `figures` both ask for this list."""
     values = figure_wildcards()
     files = []
-    for rule in workflow.rules:
-        if rule.name.startswith("plot_"):
-            patterns = [strip_wildcard_constraints(str(f)) for f in rule.output]
-            files += expand(patterns, **values.get(rule.name, {}))
+    for plotting in (r for r in workflow.rules if r.name.startswith("plot_")):
+        patterns = [strip_wildcard_constraints(str(f)) for f in plotting.output]
+        files += expand(patterns, **values.get(plotting.name, {}))
     return sorted(set(files))
 
 
