@@ -2,9 +2,10 @@
 non-recurrent models? The study of README.md (facts of the original study: docs/study.md)
 as a workflow:
 
-data -> per-step arrays -> baseline -> steps grid -> Bayesian search -> confirmation runs of
-the best parameters under fresh seeds -> feedforward comparison and order-shuffled and
-song-statistics controls -> test evaluation -> runs.csv, figures, summary with intervals.
+data -> per-step arrays -> baseline -> steps grid (the RNN) -> for every model of the
+config's `models:`, a Bayesian search and confirmation runs of its best parameters under
+fresh seeds (or fixed hyperparameters), and order-shuffled runs -> song-statistics control
+-> test evaluation -> runs.csv, figures, summary with intervals.
 """
 
 import sys
@@ -28,9 +29,8 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/baseline.smk"
 include: "rules/grid.smk"
-include: "rules/bayes.smk"
-include: "rules/best.smk"
-include: "rules/mlp.smk"
+include: "rules/searches.smk"
+include: "rules/models.smk"
 include: "rules/controls.smk"
 include: "rules/evaluate.smk"
 include: "rules/figures.smk"

@@ -48,6 +48,7 @@ import csv
 import dataclasses
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -65,7 +66,7 @@ from msdrnn.resources import JobUsage, job_usage  # noqa: E402
 
 WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "workflow_scripts", "configs",
                   "schemas", "report", "envs", "profiles")
-EPOCH_SECTIONS = ("baseline", "grid", "bayes", "best", "mlp")
+EPOCH_SECTIONS = ("baseline", "grid", "bayes")  # and every models.NAME
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -101,6 +102,8 @@ def bench_config(args: argparse.Namespace) -> dict:
     config = yaml.safe_load(args.config.read_text())
     for section in EPOCH_SECTIONS:
         config.setdefault(section, {})["epochs"] = args.epochs
+    for block in config["models"].values():
+        block["epochs"] = args.epochs
     bayes = config["bayes"]
     bayes["n_calls"] = args.trials
     bayes["n_initial"] = min(bayes.get("n_initial", 1), args.trials)
@@ -155,25 +158,22 @@ def run(args: argparse.Namespace) -> Path:
     return scratch
 
 
-RUN_FOLDERS = {  # benchmark name prefix -> run folder prefix under results/
-    "baseline/train": "baseline",
-    "best/train_seed_": "best/seed_",
-    "mlp/train_seed_": "mlp/seed_",
-    "controls/shuffled_rnn_seed_": "controls/shuffled_rnn/seed_",
-    "bayes/trial_": "bayes/trial_",
-    "grid/steps_": "grid/steps_",
-}
+# A training job's benchmark name (rules/*.smk) -> its run folder under results/: the
+# baseline's and every model's seeds, every model's search trials, shuffled-segment runs
+# and the grid
+RUN_FOLDERS = (
+    (re.compile(r"^controls/(shuffled_\w+)_seed_(\d+)$"), r"controls/\1/seed_\2"),
+    (re.compile(r"^(\w+_search)/trial_(\d{3})$"), r"\1/trial_\2"),
+    (re.compile(r"^grid/steps_(\d+)_seed_(\d+)$"), r"grid/steps_\1/seed_\2"),
+    (re.compile(r"^(\w+)/train_seed_(\d+)$"), r"\1/seed_\2"),
+)
 
 
 def run_folder(scratch: Path, name: str) -> Path | None:
     """The run folder of a training job, from its benchmark name; None for other jobs."""
-    for prefix, folder in RUN_FOLDERS.items():
-        if name.startswith(prefix):
-            rest = name[len(prefix):]
-            if prefix == "grid/steps_":
-                steps, seed = rest.split("_seed_")
-                rest = f"{steps}/seed_{seed}"
-            path = scratch / "results" / f"{folder}{rest}"
+    for pattern, folder in RUN_FOLDERS:
+        if pattern.match(name):
+            path = scratch / "results" / pattern.sub(folder, name)
             return path if (path / "run.json").exists() else None
     return None
 
@@ -283,8 +283,8 @@ def training_jobs(scratch: Path) -> list[dict]:
         rows.append({
             "job": f"{scratch.name}/{job.name}", "max_rss": job.max_rss, "seconds": job.seconds,
             "dataset_mb": dataset_mb,
-            "state_size": 0 if run["model"] == "mlp" else hyper["state_size"],
-            "steps": 0 if run["model"] == "mlp" else hyper["steps"],
+            "state_size": hyper["state_size"] if run["model"] == "rnn" else 0,
+            "steps": hyper["steps"] if run["model"] == "rnn" else 0,
             "epochs": epochs, "epoch_s": sum(epoch_times) / epochs,
             "songs": run["train_songs"] + run["valid_songs"],
             "flops": run["train_songs"] * flops["train"] + run["valid_songs"] * flops["forward"],

@@ -54,6 +54,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 TRAIN_SONGS, VALID_SONGS = 40000, 10000  # the paper config: 50,000 songs, 80/20
 BEST = {"state_size": 341, "steps": 4}  # the study's reported best parameters
+# The feedforward network the projection times (its search chooses the study's): two
+# hidden layers of 512 and 256 units, the size the earlier fixed architecture had
+MLP_HIDDEN = (512, 256)
 STATE_SIZES = (15, 100, 250, 500)
 STATE_SIZES_QUICK = (15, 500)
 MEASURED_STEPS = (2, 6, 60)
@@ -94,15 +97,18 @@ def read_config(path: Path) -> dict:
         config = yaml.safe_load(path.read_text())
         needed = {"train": ("batch_size", "threads"), "baseline": ("state_size", "epochs"),
                   "grid": ("steps", "seeds", "epochs"),
-                  "bayes": ("n_calls", "batch_size", "epochs", "steps", "state_min",
-                            "state_max"),
-                  "best": ("epochs",), "mlp": ("hidden", "epochs")}
+                  "bayes": ("n_calls", "batch_size", "epochs")}
         for section, keys in needed.items():
             for key in keys:
                 config[section][key]  # noqa: B018 (presence check)
+        for model in ("rnn", "mlp"):
+            config["models"][model]["epochs"]  # noqa: B018 (presence check)
+        space = config["models"]["rnn"]["space"]
+        space["state_size"]["int"], space["steps"]["categories"]  # noqa: B018
     except (OSError, yaml.YAMLError, KeyError, TypeError) as err:
         raise SystemExit(f"error: {path}: cannot read the config ({err!r}); expected the "
-                         "sections train, baseline, grid, bayes, best, mlp") from None
+                         "sections train, baseline, grid, bayes and models.rnn (with its "
+                         "space), models.mlp") from None
     if config["train"]["batch_size"] != 50:
         raise SystemExit(f"error: {path}: train.batch_size is {config['train']['batch_size']}; "
                          "the measurements use 50")
@@ -190,7 +196,7 @@ def measure(config: dict, args: argparse.Namespace) -> dict:
     points += [{"model": "rnn", "state_size": config["baseline"]["state_size"], "steps": k,
                 "readout": False} for k in MEASURED_STEPS]
     points += [{"model": "rnn", **BEST, "readout": True},
-               {"model": "mlp", "hidden": list(config["mlp"]["hidden"])}]
+               {"model": "mlp", "hidden": list(MLP_HIDDEN)}]
     results: dict = {}
     for threads in sorted({1, min(2, args.cores)}):
         lines = []
@@ -294,9 +300,10 @@ def jobs(config: dict, batch_size: int, best_seeds: int, mlp_seeds: int,
     import numpy as np
 
     bayes, baseline, grid = config["bayes"], config["baseline"], config["grid"]
+    space = config["models"]["rnn"]["space"]
     spread = [{"model": "rnn", "state_size": int(s), "steps": k, "readout": True}
-              for s in np.linspace(bayes["state_min"], bayes["state_max"], 8)
-              for k in bayes["steps"]]
+              for s in np.linspace(*space["state_size"]["int"], 8)
+              for k in space["steps"]["categories"]]
     # the random starts need nothing; then rounds of batch_size, each after all earlier trials
     n_initial = min(bayes.get("n_initial", 1), bayes["n_calls"])
     listed = [Job(f"trial_{t:03d}", spread, bayes["epochs"], threads=search_threads)
@@ -307,15 +314,15 @@ def jobs(config: dict, batch_size: int, best_seeds: int, mlp_seeds: int,
                    for t in range(first, min(first + batch_size, bayes["n_calls"]))]
     search = tuple(job.name for job in listed)
     best = {"model": "rnn", **BEST, "readout": True}
-    best_epochs = config["best"]["epochs"]
+    best_epochs = config["models"]["rnn"]["epochs"]
     listed += [Job(f"best_seed_{s}", [best], best_epochs, search) for s in range(best_seeds)]
     listed.append(Job("best_shuffled_control", [best], best_epochs, search))
     state10 = {"model": "rnn", "state_size": baseline["state_size"], "readout": False}
     listed.append(Job("baseline", [{**state10, "steps": baseline["steps"]}], baseline["epochs"]))
     listed += [Job(f"grid_{k}_{seed}", [{**state10, "steps": k}], grid["epochs"])
                for k in grid["steps"] for seed in grid["seeds"]]
-    mlp = {"model": "mlp", "hidden": list(config["mlp"]["hidden"])}
-    listed += [Job(f"mlp_seed_{s}", [mlp], config["mlp"]["epochs"] or best_epochs)
+    mlp = {"model": "mlp", "hidden": list(MLP_HIDDEN)}
+    listed += [Job(f"mlp_seed_{s}", [mlp], config["models"]["mlp"]["epochs"])
                for s in range(mlp_seeds)]
     for job in listed:
         if not job.name.startswith("trial_"):

@@ -4,8 +4,12 @@ import json
 import math
 import os
 import re
+import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+from snakemake.io import strip_wildcard_constraints
 
 # The workflow's own files, found from the Snakefile's folder (not the current directory),
 # as paths relative to the working directory: the same paths, and so the same recorded
@@ -15,9 +19,8 @@ SCRIPTS_DIR = WORKFLOW_DIR / "workflow_scripts"
 sys.path.insert(0, str(SCRIPTS_DIR))
 
 from msdrnn import resources as sizing  # noqa: E402
-from msdrnn.models import family  # noqa: E402
 from msdrnn.code_inputs import literal, project_modules  # noqa: E402
-from msdrnn.models import family_path  # noqa: E402
+from msdrnn.models import family, family_path  # noqa: E402
 from msdrnn.search import config_spaces, constant_spec  # noqa: E402
 
 # Defined once, in the library; read without importing it (see msdrnn/code_inputs.py).
@@ -55,7 +58,6 @@ wildcard_constraints:
     steps=r"\d+",
     seed=r"\d+",
     trial=r"\d{3}",
-    run="baseline|best|mlp",
 
 
 # Resources of the light jobs (proposals, summaries, plots): one thread, run where
@@ -181,23 +183,23 @@ def readout_flag(readout: bool) -> str:
 def model_hparams(wildcards, input) -> tuple[str, dict]:
     """Family and hyperparameters of a training job's model, from what defines it: the JSON
     of a search trial or of a search's best parameters (read at job time; in a dry run
-    before it exists, Snakemake shows the resource as <TBD>), the steps file of the grid and
-    the baseline (the larger of their two state sizes), or else the MLP of mlp.hidden.
+    before it exists, Snakemake shows the resource as <TBD>), a model's fixed
+    models.NAME.hparams, or the steps file of the grid and the baseline (the larger of
+    their two state sizes).
     """
+    model = getattr(wildcards, "model", None)
     for name in ("proposal", "best"):
         if name in input.keys():
             hparams = json.loads(Path(getattr(input, name)).read_text())
-            model = "mlp" if "width" in hparams else "rnn"
             keys = family(model).HPARAMS
             return model, {k: v for k, v in hparams.items() if k in keys}
-    if "steps" in input.keys():
-        steps = int(re.search(r"steps_(\d+)\.h5$", input.steps)[1])
-        sections = [config["grid"], config["baseline"]]
-        state = max(section["state_size"] for section in sections)
-        readout = any(section["readout"] for section in sections)
-        return "rnn", {"state_size": state, "steps": steps, "readout": readout}
-    hidden = config["mlp"]["hidden"]
-    return "mlp", {"width": max(hidden), "depth": len(hidden)}
+    if model is not None:
+        return model, dict(config["models"][model]["hparams"])
+    steps = int(re.search(r"steps_(\d+)\.h5$", input.steps)[1])
+    sections = [config["grid"], config["baseline"]]
+    state = max(section["state_size"] for section in sections)
+    readout = any(section["readout"] for section in sections)
+    return "rnn", {"state_size": state, "steps": steps, "readout": readout}
 
 
 def dataset_mb(input) -> float:
@@ -219,10 +221,10 @@ def train_songs(input) -> int:
     return math.ceil(sizing.songs_in(dataset_mb(input)) * kept)
 
 
-def train_runtime(epochs: int):
-    """Minutes asked for a training job of so many epochs: its epoch's FLOPs at the
-    measured rate for its thread count, plus start-up, plus resources.runtime_margin
-    (msdrnn.resources.train_runtime_minutes)."""
+def train_runtime(epochs):
+    """Minutes asked for a training job of so many epochs (a number, or a function of the
+    job's wildcards): its epoch's FLOPs at the measured rate for its thread count, plus
+    start-up, plus resources.runtime_margin (msdrnn.resources.train_runtime_minutes)."""
 
     def runtime(wildcards, input, threads) -> int:
         flops = sizing.flops_per_song(*model_hparams(wildcards, input))
@@ -234,7 +236,8 @@ def train_runtime(epochs: int):
             threads,
             coefficients,
         )
-        return sizing.train_runtime_minutes(epoch, epochs, coefficients)
+        count = epochs(wildcards) if callable(epochs) else epochs
+        return sizing.train_runtime_minutes(epoch, count, coefficients)
 
     return runtime
 
@@ -271,37 +274,67 @@ def grid_histories() -> list[str]:
     ]
 
 
+# ---------------------------------------------------------------- the compared models
+
+# config["models"]: NAME -> block, checked by rules/config_checks.py. A model with a space
+# is searched (search_propose, search_trial, search_collect in results/NAME_search/), then
+# its best hyperparameters are trained under its seeds (model_train, results/NAME/seed_S/);
+# a model with hparams is trained with those; `shuffled: true` adds the same runs on the
+# shuffled-segment songs (shuffled_train). Every rule, target, figure, runs.csv row and
+# summary line below is built from this list: no rule names a model.
+MODELS = list(config["models"])
+PRIMARY = config["summary"]["primary"]
+
+
+def searched_models() -> list[str]:
+    """The models with a search space, in the config's order."""
+    return [model for model in MODELS if "space" in config["models"][model]]
+
+
+def shuffled_models() -> list[str]:
+    """The models also trained on the shuffled-segment songs."""
+    return [m for m in MODELS if config["models"][m].get("shuffled", False)]
+
+
+def name_pattern(names: list[str]) -> str:
+    """A wildcard constraint that matches exactly these names (no name: nothing)."""
+    return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
+# Every rule's {model} is a listed model, {run} one whose figures plot_run draws.
+wildcard_constraints:
+    model=name_pattern(MODELS),
+    run=name_pattern(["baseline", *MODELS]),
+
+
 # ---------------------------------------------------------------- Bayesian searches
 
-# Two searches share bayes.* (trials, epochs, objective, acquisition, seed, threads): the
-# RNN's over state size and steps, and the feedforward network's over width and depth.
-SEARCH_DIRS = {"bayes": "results/bayes", "mlp": "results/mlp_search"}
+# Every searched model's search shares bayes.* (trials, epochs, objective, acquisition,
+# seed, threads); its space is models.NAME.space, read by msdrnn.search.space_from_config
+# (the one reader, which the gp_minimize tests use too).
+SEARCH_DIR = "results/{model}_search"
 
 
 def trial_ids() -> list[str]:
     return [f"{i:03d}" for i in range(config["bayes"]["n_calls"])]
 
 
-def search_file(search: str, name: str) -> str:
-    """A search's collected result, e.g. search_file("bayes", "best.json")."""
-    return f"{SEARCH_DIRS[search]}/{name}"
+def search_file(name: str, model: str = "{model}") -> str:
+    """A search's collected result, e.g. search_file("best.json", "rnn"); with no model,
+    the rules' pattern."""
+    return f"{SEARCH_DIR.format(model=model)}/{name}"
 
 
-def trial_file(name: str, search: str = "bayes") -> str:
-    """A file of a search trial as the rules' pattern, e.g. results/bayes/trial_{trial}/x."""
-    return f"{trial_dir(search=search)}/{name}"
-
-
-def trial_dir(trial="{trial}", search: str = "bayes") -> str:
-    """Folder of one trial of a search, e.g. results/bayes/trial_004; with no trial, the
-    rules' pattern results/bayes/trial_{trial}."""
+def trial_dir(trial="{trial}", model: str = "{model}") -> str:
+    """Folder of one trial of a search, e.g. results/rnn_search/trial_004; with no
+    arguments, the rules' pattern results/{model}_search/trial_{trial}."""
     number = trial if trial == "{trial}" else f"{int(trial):03d}"
-    return f"{SEARCH_DIRS[search]}/trial_{number}"
+    return f"{SEARCH_DIR.format(model=model)}/trial_{number}"
 
 
-def search_trials(search: str, name: str) -> list[str]:
-    """One file of every trial of a search, e.g. search_trials("mlp", "history.csv")."""
-    return [f"{trial_dir(trial, search)}/{name}" for trial in trial_ids()]
+def search_trials(name: str, model: str = "{model}") -> list[str]:
+    """One file of every trial of a search, e.g. search_trials("history.csv", "mlp")."""
+    return [f"{trial_dir(trial, model)}/{name}" for trial in trial_ids()]
 
 
 def earlier_trials(trial: int) -> list[int]:
@@ -314,188 +347,209 @@ def earlier_trials(trial: int) -> list[int]:
     return list(range(round_start))
 
 
-def search_dimensions(search: str) -> list[str]:
-    """The search space as bayes_propose.py's --dimension values (Dimension.spec), from
-    msdrnn.search.config_spaces, where the gp_minimize tests read it too."""
-    return [dimension.spec() for dimension in config_spaces(config)[search]]
+def search_space(model: str) -> list:
+    """A model's search dimensions (msdrnn.search.Dimension), read from models.NAME.space
+    by msdrnn.search.config_spaces, where the gp_minimize tests read them too."""
+    return config_spaces(config)[model]
 
 
-# what each search's proposals carry besides the point (the RNN trials have a readout)
-SEARCH_CONSTANTS = {"bayes": {"readout": True}, "mlp": {}}
-# train.py's model flags of a search's trials
-SEARCH_MODEL_ARGS = {"bayes": "--model rnn --readout", "mlp": "--model mlp"}
+def search_proposal_inputs(wildcards) -> dict:
+    """The proposals and histories of the earlier trials of a search, in trial order."""
+    trials = earlier_trials(int(wildcards.trial))
+    return {
+        "proposals": [f"{trial_dir(t, wildcards.model)}/proposal.json" for t in trials],
+        "histories": [f"{trial_dir(t, wildcards.model)}/history.csv" for t in trials],
+    }
 
 
-def search_proposal_inputs(search: str):
-    """Input function: the proposals and histories of the earlier trials of `search`, in
-    trial order, as two inputs."""
-
-    def inputs(wildcards) -> dict:
-        trials = earlier_trials(int(wildcards.trial))
-        return {
-            "proposals": [f"{trial_dir(t, search)}/proposal.json" for t in trials],
-            "histories": [f"{trial_dir(t, search)}/history.csv" for t in trials],
-        }
-
-    return inputs
-
-
-def search_proposal_args(search: str):
-    """Params function: command-line flags of a proposal of `search`. A random start
-    depends on the space and the seed only; a guided proposal also on the acquisition
+def search_proposal_args(wildcards) -> str:
+    """Command-line flags of a proposal: the model's space (Dimension.spec) and fixed
+    values, the shared seed and random starts; a guided proposal also the acquisition
     settings (so editing kappa reruns the guided trials and never the random starts)."""
-
-    def args(wildcards) -> str:
-        bayes = config["bayes"]
-        flags = [f"--seed {bayes['seed']}", f"--n-initial {bayes['n_initial']}"]
-        flags += [f"--dimension {spec}" for spec in search_dimensions(search)]
+    bayes = config["bayes"]
+    fixed = config["models"][wildcards.model].get("fixed", {})
+    flags = [f"--seed {bayes['seed']}", f"--n-initial {bayes['n_initial']}"]
+    flags += [f"--dimension {dim.spec()}" for dim in search_space(wildcards.model)]
+    flags += [
+        f"--constant {constant_spec(name, value)}" for name, value in fixed.items()
+    ]
+    if int(wildcards.trial) >= bayes["n_initial"]:
         flags += [
-            f"--constant {constant_spec(name, value)}"
-            for name, value in SEARCH_CONSTANTS[search].items()
+            f"--batch-size {bayes['batch_size']}",
+            f"--kappa {bayes['kappa']} --acq-func {bayes['acq_func']}",
+            f"--top-fraction {bayes['top_fraction']}",
         ]
-        if int(wildcards.trial) >= bayes["n_initial"]:
-            flags += [
-                f"--batch-size {bayes['batch_size']}",
-                f"--kappa {bayes['kappa']} --acq-func {bayes['acq_func']}",
-                f"--top-fraction {bayes['top_fraction']}",
-            ]
-        return " ".join(flags)
-
-    return args
+    return " ".join(flags)
 
 
-def search_names(search: str) -> str:
+def search_names(model: str) -> str:
     """The names of a search's dimensions (columns of its trials.csv)."""
-    return " ".join(dimension.name for dimension in config_spaces(config)[search])
+    return " ".join(dim.name for dim in search_space(model))
 
 
-def mlp_search() -> bool:
-    """Whether the feedforward network's width and depth come from its own search."""
-    return config["mlp"]["search"]
+def search_trial_inputs(wildcards) -> dict:
+    return {
+        "dataset": DATASET,
+        "proposal": f"{trial_dir(wildcards.trial, wildcards.model)}/proposal.json",
+        "code": code_inputs("train.py", wildcards.model),
+    }
 
 
-def mlp_train_inputs(wildcards) -> dict:
-    """A feedforward confirmation run reads the MLP search's best.json, unless the
-    config fixes the architecture (mlp.search: false)."""
-    inputs = {"dataset": DATASET, "code": code_inputs("train.py", "mlp")}
-    if mlp_search():
-        inputs["best"] = search_file("mlp", "best.json")
-    return inputs
-
-
-def mlp_architecture(wildcards, input) -> str:
-    """train.py's flags for the feedforward network's layers: the search's best width and
-    depth, or the fixed mlp.hidden (a param, so that editing it reruns only without the
-    search)."""
-    if mlp_search():
-        return f"--hparams {input.best}"
-    hidden = config["mlp"]["hidden"]
-    return f"--set width={max(hidden)} --set depth={len(hidden)}"
-
-
-# ---------------------------------------------------------------- confirmation runs, controls
-
+# ---------------------------------------------------------------- model runs, controls
 
 SHUFFLED_DATASET = "results/controls/shuffled_dataset.h5"
-CONFIRMATION_DIRS = {
-    "baseline": "results/baseline",
-    "best": "results/best",
-    "mlp": "results/mlp",
-    "shuffled_rnn": "results/controls/shuffled_rnn",
-}
-
-
+MODEL_DIR = "results/{model}"
+SHUFFLED_DIR = "results/controls/shuffled_{model}"
 SONG_STATS_DIR = "results/controls/song_stats"
 
 
-# The runs evaluate_test scores: a seed folder of every kind above, or the song-statistics fit.
+@dataclass(frozen=True)
+class RunGroup:
+    """Runs of one kind under several seeds, as the summary compares them: the baseline,
+    a model's runs, or a model's runs on the shuffled-segment songs."""
+
+    folder: str  # results/rnn
+    family: str  # the model family its runs train
+    seeds: tuple[int, ...]
+    dataset: str = DATASET
+    kind: str = ""  # runs.csv's kind: baseline, the model's name, shuffled
+
+
+def run_groups() -> dict[str, RunGroup]:
+    """Every group of seeded runs: the baseline, then each model followed by its
+    shuffled-segment control (group shuffled_NAME, under the model's seeds)."""
+    groups = {
+        "baseline": RunGroup(
+            "results/baseline",
+            "rnn",
+            tuple(config["baseline"]["seeds"]),
+            kind="baseline",
+        )
+    }
+    for model in MODELS:
+        seeds = tuple(config["models"][model]["seeds"])
+        groups[model] = RunGroup(
+            MODEL_DIR.format(model=model), model, seeds, kind=model
+        )
+        if model in shuffled_models():
+            groups[f"shuffled_{model}"] = RunGroup(
+                SHUFFLED_DIR.format(model=model),
+                model,
+                seeds,
+                SHUFFLED_DATASET,
+                "shuffled",
+            )
+    return groups
+
+
+RUN_GROUPS = run_groups()
+
+
+# The runs evaluate_test scores: a seed folder of every group, or the song-statistics fit.
 wildcard_constraints:
     evaluated="|".join(
         [
-            f"{folder.removeprefix('results/')}/seed_\\d+"
-            for folder in CONFIRMATION_DIRS.values()
+            f"{re.escape(group.folder.removeprefix('results/'))}/seed_\\d+"
+            for group in RUN_GROUPS.values()
         ]
         + [SONG_STATS_DIR.removeprefix("results/")]
     ),
 
 
-def run_seeds(kind: str) -> list[int]:
-    """Seeds of the runs of one kind (baseline, best, mlp, shuffled_rnn); the shuffled
-    control runs under the best parameters' seeds, so that both have intervals across the
-    same seeds."""
-    return config["best" if kind == "shuffled_rnn" else kind]["seeds"]
+def seed_dir(group: str, seed="{seed}") -> str:
+    """Folder of one seed's run of a group, e.g. results/rnn/seed_1; with no seed, the
+    pattern of its seeds."""
+    return f"{RUN_GROUPS[group].folder}/seed_{seed}"
 
 
-def seed_dir(kind: str, seed="{seed}") -> str:
-    """Folder of one seed's run of a kind, e.g. results/best/seed_1; with no seed, the
-    rules' pattern."""
-    return f"{CONFIRMATION_DIRS[kind]}/seed_{seed}"
+def seed_dirs(group: str) -> list[str]:
+    """results/rnn/seed_1, ...: one folder per seed of a group."""
+    return [seed_dir(group, seed) for seed in RUN_GROUPS[group].seeds]
 
 
-def seed_dirs(kind: str) -> list[str]:
-    """results/best/seed_1, ...: one folder per seed of a run with several seeds."""
-    return [seed_dir(kind, seed) for seed in run_seeds(kind)]
+def model_epochs(wildcards) -> int:
+    return config["models"][wildcards.model]["epochs"]
+
+
+def model_train_inputs(dataset: str):
+    """Input function of a model's training run on `dataset`: the search's best.json for
+    a searched model, and the model's code."""
+
+    def inputs(wildcards) -> dict:
+        found = {"dataset": dataset, "code": code_inputs("train.py", wildcards.model)}
+        if "space" in config["models"][wildcards.model]:
+            found["best"] = search_file("best.json", wildcards.model)
+        return found
+
+    return inputs
+
+
+def model_hparams_args(wildcards, input) -> str:
+    """train.py's hyperparameter flags of a model's run: its search's best.json, or its
+    models.NAME.hparams as --set flags (a param, so that editing one reruns its runs).
+    """
+    block = config["models"][wildcards.model]
+    if "space" in block:
+        return f"--hparams {input.best}"
+    return " ".join(
+        f"--set {shlex.quote(f'{key}={json.dumps(value)}')}"
+        for key, value in block["hparams"].items()
+    )
+
+
+def evaluated_run(folder: str) -> RunGroup | None:
+    """The group of an evaluated run's folder (None: the song-statistics fit)."""
+    for group in RUN_GROUPS.values():
+        if folder.startswith(f"{group.folder}/"):
+            return group
+    return None
 
 
 def evaluated_runs() -> list[str]:
     """Every run evaluated on the test split, as its folder under results/."""
-    folders = [
-        *[d for kind in CONFIRMATION_DIRS for d in seed_dirs(kind)],
-        SONG_STATS_DIR,
-    ]
+    folders = [d for group in RUN_GROUPS for d in seed_dirs(group)] + [SONG_STATS_DIR]
     return [folder.removeprefix("results/") for folder in folders]
 
 
 def evaluation_inputs(wildcards) -> dict:
-    """What a test evaluation reads: the data the run was trained on (shuffled for the
-    shuffled control), its best-epoch and final weights (the song-statistics control is
-    fitted once: the same file twice)."""
+    """What a test evaluation reads: the data the run was trained on (shuffled for a
+    shuffled-segment run), its best-epoch and final weights (the song-statistics control
+    is fitted once: the same file twice), and the code of its model's family."""
     folder = f"results/{wildcards.evaluated}"
-    fitted_once = folder == SONG_STATS_DIR
+    group = evaluated_run(folder)
     return {
-        "dataset": (
-            SHUFFLED_DATASET
-            if folder.startswith(CONFIRMATION_DIRS["shuffled_rnn"] + "/")
-            else DATASET
-        ),
+        "dataset": DATASET if group is None else group.dataset,
         "best_weights": (
-            f"{folder}/weights.npz" if fitted_once else f"{folder}/weights_best.npz"
+            f"{folder}/weights.npz" if group is None else f"{folder}/weights_best.npz"
         ),
         "final_weights": f"{folder}/weights.npz",
-        "code": code_inputs("evaluate.py", evaluated_family(folder)),
+        "code": code_inputs("evaluate.py", None if group is None else group.family),
     }
-
-
-def evaluated_family(folder: str) -> str | None:
-    """The model family of an evaluated run's folder (None: the song-statistics fit)."""
-    if folder == SONG_STATS_DIR:
-        return None
-    return "mlp" if folder.startswith(CONFIRMATION_DIRS["mlp"] + "/") else "rnn"
 
 
 def evaluated_model(wildcards) -> str:
     """evaluate.py's --model of an evaluated run."""
-    return evaluated_family(f"results/{wildcards.evaluated}") or "song_stats"
+    group = evaluated_run(f"results/{wildcards.evaluated}")
+    return "song_stats" if group is None else group.family
 
 
 def training_runs() -> dict[str, tuple[str, str]]:
-    """Every training run of the study: name (its folder under results/) -> (kind, folder),
-    the baseline's seeds first."""
+    """Every training run of the study: name (its folder under results/) -> (kind,
+    folder), the runs.csv kinds: baseline, grid, search (a search's trials), a model's
+    name (its runs), shuffled (a model's runs on shuffled-segment songs)."""
     runs = {d.removeprefix("results/"): ("baseline", d) for d in seed_dirs("baseline")}
     grid = config["grid"]
     for steps in grid["steps"]:
         for seed in grid["seeds"]:
             folder = grid_dir(steps, seed)
             runs[folder.removeprefix("results/")] = ("grid", folder)
-    searches = ["bayes", "mlp"] if mlp_search() else ["bayes"]
-    for search in searches:
-        kind = Path(SEARCH_DIRS[search]).name  # bayes, mlp_search: the runs.csv kind
+    for model in searched_models():
         for trial in trial_ids():
-            folder = trial_dir(trial, search)
-            runs[folder.removeprefix("results/")] = (kind, folder)
-    for kind in CONFIRMATION_DIRS:
-        for folder in seed_dirs(kind):
-            runs.setdefault(folder.removeprefix("results/"), (kind, folder))
+            folder = trial_dir(trial, model)
+            runs[folder.removeprefix("results/")] = ("search", folder)
+    for name, group in RUN_GROUPS.items():
+        for folder in seed_dirs(name):
+            runs.setdefault(folder.removeprefix("results/"), (group.kind, folder))
     return runs
 
 
@@ -508,11 +562,9 @@ def final_outputs() -> list[str]:
         "results/summary.json",
         "results/runs.csv",
         "results/grid/summary.csv",
-        search_file("bayes", "trials.csv"),
-        search_file("bayes", "best.json"),
     ]
-    if mlp_search():
-        outputs += [search_file("mlp", "trials.csv"), search_file("mlp", "best.json")]
+    for model in searched_models():
+        outputs += [search_file("trials.csv", model), search_file("best.json", model)]
     if has_test_split():
         outputs += [f"results/{run}/test_metrics.json" for run in evaluated_runs()]
     return outputs
@@ -526,39 +578,43 @@ def plot_files(name: str) -> list[str]:
     return [f"results/figures/{name}.{ext}" for ext in PLOT_FORMATS]
 
 
+def figure_wildcards() -> dict[str, dict[str, list[str]]]:
+    """The wildcard values each plotting job draws its figures for, by the name of its
+    rule: every model's (and the baseline's) curves, every search's figures, every model's
+    test confusion matrix (only with a test split)."""
+    return {
+        "plot_run": {"run": ["baseline", *MODELS]},
+        "plot_search": {"model": searched_models()},
+        "plot_confusion": {"model": MODELS if has_test_split() else []},
+    }
+
+
 def figure_outputs() -> list[str]:
-    names = [
-        "baseline_error",
-        "baseline_accuracy",
-        "grid_max_valid_accuracy",
-        "grid_train_error",
-        "grid_valid_error",
-        "grid_train_accuracy",
-        "grid_valid_accuracy",
-        "bayes_objective",
-        "bayes_space",
-        "bayes_train_error",
-        "bayes_valid_error",
-        "bayes_train_accuracy",
-        "bayes_valid_accuracy",
-        "best_error",
-        "best_accuracy",
-        "mlp_error",
-        "mlp_accuracy",
-        *(["mlp_search_objective"] if mlp_search() else []),
-        "controls_accuracy",
-    ]
-    if has_test_split():
-        names.append("best_test_confusion")
-    return [f for name in names for f in plot_files(name)]
-
-
-RUN_TITLES = {"baseline": "Baseline", "best": "Best parameters", "mlp": "Feedforward"}
+    """Every figure of the study: the outputs of every plotting rule (plot_*), expanded
+    over figure_wildcards(). Read from the rules themselves, so a figure is named once,
+    where a rule makes it; `all` and `figures` both ask for this list."""
+    values = figure_wildcards()
+    files = []
+    for plotting in (r for r in workflow.rules if r.name.startswith("plot_")):
+        patterns = [strip_wildcard_constraints(str(f)) for f in plotting.output]
+        files += expand(patterns, **values.get(plotting.name, {}))
+    return sorted(set(files))
 
 
 def first_run_dir(run: str) -> str:
-    """The folder whose curves a run's figures show: the first seed of a run with seeds."""
-    return seed_dirs(run)[0] if run in CONFIRMATION_DIRS else f"results/{run}"
+    """The folder whose curves a run's figures show: the first seed of the group."""
+    return seed_dirs(run)[0]
+
+
+def run_title(wildcards) -> str:
+    """A run figure's title, quoted for the shell: the model's label (the baseline's name)
+    and its seed."""
+    label = (
+        "Baseline"
+        if wildcards.run == "baseline"
+        else config["models"][wildcards.run]["label"]
+    )
+    return shlex.quote(f"{label}, seed {RUN_GROUPS[wildcards.run].seeds[0]}")
 
 
 def figure(
@@ -576,74 +632,78 @@ def figure(
     return [in_report, pdf]
 
 
-def histories(kind: str) -> list[str]:
-    return [f"{folder}/history.csv" for folder in seed_dirs(kind)]
+def histories(group: str) -> list[str]:
+    return [f"{folder}/history.csv" for folder in seed_dirs(group)]
 
 
-def test_metrics(kind: str) -> list[str]:
-    return [f"{folder}/test_metrics.json" for folder in seed_dirs(kind)]
+def test_metrics(group: str) -> list[str]:
+    return [f"{folder}/test_metrics.json" for folder in seed_dirs(group)]
 
 
 def summary_inputs(wildcards) -> dict:
-    """Every result the summary compares, the dataset (for its source and split sizes),
-    each model's first-seed run.json and weights (its budget), the MLP's search trials
-    when it had a search (mlp.search), and the test metrics when there is a test split.
-    """
+    """Every result the summary compares, by group (the baseline, each model and its
+    shuffled-segment runs): histories, the first seed's run.json and weights (its budget),
+    test metrics when there is a test split; each search's trials and best; the dataset
+    (for its source and split sizes) and the song-statistics fit."""
     inputs = {
         "dataset": DATASET,
         "grid": "results/grid/summary.csv",
-        "trials": search_file("bayes", "trials.csv"),
-        "best_params": search_file("bayes", "best.json"),
-        **{f"{kind}_histories": histories(kind) for kind in CONFIRMATION_DIRS},
-        **{
-            f"{kind}_run": f"{first_run_dir(kind)}/run.json"
-            for kind in CONFIRMATION_DIRS
-        },
-        **{
-            f"{kind}_weights": f"{first_run_dir(kind)}/weights.npz"
-            for kind in CONFIRMATION_DIRS
-        },
-        "song_stats_weights": "results/controls/song_stats/weights.npz",
-        "song_stats_fit": "results/controls/song_stats/fit.json",
+        "song_stats_weights": f"{SONG_STATS_DIR}/weights.npz",
+        "song_stats_fit": f"{SONG_STATS_DIR}/fit.json",
         "code": code_inputs("write_summary.py"),
     }
-    if config["mlp"].get("search", True):
-        inputs["mlp_trials"] = search_file("mlp", "trials.csv")
+    for group in RUN_GROUPS:
+        inputs[f"{group}_histories"] = histories(group)
+        inputs[f"{group}_run"] = f"{first_run_dir(group)}/run.json"
+        inputs[f"{group}_weights"] = f"{first_run_dir(group)}/weights.npz"
+        if has_test_split():
+            inputs[f"{group}_tests"] = test_metrics(group)
+    for model in searched_models():
+        inputs[f"{model}_trials"] = search_file("trials.csv", model)
+        inputs[f"{model}_best"] = search_file("best.json", model)
     if has_test_split():
-        inputs.update(
-            {
-                **{f"{kind}_tests": test_metrics(kind) for kind in CONFIRMATION_DIRS},
-                "song_stats_test": "results/controls/song_stats/test_metrics.json",
-            }
-        )
+        inputs["song_stats_test"] = f"{SONG_STATS_DIR}/test_metrics.json"
     return inputs
 
 
+def summary_models() -> str:
+    """write_summary.py's description of the compared models, from the config (a param):
+    --model NAME LABEL in the summary's order, --space NAME DIMENSIONS of each searched
+    model, --shuffled NAME of each model with shuffled-segment runs."""
+    flags = []
+    for model in MODELS:
+        flags.append(f"--model {model} {shlex.quote(config['models'][model]['label'])}")
+        if model in searched_models():
+            flags.append(f"--space {model} {search_names(model)}")
+        if model in shuffled_models():
+            flags.append(f"--shuffled {model}")
+    return " ".join(flags)
+
+
 def summary_command() -> str:
-    """write_summary.py with every input by name; the MLP's trials only when it had a
-    search, the test files only with a test split."""
+    """write_summary.py with every input by group: each --runs, --histories, --weights and
+    --tests names its group first; the test files only with a test split."""
     args = [
         f"python {script('write_summary.py')} --n-classes {{params.n_classes}}",
-        "--dataset {input.dataset}",
-        "--grid {input.grid} --trials {input.trials} --best-params {input.best_params}",
-        "--baseline-histories {input.baseline_histories}",
-        "--best-histories {input.best_histories} --mlp-histories {input.mlp_histories}",
-        "--shuffled-histories {input.shuffled_rnn_histories}",
-        "--baseline-run {input.baseline_run} --best-run {input.best_run}",
-        "--mlp-run {input.mlp_run} --shuffled-run {input.shuffled_rnn_run}",
-        "--weights baseline={input.baseline_weights} best={input.best_weights}",
-        "mlp={input.mlp_weights} shuffled_rnn={input.shuffled_rnn_weights}",
-        "song_stats={input.song_stats_weights}",
+        "--primary {params.primary} {params.models}",
+        "--dataset {input.dataset} --grid {input.grid}",
         "--song-stats-fit {input.song_stats_fit}",
+        "--weights song_stats {input.song_stats_weights}",
+    ]
+    for group in RUN_GROUPS:
+        args.append(
+            f"--runs {group} {{input.{group}_run}}"
+            f" --histories {group} {{input.{group}_histories}}"
+            f" --weights {group} {{input.{group}_weights}}"
+        )
+        if has_test_split():
+            args.append(f"--tests {group} {{input.{group}_tests}}")
+    for model in searched_models():
+        args.append(f"--search {model} {{input.{model}_trials}} {{input.{model}_best}}")
+    if has_test_split():
+        args.append("--tests song_stats {input.song_stats_test}")
+    args += [
         "--bootstrap {params.bootstrap} --bootstrap-seed {params.bootstrap_seed}",
         "--out {output.markdown} --out-json {output.numbers}",
     ]
-    if config["mlp"].get("search", True):
-        args.append("--mlp-trials {input.mlp_trials}")
-    if has_test_split():
-        args.append(
-            "--baseline-tests {input.baseline_tests} --best-tests {input.best_tests}"
-            " --mlp-tests {input.mlp_tests} --shuffled-tests {input.shuffled_rnn_tests}"
-            " --song-stats-test {input.song_stats_test}"
-        )
     return logged(" ".join(args))

@@ -1,7 +1,8 @@
-"""The controls: does the RNN use the order of the segments (the best parameters on songs
-with shuffled segments), and what do per-song statistics alone reach (logistic
-regression)? Neither scores the test split (shuffle_segments rewrites its segments in the
-copy, as of every split); evaluate.smk does."""
+"""The controls: does a model use the order of the segments (each model with `shuffled:
+true`, trained as its model_train runs are but on songs with shuffled segments), and what
+do per-song statistics alone reach (logistic regression)? Neither scores the test split
+(shuffle_segments rewrites its segments in the copy, as of every split); evaluate.smk
+does."""
 
 
 rule shuffle_segments:
@@ -30,19 +31,32 @@ rule shuffle_segments:
         )
 
 
-# The best parameters trained on the shuffled songs, under the seeds of best.seeds: the
-# confirmation runs' rule with only the data (and the folders) changed.
-use rule best_train as shuffled_rnn_train with:
+rule shuffled_train:
+    """A model with `shuffled: true` trained on the shuffled songs, under its own seeds:
+    model_train's run with only the data (and the folders) changed."""
     input:
-        dataset=SHUFFLED_DATASET,
-        best=search_file("bayes", "best.json"),
-        code=code_inputs("train.py", "rnn"),
+        unpack(model_train_inputs(SHUFFLED_DATASET)),
     output:
-        **train_outputs(seed_dir("shuffled_rnn")),
+        **train_outputs(f"{SHUFFLED_DIR}/seed_{{seed}}"),
     log:
-        "results/logs/controls/shuffled_rnn_seed_{seed}.log",
+        "results/logs/controls/shuffled_{model}_seed_{seed}.log",
     benchmark:
-        "results/benchmarks/controls/shuffled_rnn_seed_{seed}.tsv"
+        "results/benchmarks/controls/shuffled_{model}_seed_{seed}.tsv"
+    wildcard_constraints:
+        model=name_pattern(shuffled_models()),
+    conda:
+        "../envs/train.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        mem_mb=train_mem_mb,
+        runtime=train_runtime(model_epochs),
+    params:
+        hparams=model_hparams_args,
+        epochs=model_epochs,
+        seed=lambda wildcards: int(wildcards.seed),
+        train=train_params(),
+    shell:
+        train_command("--model {wildcards.model} {params.hparams}")
 
 
 rule song_stats:

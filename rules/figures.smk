@@ -4,7 +4,7 @@ CSV/JSON results only and never import TensorFlow."""
 
 rule plot_run:
     """Training and validation error and accuracy of one run (the original study's figures
-    23-24 and 36-37): the first seed of the baseline, the best parameters or the MLP."""
+    23-24 and 36-37): the first seed of the baseline or of a model."""
     input:
         history=lambda wildcards: f"{first_run_dir(wildcards.run)}/history.csv",
         run=lambda wildcards: f"{first_run_dir(wildcards.run)}/run.json",
@@ -24,12 +24,11 @@ rule plot_run:
         **LIGHT_RESOURCES,
     params:
         dpi=config["plots"]["dpi"],
-        title=lambda wildcards: f"{RUN_TITLES[wildcards.run]}, "
-        f"seed {run_seeds(wildcards.run)[0]}",
+        title=run_title,
     shell:
         logged(
             f"python {script('plot_run.py')} --history {{input.history}} --run {{input.run}}"
-            " --title '{params.title}' --dpi {params.dpi}"
+            " --title {params.title} --dpi {params.dpi}"
             " --error {output.error} --accuracy {output.accuracy}"
         )
 
@@ -75,25 +74,54 @@ rule plot_grid:
         )
 
 
-rule plot_bayes:
-    """Objective per trial and its running best (the original study's figure 31), the
-    explored space (state size against steps, coloured by objective), curves of every
-    trial (its figures 32-35)."""
+rule plot_search:
+    """A model's search: objective per trial and its running best (the original study's
+    figure 31 for the RNN), the explored space (its first dimension against its second,
+    coloured by objective), curves of every trial (its figures 32-35)."""
     input:
-        trials=search_file("bayes", "trials.csv"),
-        histories=search_trials("bayes", "history.csv"),
+        trials=search_file("trials.csv"),
+        histories=search_trials("history.csv"),
         code=code_inputs("plot_bayes.py"),
     output:
-        objective=figure("bayes_objective", "bayes_objective", "Bayesian search"),
-        space=figure("bayes_space", "bayes_space", "Bayesian search"),
-        train_error=figure("bayes_train_error", "bayes_curves", "Bayesian search"),
-        valid_error=figure("bayes_valid_error", "bayes_curves", "Bayesian search"),
-        train_accuracy=figure("bayes_train_accuracy", "bayes_curves", "Bayesian search"),
-        valid_accuracy=figure("bayes_valid_accuracy", "bayes_curves", "Bayesian search"),
+        objective=figure(
+            "{model}_search_objective",
+            "search_objective",
+            "Bayesian searches",
+            "{model}",
+        ),
+        space=figure(
+            "{model}_search_space", "search_space", "Bayesian searches", "{model}"
+        ),
+        train_error=figure(
+            "{model}_search_train_error",
+            "search_curves",
+            "Bayesian searches",
+            "{model}",
+        ),
+        valid_error=figure(
+            "{model}_search_valid_error",
+            "search_curves",
+            "Bayesian searches",
+            "{model}",
+        ),
+        train_accuracy=figure(
+            "{model}_search_train_accuracy",
+            "search_curves",
+            "Bayesian searches",
+            "{model}",
+        ),
+        valid_accuracy=figure(
+            "{model}_search_valid_accuracy",
+            "search_curves",
+            "Bayesian searches",
+            "{model}",
+        ),
     log:
-        "results/logs/figures/bayes.log",
+        "results/logs/figures/{model}_search.log",
     benchmark:
-        "results/benchmarks/figures/bayes.tsv"
+        "results/benchmarks/figures/{model}_search.tsv"
+    wildcard_constraints:
+        model=name_pattern(searched_models()),
     localrule: True
     conda:
         "../envs/plot.yaml"
@@ -104,10 +132,12 @@ rule plot_bayes:
         dpi=config["plots"]["dpi"],
         epochs=config["bayes"]["epochs"],
         top_fraction=config["bayes"]["top_fraction"],
+        names=lambda wildcards: search_names(wildcards.model),
+        title=lambda wildcards: shlex.quote(config["models"][wildcards.model]["label"]),
     shell:
         logged(
             f"python {script('plot_bayes.py')} --trials {{input.trials}}"
-            " --histories {input.histories}"
+            " --histories {input.histories} --names {params.names} --title {params.title}"
             " --epochs {params.epochs} --top-fraction {params.top_fraction} --dpi {params.dpi}"
             " --objective {output.objective} --space {output.space}"
             " --train-error {output.train_error} --valid-error {output.valid_error}"
@@ -115,53 +145,19 @@ rule plot_bayes:
         )
 
 
-rule plot_mlp_search:
-    """Objective per trial of the feedforward network's search and its running best."""
-    input:
-        trials=search_file("mlp", "trials.csv"),
-        histories=search_trials("mlp", "history.csv"),
-        code=code_inputs("plot_bayes.py"),
-    output:
-        objective=figure(
-            "mlp_search_objective", "mlp_search_objective", "Feedforward search"
-        ),
-    log:
-        "results/logs/figures/mlp_search.log",
-    benchmark:
-        "results/benchmarks/figures/mlp_search.tsv"
-    localrule: True
-    conda:
-        "../envs/plot.yaml"
-    threads: LIGHT_THREADS
-    resources:
-        **LIGHT_RESOURCES,
-    params:
-        dpi=config["plots"]["dpi"],
-        epochs=config["bayes"]["epochs"],
-        top_fraction=config["bayes"]["top_fraction"],
-        names=search_names("mlp"),
-    shell:
-        logged(
-            f"python {script('plot_bayes.py')} --trials {{input.trials}}"
-            " --histories {input.histories} --names {params.names}"
-            " --epochs {params.epochs} --top-fraction {params.top_fraction} --dpi {params.dpi}"
-            " --objective {output.objective}"
-        )
-
-
 rule plot_confusion:
-    """Confusion matrix of the best-parameter RNN on the test split, best-epoch weights,
-    summed over the seeds of best.seeds."""
+    """Confusion matrix of a model on the test split, best-epoch weights, summed over its
+    seeds."""
     input:
-        metrics=test_metrics("best"),
-        run=f"{first_run_dir('best')}/run.json",
+        metrics=lambda wildcards: test_metrics(wildcards.model),
+        run=lambda wildcards: f"{first_run_dir(wildcards.model)}/run.json",
         code=code_inputs("plot_confusion.py"),
     output:
-        figure("best_test_confusion", "confusion", "Best parameters"),
+        figure("{model}_test_confusion", "confusion", "Test confusion", "{model}"),
     log:
-        "results/logs/figures/confusion.log",
+        "results/logs/figures/{model}_confusion.log",
     benchmark:
-        "results/benchmarks/figures/confusion.tsv"
+        "results/benchmarks/figures/{model}_confusion.tsv"
     localrule: True
     conda:
         "../envs/plot.yaml"
@@ -170,10 +166,11 @@ rule plot_confusion:
         **LIGHT_RESOURCES,
     params:
         dpi=config["plots"]["dpi"],
+        title=lambda wildcards: shlex.quote(config["models"][wildcards.model]["label"]),
     shell:
         logged(
             f"python {script('plot_confusion.py')} --metrics {{input.metrics}}"
-            " --run {input.run} --dpi {params.dpi} --out {output}"
+            " --run {input.run} --title {params.title} --dpi {params.dpi} --out {output}"
         )
 
 
@@ -226,6 +223,8 @@ rule write_summary:
         **LIGHT_RESOURCES,
     params:
         n_classes=len(config["data"]["genres"]),
+        primary=PRIMARY,
+        models=summary_models(),
         bootstrap=config["summary"]["bootstrap"],
         bootstrap_seed=config["summary"]["seed"],
     shell:

@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from helpers import copy_repo
+from helpers import ROOT, copy_repo
 
 from msdrnn.code_inputs import project_modules
 
@@ -113,6 +113,24 @@ def test_a_constant_is_read_from_its_one_definition(tmp_path: Path):
     assert literal(module, "FORMATS") == ("png",)
     with pytest.raises(LookupError, match="MISSING"):
         literal(module, "MISSING")
+
+
+def test_job_sizing_is_no_code_input_of_a_training_or_evaluation_job():
+    """msdrnn/resources.py sizes the jobs and imports the model families for their FLOPs;
+    nothing a training or evaluation job loads may import it back, for any registered
+    family, or every edit of the sizing would rerun those jobs (as rules/common.smk's
+    code_inputs(script, model) composes them: the script's imports and the family's)."""
+    from msdrnn.models import available, family_path
+
+    scripts = ROOT / SCRIPTS
+    sizing = (scripts / "msdrnn/resources.py").resolve()
+    assert available(), "no model family registered"
+    for model in available():
+        for script in ("train.py", "evaluate.py"):
+            files = {*project_modules(scripts / script),
+                     *project_modules(family_path(model), root=scripts)}
+            assert family_path(model).resolve() in files, (script, model)
+            assert sizing not in files, (script, model)
 
 
 # ---------------------------------------------------------------- the smoke study

@@ -60,11 +60,12 @@ def test_paper_config_has_the_seed_values():
     assert paper["grid"]["steps"] == steps and paper["grid"]["epochs"] == 35
     assert (paper["grid"]["state_size"], paper["grid"]["readout"]) == (10, False)
     bayes = paper["bayes"]
-    assert (bayes["state_min"], bayes["state_max"], bayes["steps"]) == (15, 500, steps)
+    assert paper["models"]["rnn"]["space"] == {"state_size": {"int": [15, 500]},
+                                               "steps": {"categories": steps}}
     assert (bayes["n_initial"], bayes["n_calls"], bayes["kappa"]) == (1, 26, 1.9)
     assert (bayes["epochs"], bayes["top_fraction"]) == (25, 0.1)
-    assert paper["best"] == {"epochs": 50, "seeds": [1, 2, 3]}
-    assert paper["mlp"]["seeds"] == [1, 2, 3]
+    assert (paper["models"]["rnn"]["epochs"], paper["models"]["rnn"]["seeds"]) == (50, [1, 2, 3])
+    assert paper["models"]["mlp"]["seeds"] == [1, 2, 3]
     assert (paper["train"]["batch_size"], paper["train"]["learning_rate"]) == (50, 0.001)
     data = paper["data"]
     assert (data["segments"], data["per_genre"], data["per_genre_test"]) == (120, 5000, 1000)

@@ -23,10 +23,14 @@ SCHEMA = str(ROOT / "schemas/config.schema.yaml")
 
 def smoke_config(**changes: dict) -> dict:
     """The smoke study's config (config.yaml updated with configs/smoke.yaml), with sections
-    updated by ``changes``."""
+    updated by ``changes`` (``models`` one model block at a time: {NAME: {key: value}})."""
     config = workflow_config()
     for section, values in changes.items():
-        config[section].update(values)
+        if section == "models":
+            for name, block in values.items():
+                config["models"].setdefault(name, {}).update(block)
+        else:
+            config[section].update(values)
     return config
 
 
@@ -37,24 +41,48 @@ def smoke_config(**changes: dict) -> dict:
          "config: grid.steps has [7], which do not divide data.segments = 120; allowed steps "
          "values: 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30, 40, 60, 120"),
         ({"baseline": {"steps": 7}}, "config: baseline.steps has [7], which do not divide"),
-        ({"bayes": {"steps": [5, 9, 11]}}, "config: bayes.steps has [9, 11], which do not"),
+        ({"models": {"rnn": {"space": {"state_size": {"int": [15, 40]},
+                                       "steps": {"categories": [5, 9]}}}}},
+         "config: models.rnn.space.steps can take 9, which family 'rnn' cannot run: "
+         "steps 9 does not divide the 120 segments of a song"),
         ({"baseline": {"state_size": 12}},
          "config: baseline.readout is false, so baseline.state_size must equal the number of "
          "genres (10), not 12; set baseline.readout: true to use another state size"),
         ({"grid": {"state_size": 9}}, "grid.readout is false, so grid.state_size must equal"),
-        ({"bayes": {"state_min": 600}}, "config: bayes.state_min (600) is above bayes.state_max"),
+        ({"models": {"rnn": {"space": {"state_size": {"int": [600, 40]},
+                                       "steps": {"categories": [4]}}}}},
+         "config: models.rnn.space.state_size: expected integers LOW < HIGH"),
         ({"bayes": {"n_initial": 9, "n_calls": 3}},
          "config: bayes.n_initial (9) is more than bayes.n_calls (3), the number of trials"),
-        ({"best": {"seeds": [0, 1]}},
-         "config: best.seeds [0, 1] contains bayes.seed (0), the seed of every search trial"),
-        ({"mlp": {"seeds": [1, 1]}}, "config: mlp.seeds has a seed twice: [1, 1]"),
-        ({"best": {"seeds": [2, 2]}}, "config: best.seeds has a seed twice: [2, 2]"),
+        ({"models": {"rnn": {"seeds": [0, 1]}}},
+         "config: models.rnn.seeds [0, 1] contains bayes.seed (0), the seed of every trial "
+         "of rnn's search"),
+        ({"models": {"mlp": {"seeds": [1, 1]}}},
+         "config: models.mlp.seeds has a seed twice: [1, 1]"),
         ({"baseline": {"seeds": [0, 0]}}, "config: baseline.seeds has a seed twice: [0, 0]"),
-        ({"mlp": {"width_min": 128, "width_max": 64}},
-         "config: mlp.width_min (128) is above mlp.width_max (64)"),
-        ({"mlp": {"seeds": [0, 1]}},
-         "config: mlp.seeds [0, 1] contains bayes.seed (0), the seed of every trial of the "
-         "feedforward network's search"),
+        ({"models": {"mlp": {"space": {"width": {"int": [128, 64]},
+                                       "depth": {"categories": [1]},
+                                       "dropout": {"real": [0.0, 0.5]}}}}},
+         "config: models.mlp.space.width: expected integers LOW < HIGH"),
+        ({"models": {"xyz": {"label": "X", "hparams": {}, "seeds": [1], "epochs": 1}}},
+         "config: models has ['xyz'], which are not model families; registered families: "
+         "['mlp', 'rnn']"),
+        ({"models": {"mlp": {"space": {"width": {"int": [16, 64]},
+                                       "depth": {"categories": [1, 2]}}}}},
+         "config: models.mlp.space and models.mlp.fixed must name exactly the "
+         "hyperparameters of family 'mlp' ['depth', 'dropout', 'width'], each once; "
+         "models.mlp.space and models.mlp.fixed lacks ['dropout']"),
+        ({"models": {"rnn": {"fixed": {"readout": True, "steps": 4}}}},
+         "models.rnn.space and models.rnn.fixed names twice ['steps']"),
+        ({"models": {"rnn": {"fixed": {"readout": True, "colour": 1}}}},
+         "models.rnn.fixed has unknown ['colour']"),
+        ({"models": {"mlp": {"hparams": {"width": 8, "depth": 1, "dropout": 0.0}}}},
+         "config: models.mlp needs either space (searched) or hparams (fixed, no search), "
+         "not both"),
+        ({"models": {"rnn": {"fixed": {"readout": False}}}},
+         "config: models.rnn.space.state_size can take 15, which family 'rnn' cannot run"),
+        ({"summary": {"primary": "cnn"}},
+         "config: summary.primary is 'cnn', which is not under models (['rnn', 'mlp'])"),
         ({"data": {"source": "msd_h5", "msd_root": "/nowhere", "labels": "/nowhere.cls"}},
          "config: data.msd_root = '/nowhere' does not exist"),
         ({"data": {"source": "npz"}},
@@ -107,14 +135,48 @@ def test_steps_check_agrees_with_the_trainers():
         ({"grid": {"epoch": 3}}, "Additional properties are not allowed ('epoch' was"),
         ({"data": {"source": "mp3"}}, "'mp3' is not one of ['synthetic', 'msd_h5', 'npz']"),
         ({"summary": {"bootstrap": 10}}, "10 is less than the minimum of 100"),
-        ({"mlp": {"depths": [1, 1]}}, "has non-unique elements"),
+        ({"models": {"mlp": {"seeds": [1, 1.5]}}}, "1.5 is not of type 'integer'"),
+        ({"models": {"mlp": {"shuffled": "yes"}}}, "'yes' is not of type 'boolean'"),
+        ({"models": {"Bad-Name": {"label": "x", "seeds": [1], "epochs": 1}}},
+         "'Bad-Name' does not match"),
         ({"train": {"threads": 0}}, "0 is less than the minimum of 1"),
     ],
 )
 def test_schema_rejects_a_bad_value(change: dict, message: str):
     config = workflow_config()
     for section, values in change.items():
-        config.setdefault(section, {}).update(values)
+        if section == "models":
+            for name, block in values.items():
+                config["models"].setdefault(name, {}).update(block)
+        else:
+            config.setdefault(section, {}).update(values)
     with pytest.raises(WorkflowError) as raised:
         validate(config, SCHEMA)
     assert message in str(raised.value) + str(getattr(raised.value, "args", ""))
+
+
+def test_a_model_with_fixed_hparams_and_no_search_passes():
+    config = smoke_config()
+    del config["models"]["mlp"]["space"]
+    config["models"]["mlp"]["hparams"] = {"width": 32, "depth": 1, "dropout": 0.25}
+    validate(config, SCHEMA)
+    config_checks.complete_and_check(config)
+    config["models"]["mlp"]["hparams"]["dropout"] = 1.5
+    with pytest.raises(WorkflowError, match=re.escape(
+            "config: models.mlp.hparams: dropout must be in [0, 1); got 1.5")):
+        config_checks.complete_and_check(config)
+
+
+def test_a_family_memory_term_needs_its_coefficient():
+    """Every listed family's memory terms (the RNN's state and steps) need their
+    resources.train_mem_per_<term>_mb, before any job runs."""
+    config = smoke_config()
+    del config["resources"]["train_mem_per_step_mb"]
+    validate(config, SCHEMA)
+    with pytest.raises(WorkflowError, match=re.escape(
+            "config: models.rnn: family 'rnn' sizes its training memory by ['state', 'step'], "
+            "so ['resources.train_mem_per_step_mb'] must be given")):
+        config_checks.complete_and_check(config)
+    del config["models"]["rnn"]
+    config["summary"]["primary"] = "mlp"
+    config_checks.complete_and_check(config)  # the MLP alone needs no such coefficient

@@ -81,7 +81,7 @@ def results(tmp_path_factory) -> Path:
                       readout=False, seed=seed)
     for trial, (state, steps, level) in enumerate([(100, 6, 0.4), (341, 4, 0.56),
                                                    (300, 4, 0.55), (20, 10, 0.3)]):
-        folder = res / f"bayes/trial_{trial:03d}"
+        folder = res / f"rnn_search/trial_{trial:03d}"
         write_run(folder, fake_history(5, level, trial), steps=steps, state_size=state,
                   readout=True, seed=0)
         (folder / "proposal.json").write_text(json.dumps({
@@ -89,10 +89,11 @@ def results(tmp_path_factory) -> Path:
             "state_size": state, "steps": steps, "readout": True, "substituted": False}))
     for seed in (1, 2):
         for folder, level, hyper in [
-            (res / f"best/seed_{seed}", 0.57, {"steps": 4, "state_size": 341, "readout": True}),
+            (res / f"rnn/seed_{seed}", 0.57, {"steps": 4, "state_size": 341, "readout": True}),
             (res / f"controls/shuffled_rnn/seed_{seed}", 0.2,
              {"steps": 4, "state_size": 341, "readout": True}),
-            (res / f"mlp/seed_{seed}", 0.45, {"model": "mlp", "hidden": [512, 256]}),
+            (res / f"mlp/seed_{seed}", 0.45, {"model": "mlp", "width": 512, "depth": 2,
+                                              "dropout": 0.25}),
         ]:
             mlp = hyper.get("model") == "mlp"
             write_run(folder, fake_history(8, level, seed), seed=seed,
@@ -133,50 +134,48 @@ def test_grid_summary_and_search_collection(results: Path):
     grid = pd.read_csv(results / "results/grid/summary.csv")
     assert list(grid["steps"]) == [4, 4, 6, 6, 10, 10]
     assert grid["epoch_of_max"].between(1, 6).all()
-    proposals = sorted(str(p) for p in (results / "results/bayes").glob("*/proposal.json"))
+    proposals = sorted(str(p) for p in (results / "results/rnn_search").glob("*/proposal.json"))
     histories = [p.replace("proposal.json", "history.csv") for p in proposals]
     run_script("bayes_collect.py", "--top-fraction", "0.1", "--trials-out",
-               "results/bayes/trials.csv", "--best-out", "results/bayes/best.json",
+               "results/rnn_search/trials.csv", "--best-out", "results/rnn_search/best.json",
                "--proposals", *proposals, "--histories", *histories, cwd=results, check=True)
-    best = json.loads((results / "results/bayes/best.json").read_text())
+    best = json.loads((results / "results/rnn_search/best.json").read_text())
     assert (best["state_size"], best["steps"], best["trial"]) == (341, 4, 1)
-    trials = pd.read_csv(results / "results/bayes/trials.csv")
+    trials = pd.read_csv(results / "results/rnn_search/trials.csv")
     assert list(trials["running_best"]) == list(trials["objective"].cummax())
 
 
-SEEDED = ("baseline/seed_0", "baseline/seed_1", "best/seed_1", "best/seed_2", "mlp/seed_1",
+SEEDED = ("baseline/seed_0", "baseline/seed_1", "rnn/seed_1", "rnn/seed_2", "mlp/seed_1",
           "mlp/seed_2",
           "controls/shuffled_rnn/seed_1", "controls/shuffled_rnn/seed_2")
+GROUPS = {"baseline": "baseline/", "rnn": "rnn/", "mlp": "mlp/",
+          "shuffled_rnn": "controls/shuffled_rnn/"}
 
 
 def summary_args(with_tests: bool = True) -> list[str]:
-    def runs(kind: str, name: str) -> list[str]:
-        return [f"results/{run}/{name}" for run in SEEDED if run.startswith(kind)]
+    """write_summary.py as the rule runs it: the RNN searched and shuffled, the MLP with
+    fixed hyperparameters (no search)."""
+    def runs(group: str, name: str) -> list[str]:
+        return [f"results/{run}/{name}" for run in SEEDED if run.startswith(GROUPS[group])]
 
-    args = ["--n-classes", "10", "--dataset", "results/data/dataset.h5",
-            "--grid", "results/grid/summary.csv",
-            "--trials", "results/bayes/trials.csv", "--best-params", "results/bayes/best.json",
-            "--baseline-histories", *runs("baseline", "history.csv"),
-            "--best-histories", *runs("best", "history.csv"),
-            "--mlp-histories", *runs("mlp", "history.csv"),
-            "--shuffled-histories", *runs("controls", "history.csv"),
-            "--baseline-run", "results/baseline/seed_0/run.json",
-            "--best-run", "results/best/seed_1/run.json",
-            "--mlp-run", "results/mlp/seed_1/run.json",
-            "--shuffled-run", "results/controls/shuffled_rnn/seed_1/run.json",
-            "--weights", *[f"{key}=results/{folder}/weights.npz" for key, folder in (
-                ("baseline", "baseline/seed_0"), ("best", "best/seed_1"),
-                ("mlp", "mlp/seed_1"), ("shuffled_rnn", "controls/shuffled_rnn/seed_1"),
-                ("song_stats", "controls/song_stats"))],
+    args = ["--n-classes", "10", "--primary", "rnn",
+            "--model", "rnn", "RNN, best parameters", "--space", "rnn", "state_size", "steps",
+            "--shuffled", "rnn", "--model", "mlp", "Feedforward network",
+            "--dataset", "results/data/dataset.h5", "--grid", "results/grid/summary.csv",
+            "--search", "rnn", "results/rnn_search/trials.csv",
+            "results/rnn_search/best.json",
             "--song-stats-fit", "results/controls/song_stats/fit.json",
+            "--weights", "song_stats", "results/controls/song_stats/weights.npz",
             "--bootstrap", "300", "--bootstrap-seed", "0",
             "--out", "results/summary.md", "--out-json", "results/summary.json"]
+    for group in GROUPS:
+        args += ["--runs", group, runs(group, "run.json")[0],
+                 "--histories", group, *runs(group, "history.csv"),
+                 "--weights", group, runs(group, "weights.npz")[0]]
+        if with_tests:
+            args += ["--tests", group, *runs(group, "test_metrics.json")]
     if with_tests:
-        args += ["--baseline-tests", *runs("baseline", "test_metrics.json"),
-                 "--best-tests", *runs("best", "test_metrics.json"),
-                 "--mlp-tests", *runs("mlp", "test_metrics.json"),
-                 "--shuffled-tests", *runs("controls", "test_metrics.json"),
-                 "--song-stats-test", "results/controls/song_stats/test_metrics.json"]
+        args += ["--tests", "song_stats", "results/controls/song_stats/test_metrics.json"]
     return args
 
 
@@ -185,7 +184,8 @@ def test_summary_intervals_and_verdicts(results: Path):
     run_script("write_summary.py", *summary_args(), cwd=results, check=True)
     text = (results / "results/summary.md").read_text()
     assert "| Chance level | 10 genres | 10.00% | 10.00% | 10.00% |" in text
-    assert "state 341, steps 4, readout, 8 epochs" in text
+    assert "steps 4, state_size 341, readout yes, 8 epochs" in text
+    assert "width 512, depth 2, dropout 0.25, 8 epochs" in text
     assert "(2 seeds)" in text and "2 pooled sd" not in text
     # provenance: the source and songs per split, read from dataset.h5
     assert "Data: source `synthetic` (results/data/dataset.h5): 80 train, 20 valid, 60 test " \
@@ -195,8 +195,9 @@ def test_summary_intervals_and_verdicts(results: Path):
     assert numbers["data"] == {"source": "synthetic",
                                "songs": {"train": 80, "valid": 20, "test": 60}}
     names = [c["name"] for c in numbers["comparisons"]]
-    assert names == ["RNN, best parameters vs Feedforward network (non-recurrent)",
-                     "RNN, best parameters vs RNN on shuffled segments (control)",
+    assert names == ["RNN, best parameters vs Feedforward network",
+                     "RNN, best parameters vs RNN, best parameters on shuffled segments "
+                     "(control)",
                      "RNN, best parameters vs Song statistics (control)",
                      "RNN, best parameters vs Baseline RNN"]
     shuffled = numbers["comparisons"][1]
@@ -225,30 +226,63 @@ def test_summary_intervals_and_verdicts(results: Path):
     assert "steps 6 (selected) vs steps 10" in text and "Holm-adjusted p" in text
     # budget: parameters from the weights files, updates from run.json, trials per search
     budget = {m["key"]: m["budget"] for m in numbers["models"]}
-    assert budget["best"]["parameters"] == 25 * 341 + 341 * 341 + 341 + 3410 + 10
-    assert budget["best"]["updates"] == "360 (12 batches x 30 parts)"
+    assert budget["rnn"]["parameters"] == 25 * 341 + 341 * 341 + 341 + 3410 + 10
+    assert budget["rnn"]["updates"] == "360 (12 batches x 30 parts)"
     assert budget["mlp"]["updates"] == "12 (one per batch)"
     assert budget["mlp"]["parameters"] == 3000 * 512 + 512 + 512 * 256 + 256 + 2570
     assert budget["song_stats"]["parameters"] == 510  # coef and intercept, not the scaling
-    assert budget["best"]["search"] == "4 (Bayesian search, results/bayes/trials.csv)"
-    assert budget["mlp"]["search"] == "none (fixed hidden layers, no search)"
-    assert budget["shuffled_rnn"]["search"] == "none of its own: the RNN's 4 trials, on " \
-                                              "ordered songs"
+    assert budget["rnn"]["search"] == "4 (Bayesian search, results/rnn_search/trials.csv)"
+    assert budget["mlp"]["search"] == "none (fixed hyperparameters, no search)"
+    assert budget["shuffled_rnn"]["search"] == (
+        "none of its own: the 4 trials of the RNN, best parameters search, on ordered songs")
+    # the answer's structure: the strongest opponent on validation is the primary
+    # comparison; "recurrence or only order?" is asked (no CNN listed here)
+    assert (numbers["primary"], numbers["primary_comparison"]) == ("rnn", "mlp")
+    assert "The strongest opponent, chosen on validation" in text
+    assert "is the Feedforward network; the RNN, best parameters against it" in text
+    assert "## Recurrence or only order?" in text and "models.cnn" in text
+    assert [c["name"] for c in numbers["order_comparisons"]] == [
+        "RNN, best parameters vs RNN, best parameters on shuffled segments (control)"]
+    assert "search lacks" not in text  # the MLP has no search here
     assert budget["baseline"]["epochs"] == "6" and budget["baseline"]["parameters"] == 360
     assert "| RNN, best parameters | 128,567 | 360 (12 batches x 30 parts) | 8 |" in text
     assert "leave out the seeds' spread" not in text  # two seeds of the RNN here
 
 
-def test_summary_counts_the_mlp_search_trials(results: Path):
+def test_summary_counts_the_mlp_search_trials_and_names_its_extra_knobs(results: Path):
+    """A searched MLP: its trials in the budget, its best in the table, and the knobs its
+    search has that the RNN's lacks (dropout) named as making an 'RNN higher' verdict
+    harder to earn."""
     test_grid_summary_and_search_collection(results)
-    trials = results / "results/mlp_search/trials.csv"
-    trials.parent.mkdir(parents=True, exist_ok=True)
-    pd.read_csv(results / "results/bayes/trials.csv").head(3).to_csv(trials, index=False)
-    run_script("write_summary.py", *summary_args(),
-               "--mlp-trials", "results/mlp_search/trials.csv", cwd=results)
+    folder = results / "results/mlp_search"
+    folder.mkdir(parents=True, exist_ok=True)
+    trials = pd.DataFrame({"trial": [0, 1, 2], "kind": ["random", "guided", "guided"],
+                           "width": [64, 512, 300], "depth": [1, 2, 3],
+                           "dropout": [0.0, 0.25, 0.5], "substituted": False,
+                           "objective": [0.3, 0.45, 0.4], "max_valid_acc": [0.3, 0.46, 0.41],
+                           "epoch_of_max": [3, 4, 5]})
+    trials["running_best"] = trials["objective"].cummax()
+    trials.to_csv(folder / "trials.csv", index=False)
+    (folder / "best.json").write_text(json.dumps(
+        {"width": 512, "depth": 2, "dropout": 0.25, "trial": 1, "objective": 0.45,
+         "trials": 3}))
+    run_script("write_summary.py", *summary_args(), "--space", "mlp", "width", "depth",
+               "dropout", "--search", "mlp", "results/mlp_search/trials.csv",
+               "results/mlp_search/best.json", cwd=results, check=True)
     numbers = json.loads((results / "results/summary.json").read_text())
     budget = {m["key"]: m["budget"] for m in numbers["models"]}
-    assert budget["mlp"]["search"] == "3 (search, results/mlp_search/trials.csv)"
+    assert budget["mlp"]["search"] == "3 (Bayesian search, results/mlp_search/trials.csv)"
+    text = (results / "results/summary.md").read_text()
+    assert ("| Feedforward network: search best (selected on these validation numbers, not "
+            "a confirmation) | width 512, depth 2, dropout 0.25 (trial 1 of 3) |") in text
+    assert ("The opponents' searches tune knobs that the search of the RNN, best "
+            "parameters lacks (Feedforward network: width, depth, dropout)") in text
+    assert "'RNN higher' verdict harder to earn" in text
+    result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py", *summary_args(),
+                             "--space", "mlp", "width"], cwd=results, capture_output=True,
+                            text=True)
+    assert result.returncode == 2 and "--search: expected one for each searched model" \
+        in result.stderr
 
 
 def test_summary_pairs_test_songs_by_track_id(results: Path):
@@ -267,7 +301,7 @@ def test_summary_pairs_test_songs_by_track_id(results: Path):
         path.write_text(original)
     assert result.returncode == 2
     line = result.stderr.strip().splitlines()[-1]
-    assert line.startswith("error: results/best/seed_1/test_metrics.json and "
+    assert line.startswith("error: results/rnn/seed_1/test_metrics.json and "
                            "results/mlp/seed_1/test_metrics.json are for different test "
                            "songs"), line
     assert "first difference at song 5" in line
@@ -284,7 +318,7 @@ def test_summary_without_a_test_split(results: Path):
 def test_summary_with_some_test_files_only_is_one_error_line(results: Path):
     test_grid_summary_and_search_collection(results)
     args = [*summary_args(with_tests=False),
-            "--best-tests", "results/best/seed_1/test_metrics.json"]
+            "--tests", "rnn", "results/rnn/seed_1/test_metrics.json"]
     result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py", *args], cwd=results,
                             capture_output=True, text=True)
     assert result.returncode == 2
@@ -294,9 +328,13 @@ def test_summary_with_some_test_files_only_is_one_error_line(results: Path):
 def test_every_figure_script_writes_png_and_pdf(results: Path):
     test_summary_intervals_and_verdicts(results)
     figures = results / "results/figures"
-    run_script("plot_run.py", "--history", "results/best/seed_1/history.csv", "--run",
-               "results/best/seed_1/run.json", "--title", "Best parameters", "--dpi", "50",
-               "--error", *files("best_error"), "--accuracy", *files("best_accuracy"),
+    run_script("plot_run.py", "--history", "results/rnn/seed_1/history.csv", "--run",
+               "results/rnn/seed_1/run.json", "--title", "Best parameters", "--dpi", "50",
+               "--error", *files("rnn_error"), "--accuracy", *files("rnn_accuracy"),
+               cwd=results, check=True)
+    run_script("plot_run.py", "--history", "results/mlp/seed_1/history.csv", "--run",
+               "results/mlp/seed_1/run.json", "--title", "Feedforward", "--dpi", "50",
+               "--error", *files("mlp_error"), "--accuracy", *files("mlp_accuracy"),
                cwd=results, check=True)
     grids = sorted(str(p) for p in (results / "results/grid").glob("*/*/history.csv"))
     run_script("plot_grid.py", "--summary", "results/grid/summary.csv", "--histories", *grids,
@@ -306,21 +344,24 @@ def test_every_figure_script_writes_png_and_pdf(results: Path):
                                   "valid_accuracy")
                  for arg in (f"--{name.replace('_', '-')}", *files(f"grid_{name}"))],
                cwd=results, check=True)
-    histories = [f"results/bayes/trial_{t:03d}/history.csv" for t in range(4)]
-    run_script("plot_bayes.py", "--trials", "results/bayes/trials.csv", "--histories",
+    histories = [f"results/rnn_search/trial_{t:03d}/history.csv" for t in range(4)]
+    run_script("plot_bayes.py", "--trials", "results/rnn_search/trials.csv", "--histories",
                *histories, "--epochs", "5", "--top-fraction", "0.1", "--dpi", "50",
+               "--names", "state_size", "steps", "--title", "RNN",
                *[arg for name in ("objective", "space", "train_error", "valid_error",
                                   "train_accuracy", "valid_accuracy")
-                 for arg in (f"--{name.replace('_', '-')}", *files(f"bayes_{name}"))],
+                 for arg in (f"--{name.replace('_', '-')}", *files(f"rnn_search_{name}"))],
                cwd=results, check=True)
-    run_script("plot_confusion.py", "--metrics", "results/best/seed_1/test_metrics.json",
-               "results/best/seed_2/test_metrics.json", "--run", "results/best/seed_1/run.json",
-               "--dpi", "50", "--out", *files("best_test_confusion"), cwd=results, check=True)
+    run_script("plot_confusion.py", "--metrics", "results/rnn/seed_1/test_metrics.json",
+               "results/rnn/seed_2/test_metrics.json", "--run", "results/rnn/seed_1/run.json",
+               "--title", "RNN", "--dpi", "50", "--out", *files("rnn_test_confusion"),
+               cwd=results, check=True)
     run_script("plot_controls.py", "--summary", "results/summary.json", "--dpi", "50",
                "--out", *files("controls_accuracy"), cwd=results, check=True)
-    names = ["best_error", "best_accuracy", "grid_max_valid_accuracy", "grid_valid_accuracy",
-             "grid_train_error", "bayes_objective", "bayes_space", "bayes_valid_error",
-             "best_test_confusion", "controls_accuracy"]
+    names = ["rnn_error", "rnn_accuracy", "mlp_error", "grid_max_valid_accuracy",
+             "grid_valid_accuracy", "grid_train_error", "rnn_search_objective",
+             "rnn_search_space", "rnn_search_valid_error", "rnn_test_confusion",
+             "controls_accuracy"]
     for name in names:
         for ext in ("png", "pdf"):
             path = figures / f"{name}.{ext}"
@@ -329,8 +370,9 @@ def test_every_figure_script_writes_png_and_pdf(results: Path):
 
 def test_plot_bayes_needs_one_history_per_trial(results: Path):
     test_grid_summary_and_search_collection(results)
-    args = ["--trials", "results/bayes/trials.csv", "--histories",
-            "results/bayes/trial_000/history.csv", "--epochs", "5", "--top-fraction", "0.1",
+    args = ["--trials", "results/rnn_search/trials.csv", "--histories",
+            "results/rnn_search/trial_000/history.csv", "--epochs", "5", "--top-fraction", "0.1",
+            "--names", "state_size", "steps",
             *[arg for name in ("objective", "space", "train-error", "valid-error",
                                "train-accuracy", "valid-accuracy")
               for arg in (f"--{name}", "x.png")]]
@@ -340,24 +382,40 @@ def test_plot_bayes_needs_one_history_per_trial(results: Path):
 
 
 def test_runs_table_has_one_row_per_run_and_epoch(results: Path):
-    names = ["baseline/seed_0", "grid/steps_4/seed_1", "best/seed_2", "mlp/seed_1"]
-    kinds = ["baseline", "grid", "best", "mlp"]
+    names = ["baseline/seed_0", "grid/steps_4/seed_1", "rnn/seed_2", "mlp/seed_1"]
+    kinds = ["baseline", "grid", "rnn", "mlp"]
     run_script("collect_runs.py", "--names", *names, "--kinds", *kinds,
                "--histories", *[f"results/{n}/history.csv" for n in names],
                "--runs", *[f"results/{n}/run.json" for n in names],
                "--out", "results/runs.csv", cwd=results, check=True)
     runs = pd.read_csv(results / "results/runs.csv")
-    assert list(runs.columns) == ["run", "kind", "state_size", "steps", "readout", "seed",
-                                  "epoch", "train_loss", "train_acc", "valid_loss",
-                                  "valid_acc", "seconds"]
+    assert list(runs.columns) == ["run", "kind", "model", "state_size", "steps", "readout",
+                                  "seed", "hparams", "epoch", "train_loss", "train_acc",
+                                  "valid_loss", "valid_acc", "seconds"]
     assert list(runs.groupby("run", sort=False).size()) == [6, 6, 8, 8]
-    best = runs[runs["run"] == "best/seed_2"].iloc[0]
-    assert (best["kind"], best["state_size"], best["steps"], best["seed"]) == ("best", 341, 4, 2)
+    best = runs[runs["run"] == "rnn/seed_2"].iloc[0]
+    assert (best["kind"], best["model"], best["state_size"], best["steps"], best["seed"]) \
+        == ("rnn", "rnn", 341, 4, 2)
+    assert json.loads(best["hparams"]) == {"steps": 4, "state_size": 341, "readout": True}
     mlp = runs[runs["run"] == "mlp/seed_1"].iloc[0]
     assert pd.isna(mlp["state_size"]) and pd.isna(mlp["steps"]) and mlp["seed"] == 1
+    assert (mlp["model"], json.loads(mlp["hparams"])) == (
+        "mlp", {"width": 512, "depth": 2, "dropout": 0.25})
     grid = runs[runs["run"] == "grid/steps_4/seed_1"]
     expected = pd.read_csv(results / "results/grid/steps_4/seed_1/history.csv")
     assert np.allclose(grid["valid_acc"], expected["valid_acc"])
+
+
+def test_run_json_training_settings_are_the_trainers():
+    """msdrnn.results tells a run's model hyperparameters from the trainer's settings in
+    run.json by TRAINING_SETTINGS, which must be TrainConfig's fields (but hparams)."""
+    import dataclasses
+
+    from msdrnn.results import TRAINING_SETTINGS
+    from msdrnn.training import TrainConfig
+
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"hparams"}
+    assert set(TRAINING_SETTINGS) == fields | {"model"}
 
 
 def test_data_plot_and_search_code_never_imports_tensorflow():

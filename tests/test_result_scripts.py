@@ -28,7 +28,9 @@ def write_trial(folder: Path, trial: int, history: str = HISTORY) -> tuple[Path,
     folder.mkdir(parents=True, exist_ok=True)
     proposal = folder / "proposal.json"
     proposal.write_text(json.dumps({"trial": trial, "kind": "guided", "state_size": 20,
-                                    "steps": 4, "readout": True, "substituted": False}))
+                                    "steps": 4, "readout": True, "substituted": False,
+                                    "substitution": None, "batch_size": 1,
+                                    "replay_differences": []}))
     (folder / "history.csv").write_text(history)
     return proposal, folder / "history.csv"
 
@@ -50,7 +52,8 @@ def test_histories_arrive_from_the_command_line_not_from_beside_the_proposal(tmp
     out = tmp_path / "out"
     code, err = run_main("bayes_collect", [
         "--proposals", proposal, "--histories", elsewhere,
-        "--trials-out", out / "trials.csv", "--best-out", out / "best.json"], capsys)
+        "--trials-out", out / "trials.csv", "--best-out", out / "best.json",
+        "--names", "state_size", "steps"], capsys)
     assert code == 0, err
     assert pd.read_csv(out / "trials.csv")["max_valid_acc"].tolist() == [0.3]
 
@@ -59,7 +62,8 @@ def test_collect_refuses_unpaired_and_malformed_trials(tmp_path, capsys):
     p0, h0 = write_trial(tmp_path / "t0", 0)
     p1, _ = write_trial(tmp_path / "t1", 1, history="epoch,valid_acc\n1,0.5\n")
     out = tmp_path / "out"
-    outputs = ["--trials-out", out / "trials.csv", "--best-out", out / "best.json"]
+    outputs = ["--trials-out", out / "trials.csv", "--best-out", out / "best.json",
+               "--names", "state_size", "steps"]
     code, err = run_main("bayes_collect",
                            ["--proposals", p0, p1, "--histories", h0, *outputs], capsys)
     assert_refused(code, err, "2 proposals but 1 histories")

@@ -83,9 +83,7 @@ def search_cases() -> dict[str, SearchSpace]:
 
 
 SEARCHES = search_cases()
-# the study's search, the config's first: the RNN's state size 15..500 and 14 steps values
-RNN_SEARCH, SPACE = next(iter(SEARCHES.items()))
-MLP_DROPOUT, CNN = registry_space("mlp_dropout"), registry_space("cnn")
+SPACE = SEARCHES["rnn"]  # the RNN's: state size 15..500 and the 14 steps values
 
 
 def fake_objective(space: SearchSpace):
@@ -151,13 +149,16 @@ def test_the_default_config_searches_the_studys_spaces():
     steps = "2,3,4,5,6,8,10,12,15,20,24,30,40,60"
     specs = {name: [d.spec() for d in space.dimensions]
              for name, space in search_spaces().items()}
-    assert specs == {"bayes": ["state_size=int:15..500", f"steps=cat:{steps}"],
-                     "mlp": ["width=int:32..1024:log-uniform", "depth=cat:1,2,3"]}
+    assert specs == {"rnn": ["state_size=int:15..500", f"steps=cat:{steps}"],
+                     "mlp": ["width=int:32..1024:log-uniform", "depth=cat:1,2,3",
+                             "dropout=real:0.0..0.5"]}
     smoke = workflow_config("configs/smoke.yaml")
     assert {name: [d.spec() for d in dims] for name, dims in config_spaces(smoke).items()} \
-        == {"bayes": ["state_size=int:15..40", "steps=cat:4,6,10"],
-            "mlp": ["width=int:16..64:log-uniform", "depth=cat:1,2"]}
-    assert list(config_spaces(smoke | {"mlp": smoke["mlp"] | {"search": False}})) == ["bayes"]
+        == {"rnn": ["state_size=int:15..40", "steps=cat:4,6,10"],
+            "mlp": ["width=int:16..64:log-uniform", "depth=cat:1,2", "dropout=real:0.0..0.5"]}
+    fixed = {"hparams": {"width": 32, "depth": 1, "dropout": 0.0}}
+    without = smoke | {"models": {"rnn": smoke["models"]["rnn"], "mlp": fixed}}
+    assert list(config_spaces(without)) == ["rnn"]  # a model with hparams has no search
 
 
 def test_config_spaces_give_every_kind_of_dimension():
@@ -255,8 +256,8 @@ def test_every_trial_of_26_is_gp_minimizes_point(search):
     default config and the registry's spaces, each proposed the way a workflow job does (a
     fresh process state, the earlier trials' results only): O(n^2) model fits, so slow."""
     space = SEARCHES[search]
-    points, scores, replaced = paper_run(space)
-    if space == SPACE:
+    points, scores, replaced = paper_run(search)
+    if search == "rnn":
         assert len(replaced) >= 2  # the comparison covers skopt's substitutions
     started = time.monotonic()
     for trial in range(26):
@@ -295,8 +296,8 @@ def run_propose(args: list) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("space", [SPACE, CNN], ids=[RNN_SEARCH, "cnn"])
-def test_propose_script_gives_gp_minimizes_points(tmp_path, space):
+@pytest.mark.parametrize("search", ["rnn", "cnn"])
+def test_propose_script_gives_gp_minimizes_points(tmp_path, search):
     """bayes_propose.py through its command line, for a random start, a guided trial and
     the first trial skopt substituted (or trial 5): the RNN's space, and a space with a
     real dimension, whose floats go through proposal.json and back exactly."""
@@ -331,7 +332,7 @@ def test_proposals_record_their_round_and_replay_differences(tmp_path, caplog):
     and says so in the log; a random start is a round of one, whatever the batch size."""
     import bayes_propose
 
-    space = MLP_DROPOUT
+    space = SEARCHES["mlp"]
     assert propose(1, space, [], seed=0, n_initial=2,
                    acquisition=Acquisition(batch_size=3)).batch_size == 1
     edited = [{"width": 40, "depth": 1, "dropout": 0.125},
@@ -354,7 +355,7 @@ def test_proposals_record_their_round_and_replay_differences(tmp_path, caplog):
 def test_several_random_starts_and_real_dimensions_follow_gp_minimize():
     """n_initial > 1 (random starts drawn one by one), a log-uniform integer and a real
     dimension (the MLP with its dropout rate), whose proposals are floats."""
-    space = MLP_DROPOUT
+    space = SEARCHES["mlp"]
     points, scores, _ = gp_minimize_run(space, n_calls=5, n_initial=3)
     for trial in range(5):
         earlier = list(zip(points, scores, strict=True))[:trial] if trial >= 3 else []

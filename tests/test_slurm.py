@@ -28,8 +28,8 @@ from helpers import ROOT, copy_repo
 
 CLUSTER_SCRIPT = ROOT / "tools" / "local_slurm.sh"
 SMOKE = "configs/smoke.yaml"
-TRAIN_RULES = {"baseline_train", "grid_train", "bayes_trial", "best_train", "mlp_train",
-               "shuffled_rnn_train", "mlp_trial"}
+TRAIN_RULES = {"baseline_train", "grid_train", "search_trial", "model_train",
+               "shuffled_train"}
 DATA_RULES = {"generate_synthetic", "prepare_dataset", "make_steps"}
 # commands of Debian's slurm-client, slurmctld and slurmd packages
 SLURM_COMMANDS = {
@@ -67,9 +67,9 @@ RUN_TIMEOUT_S = 1200
 COMPARED = [
     "results/baseline/seed_0/weights.npz",
     "results/grid/summary.csv",
-    "results/bayes/trials.csv",
+    "results/rnn_search/trials.csv",
     "results/mlp_search/trials.csv",
-    "results/best/seed_1/weights.npz",
+    "results/rnn/seed_1/weights.npz",
     "results/mlp/seed_1/weights.npz",
     "results/controls/shuffled_rnn/seed_1/weights.npz",
     "results/controls/song_stats/weights.npz",
@@ -320,7 +320,7 @@ def test_slurm_results_equal_local_results(smoke_runs):
     assert histories and weights
     assert histories == found(local_results, "history.csv")
     assert weights == found(local_results, "weights.npz")
-    for rel in [*histories, Path("bayes/trials.csv"), Path("mlp_search/trials.csv"),
+    for rel in [*histories, Path("rnn_search/trials.csv"), Path("mlp_search/trials.csv"),
                 Path("grid/summary.csv")]:
         assert read_table(slurm_results / rel) == read_table(local_results / rel), rel
     for rel in weights:
@@ -348,7 +348,7 @@ def test_gpu_profile_gets_a_gpu_from_slurm(smoke_runs, slurm_cluster):
             SMOKE,
             *FAST_STATUS,
             "--forcerun",
-            "mlp_train",
+            "model_train",
         ),
         cwd=smoke_runs.slurm_dir,
         env=smoke_runs.env,
@@ -356,7 +356,7 @@ def test_gpu_profile_gets_a_gpu_from_slurm(smoke_runs, slurm_cluster):
     )
     assert result.returncode == 0, error_text(result)[-6000:]
     jobs, submitted = parse_run_log(error_text(result))
-    assert [jobs[jobid][0] for jobid in submitted] == ["mlp_train"], submitted
+    assert [jobs[jobid][0] for jobid in submitted] == ["model_train"], submitted
     [(slurm_id, _)] = submitted.values()
     record = slurm_record(slurm_id)
     assert "JobState=COMPLETED" in record and "gres:gpu:1" in record, record

@@ -19,18 +19,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import copy_repo, workflow_config
+from helpers import copy_repo
 
 from msdrnn.resources import job_usage
 from msdrnn.results import read_history, read_json
-from msdrnn.search import Acquisition, SearchSpace, config_spaces, objective, propose
+from msdrnn.search import Acquisition, SearchSpace, objective, propose, space_from_config
 
 SMOKE = "configs/smoke.yaml"
-PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion", "plot_controls",
-              "plot_mlp_search"}
-TRAIN_RULES = {"baseline_train", "grid_train", "bayes_trial", "best_train", "mlp_train",
-               "shuffled_rnn_train", "mlp_trial"}
-MLP_SEARCH_RULES = {"mlp_propose", "mlp_trial", "mlp_collect", "plot_mlp_search"}
+# the rule names and paths of the generic rules (a {model} wildcard for every listed model)
+PLOT_RULES = {"plot_run", "plot_grid", "plot_search", "plot_confusion", "plot_controls"}
+TRAIN_RULES = {"baseline_train", "grid_train", "search_trial", "model_train",
+               "shuffled_train"}
+SEARCH_RULES = {"search_propose", "search_trial", "search_collect", "plot_search"}
 SUMMARY_RULES = {"write_summary", "collect_runs", "plot_controls"}
 
 pytestmark = pytest.mark.slow
@@ -62,11 +62,28 @@ def planned_jobs(workdir: Path, configfile: str = SMOKE) -> Counter:
     return jobs
 
 
+def planned_outputs(workdir: Path, configfile: str = SMOKE) -> list[tuple[str, str]]:
+    """(rule, first output) of every job a dry run plans."""
+    result = snakemake(workdir, "-n", "--configfile", configfile)
+    jobs = []
+    for block in (result.stdout + result.stderr).split("\n\n"):
+        rule = re.search(r"^(?:local)?rule (\w+):$", block, flags=re.M)
+        output = re.search(r"^\s+output: ([^,\n]+)", block, flags=re.M)
+        if rule and rule[1] != "all":
+            jobs.append((rule[1], output[1] if output else ""))
+    return jobs
+
+
 def edited_config(workdir: Path, **changes: dict) -> str:
-    """The smoke config with some sections updated, written beside it; returns its name."""
+    """The smoke config with some sections updated (``models`` one model's block at a
+    time), written beside it; returns its name."""
     config = yaml.safe_load((workdir / SMOKE).read_text())
     for section, values in changes.items():
-        config[section].update(values)
+        if section == "models":
+            for name, block in values.items():
+                config["models"].setdefault(name, {}).update(block)
+        else:
+            config.setdefault(section, {}).update(values)
     path = workdir / "configs" / "edited.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return "configs/edited.yaml"
@@ -77,8 +94,8 @@ def study(tmp_path_factory) -> Path:
     """A completed smoke study. The search runs in two invocations (stopped after trial
     1, then resumed) so that the proposals of an interrupted search can be checked."""
     workdir = copy_repo(tmp_path_factory.mktemp("study"))
-    snakemake(workdir, "results/bayes/trial_001/history.csv", "--configfile", SMOKE)
-    assert not (workdir / "results/bayes/trial_002").exists()
+    snakemake(workdir, "results/rnn_search/trial_001/history.csv", "--configfile", SMOKE)
+    assert not (workdir / "results/rnn_search/trial_002").exists()
     snakemake(workdir, "--configfile", SMOKE)
     return workdir
 
@@ -86,22 +103,23 @@ def study(tmp_path_factory) -> Path:
 def test_smoke_study_outputs(study: Path):
     results = study / "results"
     for path in ["summary.md", "summary.json", "runs.csv", "grid/summary.csv",
-                 "bayes/trials.csv", "bayes/best.json", "figures/grid_max_valid_accuracy.png",
-                 "figures/bayes_objective.pdf", "figures/bayes_space.png",
-                 "figures/best_test_confusion.png", "figures/controls_accuracy.pdf",
-                 "controls/song_stats/fit.json"]:
+                 "rnn_search/trials.csv", "rnn_search/best.json", "mlp_search/best.json",
+                 "figures/grid_max_valid_accuracy.png", "figures/rnn_search_objective.pdf",
+                 "figures/rnn_search_space.png", "figures/mlp_search_space.png",
+                 "figures/rnn_test_confusion.png", "figures/mlp_test_confusion.png",
+                 "figures/controls_accuracy.pdf", "controls/song_stats/fit.json"]:
         assert (results / path).is_file(), path
     grid = pd.read_csv(results / "grid/summary.csv")
     assert sorted(set(grid["steps"])) == [4, 6, 10]
     assert sorted(set(grid["seed"])) == [0, 1]
-    trials = pd.read_csv(results / "bayes/trials.csv")
+    trials = pd.read_csv(results / "rnn_search/trials.csv")
     assert list(trials["trial"]) == [0, 1, 2, 3]
     assert trials["state_size"].between(15, 40).all()
     assert set(trials["steps"]) <= {4, 6, 10}
-    best = read_json(results / "bayes/best.json")
+    best = read_json(results / "rnn_search/best.json")
     top = trials.loc[trials["objective"].idxmax()]
     assert (best["state_size"], best["steps"]) == (top["state_size"], top["steps"])
-    for folder in ("best/seed_1", "controls/shuffled_rnn/seed_1"):
+    for folder in ("rnn/seed_1", "controls/shuffled_rnn/seed_1"):
         run = read_json(results / folder / "run.json")
         hyper = run["hyperparameters"]
         assert (hyper["state_size"], hyper["steps"]) == (best["state_size"], best["steps"])
@@ -111,9 +129,13 @@ def test_smoke_study_outputs(study: Path):
     assert shuffled["dataset"] == "results/controls/shuffled_dataset.h5"
     summary = (results / "summary.md").read_text()
     assert "| Chance level | 10 genres | 10.00% | 10.00% | 10.00% |" in summary
-    assert "RNN, best parameters vs RNN on shuffled segments (control)" in summary
+    assert ("RNN, best parameters vs RNN, best parameters on shuffled segments (control)"
+            in summary)
+    assert "is the Feedforward network; the RNN, best parameters against it" in summary
+    mlp_best = read_json(results / "mlp_search/best.json")
+    assert 0 <= mlp_best["dropout"] <= 0.5  # dropout is searched
     # every model evaluated on test, with best-epoch and final weights
-    for folder in ("baseline/seed_0", "best/seed_1", "mlp/seed_1", "controls/shuffled_rnn/seed_1",
+    for folder in ("baseline/seed_0", "rnn/seed_1", "mlp/seed_1", "controls/shuffled_rnn/seed_1",
                    "controls/song_stats"):
         metrics = read_json(results / folder / "test_metrics.json")
         assert metrics["songs"] == 60 and len(metrics["targets"]) == 60, folder
@@ -124,12 +146,17 @@ def test_smoke_study_outputs(study: Path):
             hits = np.mean(np.equal(part["predicted"], metrics["targets"]))
             assert part["accuracy"] == pytest.approx(hits)
     runs = pd.read_csv(results / "runs.csv")
-    assert list(runs.columns) == ["run", "kind", "state_size", "steps", "readout", "seed",
-                                  "epoch", "train_loss", "train_acc", "valid_loss",
-                                  "valid_acc", "seconds"]
+    assert list(runs.columns) == ["run", "kind", "model", "state_size", "steps", "readout",
+                                  "seed", "hparams", "epoch", "train_loss", "train_acc",
+                                  "valid_loss", "valid_acc", "seconds"]
     assert runs["kind"].value_counts().to_dict() == {
-        "grid": 18, "bayes": 12, "mlp_search": 12, "baseline": 3, "best": 3, "mlp": 3,
-        "shuffled_rnn": 3}
+        "grid": 18, "search": 24, "baseline": 3, "rnn": 3, "mlp": 3, "shuffled": 3}
+    assert runs.groupby("kind")["model"].agg(set).to_dict() == {
+        "grid": {"rnn"}, "search": {"rnn", "mlp"}, "baseline": {"rnn"}, "rnn": {"rnn"},
+        "mlp": {"mlp"}, "shuffled": {"rnn"}}
+    mlp_row = runs[runs["kind"] == "mlp"].iloc[0]
+    assert json.loads(mlp_row["hparams"]) == {
+        key: mlp_best[key] for key in ("width", "depth", "dropout")}
     # per-step arrays are virtual datasets over dataset.h5: no copy of the data
     dataset_size = (results / "data/dataset.h5").stat().st_size
     for path in (results / "data").glob("steps_*.h5"):
@@ -154,11 +181,12 @@ def test_no_job_uses_more_memory_than_it_declares(study: Path):
 def test_interrupted_search_continues_with_the_same_proposals(study: Path):
     """Trials 2 and 3 were proposed in a second invocation; recomputing every proposal
     from the earlier results (what an uninterrupted search does) gives the same points."""
-    config = yaml.safe_load((study / SMOKE).read_text())["bayes"]
-    space = SearchSpace(tuple(config_spaces(workflow_config(SMOKE))["bayes"]))
+    smoke = yaml.safe_load((study / SMOKE).read_text())
+    config = smoke["bayes"]
+    space = SearchSpace(tuple(space_from_config(smoke["models"]["rnn"]["space"])))
     earlier = []
     for trial in range(config["n_calls"]):
-        folder = study / f"results/bayes/trial_{trial:03d}"
+        folder = study / f"results/rnn_search/trial_{trial:03d}"
         proposal = read_json(folder / "proposal.json")
         expected = propose(trial, space, earlier, seed=0, n_initial=config["n_initial"],
                            acquisition=Acquisition(kappa=config["kappa"])).point
@@ -177,32 +205,50 @@ def test_plot_option_reruns_only_plots(study: Path):
 
 
 def test_kappa_reruns_guided_trials_and_what_depends_on_them(study: Path):
-    """Both searches share the acquisition settings: each reruns its guided trials."""
+    """Every search shares the acquisition settings: each reruns its guided trials."""
     jobs = planned_jobs(study, edited_config(study, bayes={"kappa": 0.5}))
-    assert jobs["bayes_propose"] == 3  # trials 1..3, never the random start
-    assert jobs["bayes_trial"] == 3
-    assert jobs["mlp_propose"] == 3 and jobs["mlp_trial"] == 3
-    assert {"bayes_collect", "best_train", "shuffled_rnn_train", "write_summary",
-            "plot_bayes", "mlp_collect", "mlp_train"} <= set(jobs)
+    assert jobs["search_propose"] == 6  # trials 1..3 of both searches, no random start
+    assert jobs["search_trial"] == 6
+    assert {"search_collect", "model_train", "shuffled_train", "write_summary",
+            "plot_search"} <= set(jobs)
     assert not {"baseline_train", "grid_train", "prepare_dataset", "song_stats"} & set(jobs)
 
 
 def test_more_trials_run_only_the_new_trials(study: Path):
     jobs = planned_jobs(study, edited_config(study, bayes={"n_calls": 6}))
-    assert jobs["bayes_propose"] == 2 and jobs["mlp_propose"] == 2
-    assert jobs["bayes_trial"] == 2 and jobs["mlp_trial"] == 2
-    assert {"bayes_collect", "best_train", "mlp_collect", "mlp_train",
-            "write_summary"} <= set(jobs)
+    assert jobs["search_propose"] == 4 and jobs["search_trial"] == 4  # 2 per search
+    assert {"search_collect", "model_train", "write_summary"} <= set(jobs)
     assert not {"baseline_train", "grid_train"} & set(jobs)
 
 
-def test_mlp_search_space_reruns_only_the_mlp_side(study: Path):
-    """New width bounds: every MLP proposal (the space decides the random start too), its
-    trials, confirmation runs, their evaluation and what reads them; no RNN job."""
-    jobs = planned_jobs(study, edited_config(study, mlp={"width_max": 48}))
-    assert jobs["mlp_propose"] == 4 and jobs["mlp_trial"] == 4
-    assert set(jobs) - {"all"} == MLP_SEARCH_RULES | {"mlp_train", "evaluate_test",
-                                                       "plot_run"} | SUMMARY_RULES
+def model_of(output: str) -> str | None:
+    """The listed model a job's output belongs to (None: the study's shared outputs)."""
+    match = re.match(r"results/(?:controls/shuffled_|figures/)?([a-z]+)(?:_search)?[/_]",
+                     output)
+    return match[1] if match and match[1] in ("rnn", "mlp") else None
+
+
+def test_one_models_section_reruns_only_that_models_jobs(study: Path):
+    """Editing models.mlp (its epochs, its space) plans the MLP's jobs and what reads them
+    (the summary, runs.csv, the controls figure), never an RNN job; the same for the RNN's
+    block."""
+    shared = {"write_summary", "collect_runs", "plot_controls"}
+    for model, block, rules in [
+        ("mlp", {"epochs": 4}, {"model_train", "evaluate_test", "plot_run",
+                                "plot_confusion"}),
+        ("mlp", {"space": {"width": {"int": [16, 48], "prior": "log-uniform"},
+                           "depth": {"categories": [1, 2]}}},
+         SEARCH_RULES | {"model_train", "evaluate_test", "plot_run", "plot_confusion"}),
+        ("rnn", {"epochs": 4}, {"model_train", "shuffled_train", "evaluate_test",
+                                "plot_run", "plot_confusion"}),
+    ]:
+        jobs = planned_outputs(study, edited_config(study, models={model: block}))
+        assert {rule for rule, _ in jobs} == rules | shared, (model, block)
+        owners = {model_of(output) for rule, output in jobs if rule not in shared}
+        assert owners == {model}, (model, block, jobs)
+    jobs = planned_jobs(study, edited_config(study, models={"mlp": {"space": {
+        "width": {"int": [16, 48], "prior": "log-uniform"}, "depth": {"categories": [1, 2]}}}}))
+    assert jobs["search_propose"] == 4 and jobs["search_trial"] == 4
     assert jobs["evaluate_test"] == 1  # results/mlp/seed_1
 
 
@@ -213,11 +259,11 @@ def test_grid_epochs_rerun_grid_jobs_and_their_plots_only(study: Path):
 
 
 def test_more_confirmation_seeds_rerun_only_the_new_runs_and_what_follows(study: Path):
-    jobs = planned_jobs(study, edited_config(study, best={"seeds": [1, 2]}))
-    assert jobs["best_train"] == 1 and jobs["shuffled_rnn_train"] == 1  # seed 2 only
+    jobs = planned_jobs(study, edited_config(study, models={"rnn": {"seeds": [1, 2]}}))
+    assert jobs["model_train"] == 1 and jobs["shuffled_train"] == 1  # seed 2 only
     assert jobs["evaluate_test"] == 2
-    assert set(jobs) - {"all"} == {"best_train", "shuffled_rnn_train", "evaluate_test",
-                                   "plot_confusion"} | SUMMARY_RULES
+    assert set(jobs) - {"all"} == {"model_train", "shuffled_train", "evaluate_test",
+                                   "plot_run", "plot_confusion"} | SUMMARY_RULES
 
 
 def _edit_and_plan(study: Path, relative: str) -> Counter:
@@ -233,16 +279,22 @@ def _edit_and_plan(study: Path, relative: str) -> Counter:
 
 
 def test_a_model_family_edit_reruns_that_models_training_jobs_only(study: Path):
-    mlp_rules = {"mlp_trial", "mlp_train"}
     jobs = _edit_and_plan(study, "workflow_scripts/msdrnn/models/rnn.py")
-    assert TRAIN_RULES - mlp_rules <= set(jobs) and not mlp_rules & set(jobs)
-    assert jobs["grid_train"] == 6 and jobs["bayes_trial"] == 4
+    assert TRAIN_RULES <= set(jobs)
+    assert jobs["grid_train"] == 6 and jobs["search_trial"] == 4  # the RNN's trials only
+    assert jobs["model_train"] == 1  # rnn/seed_1
     assert not {"generate_synthetic", "prepare_dataset"} & set(jobs)
     jobs = _edit_and_plan(study, "workflow_scripts/msdrnn/models/mlp.py")
-    assert mlp_rules <= set(jobs) and jobs["mlp_trial"] == 4
-    assert not (TRAIN_RULES - mlp_rules) & set(jobs)
+    assert jobs["search_trial"] == 4 and jobs["model_train"] == 1  # the MLP's
+    assert not {"baseline_train", "grid_train", "shuffled_train"} & set(jobs)
     jobs = _edit_and_plan(study, "workflow_scripts/msdrnn/models/layers.py")
-    assert TRAIN_RULES <= set(jobs)
+    assert TRAIN_RULES <= set(jobs) and jobs["search_trial"] == 8
+
+
+def test_editing_the_job_sizing_reruns_no_job(study: Path):
+    """msdrnn/resources.py sizes the jobs (memory, runtime); no script a job runs imports
+    it, so an edit plans nothing (it once reran every training job)."""
+    assert _edit_and_plan(study, "workflow_scripts/msdrnn/resources.py") == Counter()
 
 
 def test_plotting_script_edit_reruns_only_its_plots(study: Path):
@@ -260,8 +312,9 @@ def test_figures_target_rebuilds_figures_and_summary_only(study: Path):
 def test_report_has_every_figure_with_a_caption(study: Path):
     snakemake(study, "--configfile", SMOKE, "--report", "results/report.html")
     html = (study / "results/report.html").read_text(errors="replace")
-    for name in ("grid_max_valid_accuracy.png", "bayes_objective.png", "bayes_space.png",
-                 "best_error.png", "controls_accuracy.png"):
+    for name in ("grid_max_valid_accuracy.png", "rnn_search_objective.png",
+                 "rnn_search_space.png", "rnn_error.png", "mlp_search_objective.png",
+                 "controls_accuracy.png"):
         assert name in html
 
 

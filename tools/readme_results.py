@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "best_accuracy.png")
+FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "rnn_accuracy.png")
 # Sections of the summary that stay there only: the grid's comparisons of every steps value
 # with the selected one answer the original study's question about steps, not this study's.
 LEFT_OUT = ("The grid's",)

@@ -1,19 +1,24 @@
 """Write results/runs.csv: one row per training run and epoch, every run of the study.
 
     python workflow_scripts/collect_runs.py --out results/runs.csv \
-        --names baseline grid/steps_4/seed_0 ... --kinds baseline grid ... \
-        --histories results/baseline/history.csv ... --runs results/baseline/run.json ...
+        --names baseline/seed_0 grid/steps_4/seed_0 rnn_search/trial_000 rnn/seed_1 ... \
+        --kinds baseline grid search rnn shuffled ... \
+        --histories results/baseline/seed_0/history.csv ... \
+        --runs results/baseline/seed_0/run.json ...
 
 ``--names``, ``--kinds``, ``--histories`` and ``--runs`` (run.json) are parallel lists,
-one entry per run. Columns: run, kind, state_size, steps, readout, seed (from run.json;
-empty for the feedforward network, which has no state or steps), then the history's
-epoch, train_loss, train_acc, valid_loss, valid_acc, seconds. pandas users can analyse
-the whole study from this one table.
+one entry per run. A kind is baseline, grid, search (a search's trial), a model's name
+(its runs) or shuffled (a model's runs on shuffled-segment songs). Columns: run, kind,
+model (the family, from run.json), state_size, steps, readout (the RNN's; empty for other
+families), seed, hparams (every hyperparameter of the run's family, as JSON), then the
+history's epoch, train_loss, train_acc, valid_loss, valid_acc, seconds. pandas users can
+analyse the whole study from this one table.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -23,10 +28,10 @@ import pandas as pd
 from msdrnn.cli import run
 from msdrnn.errors import DataError
 from msdrnn.files import atomic_write
-from msdrnn.results import HISTORY_COLUMNS, read_history, read_json
+from msdrnn.results import HISTORY_COLUMNS, read_history, read_json, run_hparams
 
 log = logging.getLogger("collect_runs")
-RUN_COLUMNS = ("run", "kind", "state_size", "steps", "readout", "seed")
+RUN_COLUMNS = ("run", "kind", "model", "state_size", "steps", "readout", "seed", "hparams")
 COLUMNS = RUN_COLUMNS + HISTORY_COLUMNS
 
 
@@ -40,14 +45,17 @@ def run_rows(name: str, kind: str, history_path: Path, run_path: Path) -> pd.Dat
     hyper = run.get("hyperparameters", {})
     if "seed" not in run and "seed" not in hyper:
         raise DataError(f"{run_path}: no 'seed' (expected the run.json of a training job)")
-    rnn = run.get("model", hyper.get("model", "rnn")) != "mlp"
+    model = run.get("model", hyper.get("model", "rnn"))
+    rnn = model == "rnn"
     identity = {
         "run": name,
         "kind": kind,
+        "model": model,
         "state_size": hyper.get("state_size") if rnn else None,
         "steps": hyper.get("steps") if rnn else None,
         "readout": hyper.get("readout") if rnn else None,
         "seed": run.get("seed", hyper.get("seed")),
+        "hparams": json.dumps(run_hparams(run), sort_keys=False),
     }
     rows = history[list(HISTORY_COLUMNS)].copy()
     for position, column in enumerate(RUN_COLUMNS):

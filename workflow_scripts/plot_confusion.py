@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--metrics", type=Path, nargs="+", required=True)
     parser.add_argument("--run", type=Path, required=True)
+    parser.add_argument("--title", default="", help="the model's name, first in its line")
     parser.add_argument("--dpi", type=int, default=120)
     parser.add_argument("--out", nargs="+", required=True, help="files to write (png, pdf)")
     args = parser.parse_args(argv)
@@ -52,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     accuracy = np.trace(counts) / max(counts.sum(), 1)
     seeds = f"summed over {len(metrics)} seeds" if len(metrics) > 1 else "one seed"
     title = (f"Test confusion matrix (rows: true genre, row-normalised), best-epoch weights, "
-             f"{seeds} – accuracy {accuracy:.1%}\nBest parameters – "
+             f"{seeds} – accuracy {accuracy:.1%}\n"
+             f"{args.title + ' – ' if args.title else ''}"
              f"{describe_run(read_json(args.run), args.run)}")
     fig, ax = new_figure(title, "Predicted genre", "True genre", width=7.5)
     ax.grid(False)

@@ -68,13 +68,41 @@ def peak(history: pd.DataFrame, column: str = "valid_acc") -> tuple[float, int]:
     return float(row[column]), int(row["epoch"])
 
 
+# Keys of run.json's flat ``hyperparameters`` that are the trainer's settings, not the
+# model's (the fields of ``msdrnn.training.TrainConfig`` but its ``hparams``, and the
+# family's name; tests/test_figures.py checks that the two agree)
+TRAINING_SETTINGS = ("model", "epochs", "seed", "batch_size", "learning_rate", "optimizer",
+                     "classes", "threads")
+# Keys of a search's best.json that describe the search, not the model
+SEARCH_RECORD = ("trial", "objective", "trials")
+
+
+def run_hparams(run: dict) -> dict:
+    """The model's hyperparameters of a run.json (its family's, whatever the family)."""
+    hyper = run.get("hyperparameters", run)
+    return {key: value for key, value in hyper.items() if key not in TRAINING_SETTINGS}
+
+
+def describe_hparams(hparams: dict) -> str:
+    """'width 598, depth 3, dropout 0.12': hyperparameters as the summary and the figures
+    show them, in their order."""
+    def text(value) -> str:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+    return ", ".join(f"{key} {text(value)}" for key, value in hparams.items())
+
+
 def describe_run(run: dict, path: str | Path = "run.json") -> str:
-    """'RNN steps: 6 – State size: 10 – no readout layer' from a run.json (read from
-    ``path``, which a missing key's ``DataError`` names)."""
-    run = run.get("hyperparameters", run)
-    if run.get("model") == "mlp":
-        hidden = ", ".join(str(h) for h in run.get("hidden", []))
-        return f"Feedforward network – hidden layers: {hidden}"
-    require(run, ("steps", "state_size"), path)
-    readout = "readout layer" if run.get("readout") else "no readout layer"
-    return f"RNN steps: {run['steps']} – State size: {run['state_size']} – {readout}"
+    """A run's model from its run.json (read from ``path``, which a missing key's
+    ``DataError`` names): the RNN as the original study wrote it, 'RNN steps: 6 – State
+    size: 10 – no readout layer'; another family as 'mlp: width 598, depth 3, dropout
+    0.12'."""
+    hyper = run.get("hyperparameters", run)
+    model = run.get("model", hyper.get("model", "rnn"))
+    if model != "rnn":
+        return f"{model}: {describe_hparams(run_hparams(run))}"
+    require(hyper, ("steps", "state_size"), path)
+    readout = "readout layer" if hyper.get("readout") else "no readout layer"
+    return f"RNN steps: {hyper['steps']} – State size: {hyper['state_size']} – {readout}"

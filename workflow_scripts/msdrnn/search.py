@@ -271,23 +271,12 @@ def _dimension_from_config(name: str, value: object, where: str) -> Dimension:
 
 
 def config_spaces(config: Mapping) -> dict[str, list[Dimension]]:
-    """Every Bayesian search a workflow config runs, {search name: its dimensions, in
-    skopt's order}: the one place the rules (their ``--dimension`` flags) and the
-    gp_minimize tests read a search's space from.
-
-    The RNN's search ``bayes`` (state size from ``bayes.state_min``..``state_max``, steps
-    from ``bayes.steps``) and, unless ``mlp.search`` is false, the feedforward network's
-    ``mlp`` (width from ``mlp.width_min``..``width_max``, log-uniform; depth from
-    ``mlp.depths``), each put in the config form that ``space_from_config`` reads."""
-    bayes = config["bayes"]
-    tables = {"bayes": {"state_size": {"int": [bayes["state_min"], bayes["state_max"]]},
-                        "steps": {"categories": list(bayes["steps"])}}}
-    mlp = config["mlp"]
-    if mlp["search"]:
-        tables["mlp"] = {"width": {"int": [mlp["width_min"], mlp["width_max"]],
-                                   "prior": "log-uniform"},
-                         "depth": {"categories": list(mlp["depths"])}}
-    return {search: space_from_config(table, search) for search, table in tables.items()}
+    """Every Bayesian search a workflow config runs, {model name: its dimensions, in
+    skopt's order}: each model of ``models:`` with a ``space`` (a model with ``hparams``
+    has no search), read by ``space_from_config``. The one place the rules (their
+    ``--dimension`` flags) and the gp_minimize tests read a search's space from."""
+    return {name: space_from_config(block["space"], f"models.{name}.space")
+            for name, block in config["models"].items() if "space" in block}
 
 
 def constant_spec(name: str, value: object) -> str:

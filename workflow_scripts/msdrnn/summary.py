@@ -1,8 +1,15 @@
 """The study's answer (results/summary.md and results/summary.json). No TensorFlow.
 
-Every model of the comparison is a ``Model``: its per-seed peak validation accuracies,
-its per-seed test metrics (``evaluate.py``'s output) when there is a test split, and its
-training budget. The RNN with the best parameters is compared with each other model.
+Every run group of the comparison is a ``Model``: its per-seed peak validation
+accuracies, its per-seed test metrics (``evaluate.py``'s output) when there is a test
+split, and its training budget. The compared models are the config's ``models:`` (the
+primary one, the RNN, and its opponents), each model's shuffled-segment runs when it has
+them, the baseline and the song-statistics control. The primary model is compared with
+each other one; the strongest opponent on validation (mean peak valid accuracy of its
+runs) is the primary comparison. "Recurrence or only order?" is answered by the RNN
+against the temporal convolutional network (``ORDER_MODEL``, when listed), a
+non-recurrent model that can use order, and by each model against its own runs on
+shuffled segments.
 
 Verdicts come from the held-out test songs only: the difference of mean test accuracies
 (best-epoch weights) with a two-level bootstrap interval over the seeds of each model and
@@ -22,9 +29,12 @@ import numpy as np
 import pandas as pd
 
 from msdrnn.errors import DataError
+from msdrnn.results import describe_hparams
 from msdrnn.stats import Interval, bootstrap_interval, holm, seed_interval, song_correctness
 
-RNN = "best"  # the model every comparison starts from
+# The non-recurrent model that sees the order of the segments (1-D convolutions over them):
+# the RNN against it asks whether recurrence matters beyond order
+ORDER_MODEL = "cnn"
 SYNTHETIC_NOTE = ("The synthetic data is generated so that the order of a song's segments "
                   "carries its genre; it is not real music, and its numbers show that the "
                   "pipeline works, not the original study's findings.")
@@ -44,6 +54,18 @@ class Provenance:
         if self.source == "synthetic":
             text.append(SYNTHETIC_NOTE)
         return text
+
+
+@dataclass(frozen=True)
+class Search:
+    """A model's Bayesian search: its trials (trials.csv), the best trial's hyperparameters
+    (best.json without the search's record), the dimensions it searched, and its file."""
+
+    model: str
+    trials: pd.DataFrame
+    best: dict
+    names: tuple[str, ...]
+    path: str
 
 
 @dataclass(frozen=True)
@@ -140,9 +162,10 @@ def interval_text(interval: Interval | None) -> str:
             f"{points(interval.high)}]")
 
 
-def compare(models: dict[str, Model], other: str, resamples: int, seed: int) -> Comparison:
-    """The RNN with the best parameters against one other model."""
-    first, second = models[RNN], models[other]
+def compare(models: dict[str, Model], first_key: str, second_key: str, resamples: int,
+            seed: int) -> Comparison:
+    """One model against another: validation and test intervals of first minus second."""
+    first, second = models[first_key], models[second_key]
     valid = seed_interval(first.valid, second.valid)
     test = None
     if first.tests and second.tests:
@@ -174,24 +197,57 @@ def budget_rows(models: dict[str, Model]) -> list[str]:
     return rows
 
 
-def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
-                  best_params: dict, models: dict[str, Model], resamples: int,
-                  bootstrap_seed: int, provenance: Provenance | None = None
-                  ) -> tuple[str, dict]:
+def strongest(models: dict[str, Model], keys: Sequence[str]) -> str | None:
+    """The key with the highest mean peak valid accuracy (the first on a tie), or None."""
+    return max(keys, key=lambda key: (float(np.mean(models[key].valid)), -keys.index(key)),
+               default=None)
+
+
+def extra_knobs(searches: dict[str, Search], primary: str, opponents: Sequence[str]
+                ) -> dict[str, list[str]]:
+    """Per opponent, the hyperparameters its search tunes that the primary's does not."""
+    own = set(searches[primary].names) if primary in searches else set()
+    return {key: [n for n in searches[key].names if n not in own]
+            for key in opponents if key in searches}
+
+
+def build_summary(*, n_classes: int, grid: pd.DataFrame, searches: dict[str, Search],
+                  models: dict[str, Model], primary: str, compared: Sequence[str],
+                  shuffled: dict[str, str], resamples: int, bootstrap_seed: int,
+                  provenance: Provenance | None = None) -> tuple[str, dict]:
     """Markdown for results/summary.md and the same numbers as a dict (summary.json).
 
-    ``models`` holds ``best`` (the confirmation runs) and any of ``baseline``, ``mlp``,
-    ``shuffled_rnn`` and ``song_stats``.
+    ``models`` holds every run group by key, in the table's order: the compared models
+    (``compared``, the config's order, ``primary`` among them), ``shuffled`` (model key ->
+    the key of its shuffled-segment runs), ``baseline`` and ``song_stats`` if present.
     """
     chance = 1.0 / n_classes
-    has_test = bool(models[RNN].tests)
+    rnn = models[primary].label
+    has_test = bool(models[primary].tests)
     per_steps = grid.groupby("steps")["max_valid_acc"].agg(["mean", "std", "count"])
     best_steps, steps_comparisons, steps_holm = grid_comparisons(grid)
-    trial = trials.loc[trials["objective"].idxmax()]
     grid_values = list(grid.loc[grid["steps"] == best_steps, "max_valid_acc"])
-    comparisons = [compare(models, key, resamples, bootstrap_seed)
-                   for key in ("mlp", "shuffled_rnn", "song_stats", "baseline")
-                   if key in models]
+    opponents = [key for key in compared if key != primary]
+    rival = strongest(models, opponents)
+    others = ([rival] if rival else []) + [k for k in opponents if k != rival] + [
+        key for key in (shuffled.get(primary), "song_stats", "baseline")
+        if key in models]
+    comparisons = [compare(models, primary, key, resamples, bootstrap_seed)
+                   for key in others]
+    order_pairs = [(primary, ORDER_MODEL)] if ORDER_MODEL in opponents else []
+    order_pairs += list(shuffled.items())
+    order_comparisons = [compare(models, first, second, resamples, bootstrap_seed)
+                         for first, second in order_pairs]
+    knobs = extra_knobs(searches, primary, opponents)
+
+    def search_row(search: Search) -> tuple[str, ...]:
+        trial = search.trials.loc[search.trials["objective"].idxmax()]
+        return (f"{models[search.model].label}: search best (selected on these validation "
+                "numbers, not a confirmation)",
+                f"{describe_hparams(search.best)} (trial {int(trial['trial'])} of "
+                f"{len(search.trials)})",
+                f"{pct(trial['max_valid_acc'])} (objective {pct(trial['objective'])})",
+                "–", "–")
 
     def test_cell(model: Model, section: str) -> str:
         return spread(model.test_accuracies(section)) if model.tests else "–"
@@ -200,14 +256,10 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
         ("Chance level", f"{n_classes} genres", pct(chance), pct(chance), pct(chance)),
         ("Best steps of the grid (selected on these validation numbers)",
          f"steps {best_steps} of {len(per_steps)} values", spread(grid_values), "–", "–"),
-        ("Bayesian search best (selected on these validation numbers, not a confirmation)",
-         f"state {best_params['state_size']}, steps {best_params['steps']}, readout "
-         f"(trial {int(trial['trial'])} of {len(trials)})",
-         f"{pct(trial['max_valid_acc'])} (objective {pct(trial['objective'])})", "–", "–"),
+        *[search_row(search) for search in searches.values()],
         *[(m.label, m.parameters, spread(m.valid), test_cell(m, "best_epoch"),
            test_cell(m, "final")) for m in models.values()],
     ]
-    rnn = models[RNN].label
     fixed = "song_stats" in models
     lines = [
         "# Can a basic RNN classify MSD-10 genres better than non-recurrent models?",
@@ -232,11 +284,12 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
         "",
         *budget_rows(models),
         "",
-        "Trainable parameters: counted from the weights file. Adam updates per epoch: the "
-        "RNN makes one per part of a batch (batches x parts), the feedforward network one "
-        "per batch (from run.json). The RNN on shuffled segments has no search of its own: "
-        "its parameters were tuned on ordered songs.",
+        "Trainable parameters: counted from the weights file. Adam updates per epoch (from "
+        "run.json): the RNN makes one per part of a batch (batches x parts), every other "
+        "model one per batch. A model's runs on shuffled segments have no search of their "
+        "own: their parameters were tuned on ordered songs.",
         "",
+        *primary_lines(models, primary, rival, comparisons, knobs),
         f"## Differences from the {rnn}, with 95% intervals",
         "",
         "| Comparison | Test: difference [95% interval], points | Verdict (test) | "
@@ -244,7 +297,7 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
         "|---|---|---|---|",
     ]
     for c in comparisons:
-        test_verdict = c.test.verdict("RNN") if c.test else "no test split: no verdict"
+        test_verdict = c.test.verdict(rnn) if c.test else "no test split: no verdict"
         lines.append(f"| {c.name} | {interval_text(c.test)} | {test_verdict} | "
                      f"{interval_text(c.valid)} |")
     methods = sorted({c.valid.method for c in comparisons})
@@ -261,8 +314,8 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
             "give, not only these runs. A single run (such as the deterministic "
             "song-statistics fit) adds no seed spread of its own.")
         single = [models[key].label for key in models
-                  if key != RNN and len(models[key].tests) == 1]
-        if len(models[RNN].tests) == 1 and single:
+                  if key != primary and len(models[key].tests) == 1]
+        if len(models[primary].tests) == 1 and single:
             lines.append(
                 f"Here the {rnn} ran under one seed, as did the {', '.join(single)}: those "
                 "intervals cover the test songs only and leave out the seeds' spread, so "
@@ -272,15 +325,16 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
             lines.append(
                 f"With {few[0]} seeds per model the seed level is thin: resampling n seeds "
                 "keeps about (n - 1) / n of their spread, so the intervals lean narrow; more "
-                "seeds (baseline.seeds, best.seeds, mlp.seeds) make them sharper.")
+                "seeds (baseline.seeds, models.NAME.seeds) make them sharper.")
     lines += [
         "Validation: difference of the mean peak valid accuracies with a t interval across "
         f"seeds ({'; '.join(methods)}), descriptive only: selected on these songs, so no "
         "verdict.",
         "A verdict comes from the test column only, and names a winner only when its "
         "interval excludes 0.",
-        "The RNN on shuffled segments uses the parameters the search tuned on ordered songs.",
+        "A model on shuffled segments uses the parameters its search tuned on ordered songs.",
         "",
+        *order_lines(models, primary, order_pairs, order_comparisons),
         f"## The grid's best steps value ({best_steps}, selected) against the others",
         "",
         "Max valid accuracy over the grid's seeds. The best value is picked on these same "
@@ -304,12 +358,76 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
                     "test_final": m.test_accuracies("final"),
                     "budget": None if m.budget is None else vars(m.budget)}
                    for m in models.values()],
+        "primary": primary,
+        "primary_comparison": None if rival is None else rival,
         "comparisons": [_comparison_record(c) for c in comparisons],
+        "order_comparisons": [_comparison_record(c) for c in order_comparisons],
+        "searches": {key: {"best": search.best, "names": list(search.names),
+                           "trials": len(search.trials)} for key, search in searches.items()},
         "grid_best_steps": best_steps,
         "grid_comparisons": [{**_comparison_record(c), "holm_p": p}
                              for c, p in zip(steps_comparisons, steps_holm, strict=True)],
     }
     return "\n".join(lines) + "\n", record
+
+
+def primary_lines(models: dict[str, Model], primary: str, rival: str | None,
+                  comparisons: Sequence[Comparison], knobs: dict[str, list[str]]
+                  ) -> list[str]:
+    """The primary comparison: the study's model against its strongest opponent, chosen on
+    validation, and what the opponents' searches tune that the primary's does not."""
+    rnn = models[primary].label
+    if rival is None:
+        return ["## The primary comparison", "",
+                f"No other model is listed (config models:): the {rnn} is compared with "
+                "its controls only.", ""]
+    chosen = models[rival]
+    lines = ["## The primary comparison", "",
+             f"The strongest opponent, chosen on validation (the highest mean peak valid "
+             f"accuracy of its runs, {pct(float(np.mean(chosen.valid)))} over "
+             f"{len(chosen.valid)} seed{'s' if len(chosen.valid) != 1 else ''}), is the "
+             f"{chosen.label}; the {rnn} against it is the primary comparison, tested on "
+             "the test songs (its row first in the table below). Every other model is "
+             "still listed."]
+    first = comparisons[0]
+    if first.test is not None:
+        lines.append(f"Primary comparison, test: {interval_text(first.test)} points, "
+                     f"{first.test.verdict(rnn)}.")
+    extra = {key: names for key, names in knobs.items() if names}
+    if extra:
+        listed = "; ".join(f"{models[key].label}: {', '.join(names)}"
+                           for key, names in extra.items())
+        lines.append(f"The opponents' searches tune knobs that the search of the {rnn} lacks "
+                     f"({listed}). A regulariser such as dropout can only help an "
+                     "opponent on held-out songs, so these knobs only make an 'RNN higher' "
+                     "verdict harder to earn.")
+    return [*lines, ""]
+
+
+def order_lines(models: dict[str, Model], primary: str, pairs: Sequence[tuple[str, str]],
+                comparisons: Sequence[Comparison]) -> list[str]:
+    """'Recurrence or only order?': the RNN against a non-recurrent model that can use the
+    order of the segments, and each model against its runs on shuffled segments."""
+    rnn = models[primary].label
+    lines = ["## Recurrence or only order?", "",
+             "The shuffled-segment runs ask whether order matters to a model; the "
+             f"{rnn} against a non-recurrent model that sees the order (a temporal "
+             "convolutional network, models." + ORDER_MODEL + ") asks whether recurrence "
+             "adds anything beyond order."]
+    if ORDER_MODEL not in models:
+        lines.append(f"No such model is listed (models.{ORDER_MODEL}), so this study "
+                     "answers the first question only.")
+    if not pairs:
+        return [*lines, "No model ran on shuffled segments (models.NAME.shuffled).", ""]
+    lines += ["", "| Comparison | Test: difference [95% interval], points | Verdict (test) | "
+              "Validation (selected on these songs): difference [95% interval], points |",
+              "|---|---|---|---|"]
+    for (first, _), c in zip(pairs, comparisons, strict=True):
+        verdict = (c.test.verdict(models[first].label) if c.test
+                   else "no test split: no verdict")
+        lines.append(f"| {c.name} | {interval_text(c.test)} | {verdict} | "
+                     f"{interval_text(c.valid)} |")
+    return [*lines, ""]
 
 
 def _interval_record(interval: Interval | None, first: str, verdict: bool) -> dict | None:
