@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from msdrnn import timeline
 from msdrnn.cli import run
 from msdrnn.dataset_io import load_split, read_label_map
 from msdrnn.errors import ConfigError, DataError
@@ -136,12 +137,14 @@ def load_data(args: argparse.Namespace, classes: int) -> list:
 def main(argv: list[str] | None = None) -> int:
     """Check the input, then train; returns the exit code (bad input and divergence are
     raised as ``ConfigError``/``DataError``/``TrainingDiverged`` for ``cli.run``)."""
+    timeline.mark("main")
     args = parse_args(argv)
     if args.threads < 1:
         raise ConfigError(f"--threads must be at least 1; got {args.threads}")
     label_map = read_label_map(args.dataset)
     config = make_config(args, classes=len(label_map))
     train_split, valid_split = load_data(args, config.classes)
+    timeline.mark("data_read")
     if train_split.size < config.batch_size:
         raise DataError(f"only {train_split.size} training songs: fewer than one batch "
                         f"of {config.batch_size}")
@@ -149,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     from msdrnn.training import train
     from msdrnn.updates import set_threads  # TensorFlow after the checks: bad input fails fast
 
+    timeline.mark("tensorflow_imported")
     set_threads(config.threads, config.groups)
 
     run_info = {"command": sys.argv, "dataset": str(args.dataset),
@@ -157,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     outputs = {"history": args.history, "run": args.run, "weights": args.weights,
                "weights_best": args.weights_best}
     train(config, train_split, valid_split, args.out, run_info, log=log_line, outputs=outputs)
+    timeline.write()
     return 0
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from msdrnn import timeline
 from msdrnn.dataset_io import Split
 from msdrnn.errors import ConfigError, TrainingDiverged
 from msdrnn.files import atomic_write
@@ -292,6 +293,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
 
     from msdrnn.updates import Trainer
 
+    timeline.mark("imported")
     config.check()
     started = time.perf_counter()
     paths = output_paths(out, outputs)
@@ -304,6 +306,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     model = build_model(config)
     trainer = Trainer(model, config.learning_rate, config.batch_size, groups=config.groups)
     fingerprint = run_fingerprint(config, train_split, valid_split)
+    timeline.mark("trainer_built")
 
     history: list[dict] = []
     best_weights = {name: var.numpy() for name, var in model.weights.items()}
@@ -331,6 +334,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
             best_weights = {name: var.numpy() for name, var in model.weights.items()}
         history.append(row)
         save_checkpoint(out, trainer, epoch, history, best_weights, fingerprint)
+        timeline.mark(f"epoch_{epoch}")
         log(f"epoch {epoch:3d}/{config.epochs}  train loss {row['train_loss']:.4f} "
             f"acc {row['train_acc']:.4f}  valid loss {valid_loss:.4f} acc {valid_acc:.4f}  "
             f"{seconds:7.2f} s  {batches * config.batch_size / seconds:8.1f} songs/s")
@@ -369,6 +373,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     atomic_write(paths["history"], history_csv(history))
     atomic_write(paths["run"], (json.dumps(record, indent=2) + "\n").encode())
     remove_checkpoint(out)
+    timeline.mark("outputs_written")
     return history
 
 
