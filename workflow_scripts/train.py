@@ -25,6 +25,7 @@ from msdrnn.cli import run
 from msdrnn.dataset_io import load_split, read_label_map
 from msdrnn.errors import ConfigError, DataError
 from msdrnn.study import mlp_hidden
+from msdrnn.tensorflow_setup import import_tensorflow
 from msdrnn.training import TrainConfig
 
 log = logging.getLogger("train")
@@ -149,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         raise DataError(f"only {train_split.size} training songs: fewer than one batch "
                         f"of {config.batch_size}")
 
+    # TensorFlow after the checks, so bad input fails fast
+    import_tensorflow()
     from msdrnn.training import train
-    from msdrnn.updates import set_threads  # TensorFlow after the checks: bad input fails fast
+    from msdrnn.updates import set_threads
 
     timeline.mark("tensorflow_imported")
     set_threads(config.threads, config.groups)

@@ -146,6 +146,20 @@ class TrainConfig:
             raise ConfigError(problem)
 
 
+def set_random_seeds(seed: int) -> None:
+    """Seed Python's, NumPy's and TensorFlow's global generators, as Keras'
+    ``set_random_seed`` does, without importing Keras. The trainer draws from none of
+    them (weights and epoch orders come from their own ``default_rng``); seeding them keeps
+    any op that draws from a global generator deterministic."""
+    import random
+
+    import tensorflow as tf
+
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (the legacy global generator is what is seeded)
+    tf.random.set_seed(seed)
+
+
 def epoch_order(seed: int, epoch: int, songs: int) -> np.ndarray:
     """The order in which epoch ``epoch`` (1-based) visits the training songs."""
     return np.random.default_rng([seed, epoch]).permutation(songs)
@@ -288,7 +302,6 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     data; raises ``TrainingDiverged`` (checkpoint left as it was) on a non-finite loss.
     Returns the history, one dict per epoch.
     """
-    import keras
     import tensorflow as tf
 
     from msdrnn.updates import Trainer
@@ -301,7 +314,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     for path in paths.values():  # outputs of an earlier run must not pass for this run's
         path.unlink(missing_ok=True)
 
-    keras.utils.set_random_seed(config.seed)
+    set_random_seeds(config.seed)
     tf.config.experimental.enable_op_determinism()
     model = build_model(config)
     trainer = Trainer(model, config.learning_rate, config.batch_size, groups=config.groups)
