@@ -14,8 +14,10 @@ again after an interruption continues after the last finished epoch. Bad input: 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -173,5 +175,16 @@ def log_line(line: str) -> None:
     log.info(line)
 
 
+def exit_now(code: int) -> None:
+    """End the process once its exit handlers ran, skipping the interpreter's teardown of
+    TensorFlow's modules: that took seconds per job (perf/bench_overhead.py, "exit"), and
+    every output is written and closed by then."""
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(run(main))
+    exit_now(run(main))
