@@ -210,9 +210,7 @@ def recomputed(scratch: Path, job: JobUsage) -> JobUsage:
         runtime = sizing.train_runtime_minutes(epoch, hyper["epochs"], coefficients)
         return dataclasses.replace(job, mem_mb=mem_mb, runtime=runtime)
     if job.rule in sizing.DATA_JOB_MEMORY:
-        data = config["data"]
-        size = (len(data["genres"]) * (data["per_genre"] + data["per_genre_test"])
-                * sizing.BYTES_PER_SONG / 2**20
+        size = (sizing.built_data_mb(job.rule, config["data"])
                 if job.rule in sizing.BUILDS_DATA else dataset_mb)
         return dataclasses.replace(
             job, mem_mb=sizing.data_job_mem_mb(job.rule, size, coefficients["mem_margin"]))

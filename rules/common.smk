@@ -242,19 +242,15 @@ def train_runtime(epochs):
     return runtime
 
 
-def built_songs_mb() -> float:
-    """MB of float32 features of every song the config asks for (train, valid and test)."""
-    data = config["data"]
-    songs = len(data["genres"]) * (data["per_genre"] + data["per_genre_test"])
-    return songs * sizing.BYTES_PER_SONG / 2**20
-
-
 def data_mem_mb(job: str):
     """Memory (MB) of a data, control or evaluation job: its measured peak from the size of
     its data (msdrnn.resources.DATA_JOB_MEMORY), plus resources.mem_margin."""
 
     def mem_mb(wildcards, input) -> int:
-        size = built_songs_mb() if job in sizing.BUILDS_DATA else input.size_mb
+        if job in sizing.BUILDS_DATA:
+            size = sizing.built_data_mb(job, config["data"])
+        else:
+            size = input.size_mb
         return sizing.data_job_mem_mb(job, size, config["resources"]["mem_margin"])
 
     return mem_mb

@@ -21,16 +21,20 @@ training. A diverging run: exit code 1.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
+from msdrnn import timeline
 from msdrnn.cli import run
 from msdrnn.dataset_io import load_split, read_label_map
 from msdrnn.errors import ConfigError, DataError
 from msdrnn.models import available, family
+from msdrnn.tensorflow_setup import import_tensorflow
 from msdrnn.training import TrainConfig
 
 log = logging.getLogger("train")
@@ -147,19 +151,24 @@ def load_data(args: argparse.Namespace, classes: int) -> list:
 def main(argv: list[str] | None = None) -> int:
     """Check the input, then train; returns the exit code (bad input and divergence are
     raised as ``ConfigError``/``DataError``/``TrainingDiverged`` for ``cli.run``)."""
+    timeline.mark("main")
     args = parse_args(argv)
     if args.threads < 1:
         raise ConfigError(f"--threads must be at least 1; got {args.threads}")
     label_map = read_label_map(args.dataset)
     config = make_config(args, classes=len(label_map))
     train_split, valid_split = load_data(args, config.classes)
+    timeline.mark("data_read")
     if train_split.size < config.batch_size:
         raise DataError(f"only {train_split.size} training songs: fewer than one batch "
                         f"of {config.batch_size}")
 
+    # TensorFlow after the checks, so bad input fails fast
+    import_tensorflow()
     from msdrnn.training import train
-    from msdrnn.updates import set_threads  # TensorFlow after the checks: bad input fails fast
+    from msdrnn.updates import set_threads
 
+    timeline.mark("tensorflow_imported")
     set_threads(config.threads, config.groups)
 
     run_info = {"command": sys.argv, "dataset": str(args.dataset),
@@ -168,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     outputs = {"history": args.history, "run": args.run, "weights": args.weights,
                "weights_best": args.weights_best}
     train(config, train_split, valid_split, args.out, run_info, log=log_line, outputs=outputs)
+    timeline.write()
     return 0
 
 
@@ -176,5 +186,16 @@ def log_line(line: str) -> None:
     log.info(line)
 
 
+def exit_now(code: int) -> None:
+    """End the process once its exit handlers ran, skipping the interpreter's teardown of
+    TensorFlow's modules: that took seconds per job (perf/bench_overhead.py, "exit"), and
+    every output is written and closed by then."""
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(run(main))
+    exit_now(run(main))

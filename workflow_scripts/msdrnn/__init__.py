@@ -15,6 +15,6 @@ Results: ``results`` (history.csv and JSON readers), ``reference`` (NumPy forwar
 ``search`` (Bayesian search), ``stats`` (intervals: Welch t, paired bootstrap), ``plots``,
 ``summary``.
 
-TensorFlow is imported by ``model``, ``adam``, ``updates`` and (inside functions) ``training`` and
-``provenance`` only; every other module works without it.
+TensorFlow is imported by ``tensorflow_setup``, ``model``, ``adam``, ``updates`` and (inside
+functions) ``training`` and ``provenance`` only; every other module works without it.
 """

@@ -19,9 +19,11 @@ neighbours, pandas or matplotlib) every time Snakemake starts.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 
+@functools.cache
 def _module_file(root: Path, dotted: str) -> Path | None:
     """The file of module ``dotted`` under ``root``: ``a/b.py`` or ``a/b/__init__.py``."""
     base = root.joinpath(*dotted.split("."))
@@ -54,14 +56,26 @@ def _runtime_imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
                 visit(child)
             return
         for child in ast.iter_child_nodes(node):
-            visit(child)
+            if not isinstance(child, ast.expr):  # imports are statements: skip expressions
+                visit(child)
 
     visit(tree)
     return found
 
 
-def _imported_names(path: Path, root: Path) -> list[str]:
-    """Dotted names of the modules that ``path`` may import, packages included."""
+def _imported_names(path: Path, root: Path) -> tuple[str, ...]:
+    """Dotted names of the modules that ``path`` may import, packages included.
+
+    Parsed once per file version: Snakemake asks for some thirty scripts' inputs at every
+    start, and they share most of their modules (parsing each again took most of a no-op
+    dry run, docs/performance.md)."""
+    stat = path.stat()
+    return _parsed_imports(path, root, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _parsed_imports(path: Path, root: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """``_imported_names`` of one version of the file (``mtime_ns``, ``size`` key the cache)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     relative = path.relative_to(root).with_suffix("")
     package = list(relative.parts[:-1])  # the package a relative import starts from
@@ -81,7 +95,7 @@ def _imported_names(path: Path, root: Path) -> list[str]:
         names += _with_parents(base)
         # `from package import name` loads package.name when it is a submodule
         names += [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
-    return names
+    return tuple(names)
 
 
 def project_modules(script: str | Path, root: str | Path | None = None) -> list[Path]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import platform
 import sys
+from importlib import metadata
 from pathlib import Path
 
 
@@ -36,12 +37,13 @@ def device_description() -> str:
 def package_versions() -> dict[str, str]:
     """Versions of Python and of every package that decides a training run's numbers."""
     import h5py
-    import keras
     import numpy as np
     import tensorflow as tf
 
+    # Keras' version from its metadata: importing it costs seconds (msdrnn.tensorflow_setup)
     return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__, "h5py": h5py.__version__}
+            "keras": metadata.version("keras"), "numpy": np.__version__,
+            "h5py": h5py.__version__}
 
 
 # The packages whose versions decide a training run's numbers (a checkpoint must match).

@@ -78,10 +78,10 @@ def train_mem_mb(dataset_mb: float, model: str, hparams: dict, coefficients: dic
 
 # Peak RSS of the other heavy jobs, measured by perf/bench_resources.py at the smoke and
 # paper scales (docs/performance.md): (MB without data, MB per MB of data). The data is
-# the input files' size, or for the jobs that make the data set (BUILDS_DATA) the size of
-# the songs the config asks for.
+# the input files' size, or for the jobs that make the data set (BUILDS_DATA) the MB of
+# float32 songs they make (``built_data_mb``).
 DATA_JOB_MEMORY = {
-    "generate_synthetic": (250, 0.0),
+    "generate_synthetic": (90, 0.46),
     "prepare_dataset": (150, 1.5),
     "make_steps": (100, 0.0),
     "shuffle_segments": (100, 0.2),
@@ -89,6 +89,17 @@ DATA_JOB_MEMORY = {
     "evaluate_test": (150, 1.0),
 }
 BUILDS_DATA = {"generate_synthetic", "prepare_dataset"}
+
+
+def built_data_mb(job: str, data: dict) -> float:
+    """MB of float32 songs a job of BUILDS_DATA makes, from the config's ``data`` section:
+    every generated track for ``generate_synthetic`` (its peak grows with the track count,
+    not with the songs kept), the songs the config keeps for ``prepare_dataset``."""
+    if job == "generate_synthetic":
+        songs = len(data["genres"]) * data["synthetic"]["tracks_per_genre"]
+    else:
+        songs = len(data["genres"]) * (data["per_genre"] + data["per_genre_test"])
+    return songs * BYTES_PER_SONG / 2**20
 
 
 def data_job_mem_mb(job: str, data_mb: float, margin: float) -> int:

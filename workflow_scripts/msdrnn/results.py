@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from msdrnn.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # history.csv, as the trainer writes it
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "seconds")
@@ -23,6 +25,8 @@ GRID_RUN = re.compile(r"steps_(\d+)/seed_(\d+)$")
 
 def read_history(path: str | Path) -> pd.DataFrame:
     """One row per epoch, checked for the columns every consumer relies on."""
+    import pandas as pd  # here, not above: the trainer imports this module for HISTORY_COLUMNS
+
     try:
         history = pd.read_csv(path)
     except (OSError, ValueError) as err:  # pandas' parser errors are ValueErrors

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from msdrnn import timeline
 from msdrnn.dataset_io import Split
 from msdrnn.errors import ConfigError, TrainingDiverged
 from msdrnn.files import atomic_write
@@ -138,6 +139,20 @@ class TrainConfig:
             raise ConfigError(f"threads ({self.threads}) must not exceed the batch size "
                               f"({self.batch_size}): the RNN trains one group of a batch's "
                               "songs per thread")
+
+
+def set_random_seeds(seed: int) -> None:
+    """Seed Python's, NumPy's and TensorFlow's global generators, as Keras'
+    ``set_random_seed`` does, without importing Keras. The trainer draws from none of
+    them (weights and epoch orders come from their own ``default_rng``); seeding them keeps
+    any op that draws from a global generator deterministic."""
+    import random
+
+    import tensorflow as tf
+
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (the legacy global generator is what is seeded)
+    tf.random.set_seed(seed)
 
 
 def epoch_order(seed: int, epoch: int, songs: int) -> np.ndarray:
@@ -277,11 +292,11 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     data; raises ``TrainingDiverged`` (checkpoint left as it was) on a non-finite loss.
     Returns the history, one dict per epoch.
     """
-    import keras
     import tensorflow as tf
 
     from msdrnn.updates import Trainer
 
+    timeline.mark("imported")
     config.check()
     started = time.perf_counter()
     paths = output_paths(out, outputs)
@@ -289,12 +304,13 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     for path in paths.values():  # outputs of an earlier run must not pass for this run's
         path.unlink(missing_ok=True)
 
-    keras.utils.set_random_seed(config.seed)
+    set_random_seeds(config.seed)
     tf.config.experimental.enable_op_determinism()
     model = build_model(config)
     trainer = Trainer(model, config.learning_rate, config.batch_size, groups=config.groups,
                       seed=config.seed)
     fingerprint = run_fingerprint(config, train_split, valid_split)
+    timeline.mark("trainer_built")
 
     history: list[dict] = []
     best_weights = {name: var.numpy() for name, var in model.weights.items()}
@@ -322,6 +338,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
             best_weights = {name: var.numpy() for name, var in model.weights.items()}
         history.append(row)
         save_checkpoint(out, trainer, epoch, history, best_weights, fingerprint)
+        timeline.mark(f"epoch_{epoch}")
         log(f"epoch {epoch:3d}/{config.epochs}  train loss {row['train_loss']:.4f} "
             f"acc {row['train_acc']:.4f}  valid loss {valid_loss:.4f} acc {valid_acc:.4f}  "
             f"{seconds:7.2f} s  {batches * config.batch_size / seconds:8.1f} songs/s")
@@ -360,6 +377,7 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     atomic_write(paths["history"], history_csv(history))
     atomic_write(paths["run"], (json.dumps(record, indent=2) + "\n").encode())
     remove_checkpoint(out)
+    timeline.mark("outputs_written")
     return history
 
 

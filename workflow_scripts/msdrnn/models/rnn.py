@@ -63,6 +63,49 @@ def build(hparams: dict, seed: int, classes: int = CLASSES) -> BasicRNN:
     return BasicRNN(hparams["state_size"], hparams["steps"], hparams["readout"], seed, classes)
 
 
+def _states(x_proj: tf.Tensor, h: tf.Tensor, W_h: tf.Tensor, keep: bool) -> tf.Tensor:
+    """``h_k = tanh(x_proj[:, k] + h_{k-1} W_h)`` over the steps of a part (B, steps, S).
+
+    A ``tf.while_loop``, so that XLA compiles one step whatever the number of steps (an
+    unrolled Python loop made the first epoch at steps 60 cost seconds of compilation).
+    Returns every state (steps, B, S) when ``keep``, else the final state (B, S).
+    """
+    steps = x_proj.shape[1]
+    inputs = tf.transpose(x_proj, [1, 0, 2])  # (steps, B, S): step k is inputs[k]
+    start = tf.constant(0)
+    if not keep:
+        _, h = tf.while_loop(lambda k, h: k < steps,
+                             lambda k, h: (k + 1, tf.tanh(inputs[k] + h @ W_h)),
+                             (start, h), maximum_iterations=steps)
+        return h
+
+    def step(k, h, kept):
+        h = tf.tanh(inputs[k] + h @ W_h)
+        return k + 1, h, kept.write(k, h)
+
+    kept = tf.TensorArray(x_proj.dtype, size=steps)
+    _, _, kept = tf.while_loop(lambda k, *_: k < steps, step, (start, h, kept),
+                               maximum_iterations=steps)
+    return kept.stack()
+
+
+def _state_gradients(states: tf.Tensor, dh: tf.Tensor, W_h: tf.Tensor
+                     ) -> tuple[tf.Tensor, tf.Tensor]:
+    """The pre-activation gradients ``dz_k`` (steps, B, S) of a part, walking back from the
+    final state's gradient ``dh`` (``dz_k = dh_k (1 - h_k^2)``, ``dh_{k-1} = dz_k W_h^T``),
+    and the gradient reaching the part's initial state; a loop, as in ``_states``."""
+    steps = states.shape[0]
+    dz = tf.TensorArray(states.dtype, size=steps)
+
+    def step(k, dh, dz):
+        dz_k = dh * (1.0 - tf.square(states[k]))  # through the tanh
+        return k - 1, tf.matmul(dz_k, W_h, transpose_b=True), dz.write(k, dz_k)
+
+    _, dh, dz = tf.while_loop(lambda k, *_: k >= 0, step, (tf.constant(steps - 1), dh, dz),
+                              maximum_iterations=steps)
+    return dz.stack(), dh
+
+
 class BasicRNN:
     """The study's basic RNN: one tanh cell shared by all steps, optional linear readout."""
 
@@ -94,13 +137,11 @@ class BasicRNN:
         """Run the cell over a part (B, steps, 25) from state ``h``; return the final state.
 
         Same arithmetic as ``cell`` step by step, with the input projection of all steps of
-        the part done as one matrix product.
+        the part done as one matrix product; the steps are a loop (``_states``).
         """
         w = self.weights
         x_proj = tf.einsum("bkf,fs->bks", x_part, w["W_x"]) + w["b"]
-        for k in range(x_part.shape[1]):
-            h = tf.tanh(x_proj[:, k] + h @ w["W_h"])
-        return h
+        return _states(x_proj, h, w["W_h"], keep=False)
 
     def run_part_bptt(self, x_part: tf.Tensor, h: tf.Tensor) -> tf.Tensor:
         """``run_part`` with its backward pass written out; what training runs.
@@ -115,31 +156,28 @@ class BasicRNN:
 
     def _part_bptt(self, x_part: tf.Tensor, h: tf.Tensor, w: dict) -> tf.Tensor:
         """``run_part_bptt`` on the weight values ``w``."""
-        steps, state_size = x_part.shape[1], self.state_size
+        state_size = self.state_size
 
         @tf.custom_gradient
         def part(x_part, h_in, W_x, W_h, b):
             x_proj = tf.einsum("bkf,fs->bks", x_part, W_x) + b
-            states = []
-            h = h_in
-            for k in range(steps):
-                h = tf.tanh(x_proj[:, k] + h @ W_h)
-                states.append(h)
+            states = _states(x_proj, h_in, W_h, keep=True)  # (steps, B, S)
 
             def backward(dh):
-                dz = [None] * steps
-                for k in reversed(range(steps)):
-                    dz[k] = dh * (1.0 - tf.square(states[k]))  # through the tanh
-                    dh = tf.matmul(dz[k], W_h, transpose_b=True)  # into h_{k-1}
-                dz = tf.stack(dz, axis=1)  # (B, steps, S)
+                dz, dh = _state_gradients(states, dh, W_h)
+                # (B, steps, S) by the stack the unrolled loop made, not a transpose: XLA
+                # then sums dW and db in the same order, so batches of 50 songs give the
+                # same bits as before (groups of 25 differ in db's last bits)
+                dz = tf.stack(tf.unstack(dz), axis=1)
                 flat_dz = tf.reshape(dz, [-1, state_size])
-                previous = tf.reshape(tf.stack([h_in, *states[:-1]], axis=1), [-1, state_size])
+                previous = tf.stack([h_in, *tf.unstack(states)[:-1]], axis=1)  # h_{k-1}
+                previous = tf.reshape(previous, [-1, state_size])
                 dW_h = tf.matmul(previous, flat_dz, transpose_a=True)
                 dW_x = tf.matmul(tf.reshape(x_part, [-1, FEATURES]), flat_dz, transpose_a=True)
                 dx = tf.einsum("bks,fs->bkf", dz, W_x)
                 return dx, dh, dW_x, dW_h, tf.reduce_sum(flat_dz, axis=0)
 
-            return h, backward
+            return states[-1], backward
 
         return part(x_part, h, w["W_x"], w["W_h"], w["b"])
 
