@@ -33,6 +33,13 @@ fastest peer (below 1: ours faster). The load average before and after is printe
 ``--dropout``) on the first ``--songs`` size, one process per case, and fits the peak to
 a fixed part plus MB per unit of channels x layers (``memory_terms`` of the CNN): the
 coefficient ``resources.train_mem_per_channel_mb`` of config.yaml.
+
+``--formulations`` measures instead why ours runs as it does: CPU milliseconds (the
+process's, so that a shared machine's waiting does not count) of one training batch of 50
+songs on the first ``--threads`` count, for each case, with the convolution written as
+``tf.nn.conv1d`` or as im2col (``im2col`` below) and the step run as a plain graph (what
+``TemporalCNN.jit_compile = False`` gives) or compiled with XLA; medians of ``--rounds``
+x 10 interleaved batches.
 """
 
 from __future__ import annotations
@@ -87,6 +94,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--memory", nargs="+", metavar="CHANNELS/KERNEL/LAYERS",
                         help="measure train.py's peak RSS for these cases instead of speed")
     parser.add_argument("--memory-epochs", type=int, default=2)
+    parser.add_argument("--formulations", action="store_true",
+                        help="compare the convolution's formulations instead (CPU ms/batch)")
     parser.add_argument("--worker", choices=tuple(KINDS), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -316,6 +325,67 @@ def memory_report(folder: Path, args: argparse.Namespace) -> dict:
             "dataset_mb": data.stat().st_size / 2**20}
 
 
+def im2col(x, kernel):
+    """The convolution as one product: every step's window of ``width`` segments unfolded
+    into a row of a (B*T, width*C_in) matrix ('same' zero padding), times the kernel as a
+    (width*C_in, C_out) matrix."""
+    import tensorflow as tf
+
+    width, c_in, c_out = kernel.shape
+    steps, half = x.shape[1], width // 2
+    padded = tf.pad(x, [[0, 0], [half, half], [0, 0]])
+    columns = tf.concat([padded[:, j:j + steps] for j in range(width)], axis=-1)
+    flat = tf.reshape(columns, [-1, width * c_in]) @ tf.reshape(kernel, [width * c_in, c_out])
+    return tf.reshape(flat, [-1, steps, c_out])
+
+
+def formulations(args: argparse.Namespace) -> list[dict]:
+    """CPU ms of one training batch per case, convolution and compilation (see above)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from msdrnn.models import cnn
+    from msdrnn.updates import Trainer, set_threads
+
+    load_before = os.getloadavg()
+    set_threads(args.threads[0])
+    tf.config.experimental.enable_op_determinism()
+    shipped = cnn.conv_same
+    convolutions = {"tf.nn.conv1d": lambda x, k: tf.nn.conv1d(x, k, 1, "SAME"),
+                    "im2col": im2col}
+    rng = np.random.default_rng(0)
+    songs = rng.standard_normal((BATCH, 120, 25)).astype(np.float32)
+    labels = rng.integers(0, 10, BATCH)
+    steps = {}
+    for case in args.cases:
+        for name, convolution in convolutions.items():
+            for jit in (False, True):
+                model = cnn.build({**parse_case(case), "dropout": args.dropout}, seed=0)
+                model.jit_compile = jit
+                cnn.conv_same = convolution  # read when the step is traced, just below
+                trainer = Trainer(model, seed=0)
+                trainer.train_epoch(songs, labels, np.arange(BATCH))
+                steps[case, name, jit] = trainer
+    cnn.conv_same = shipped
+    samples: dict = {key: [] for key in steps}
+    for _ in range(args.rounds * 10):
+        for key, trainer in steps.items():
+            tick = time.process_time()
+            trainer.train_epoch(songs, labels, np.arange(BATCH))
+            samples[key].append(time.process_time() - tick)
+    rows = [{"case": case, "convolution": name, "xla": jit,
+             "cpu_ms": 1e3 * statistics.median(samples[case, name, jit])}
+            for case, name, jit in samples]
+    print(f"\nCPU ms per training batch of {BATCH} songs, {args.threads[0]} thread(s), "
+          f"dropout {args.dropout}, medians of {args.rounds * 10}; load average "
+          f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
+    print("| channels/kernel/layers | convolution | step | CPU ms |\n|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['case']} | {row['convolution']} | "
+              f"{'XLA' if row['xla'] else 'plain graph'} | {row['cpu_ms']:.1f} |")
+    return rows
+
+
 def summarize(samples: dict) -> list[dict]:
     """Median seconds per framework, the fastest peer and ours over it, per row."""
     rows = []
@@ -352,6 +422,11 @@ def main(argv: list[str] | None = None) -> int:
 
     for case in [*args.cases, *(args.memory or [])]:
         parse_case(case)  # a bad case fails before anything is measured
+    if args.formulations:
+        rows = formulations(args)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=2) + "\n")
+        return 0
     if args.memory:
         with tempfile.TemporaryDirectory() as tmp:
             folder = args.workdir or Path(tmp)

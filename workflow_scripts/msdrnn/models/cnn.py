@@ -77,7 +77,7 @@ def conv_same(x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
     measured faster on CPU, forward and backward, than the same layer compiled with XLA,
     written as ``tf.nn.conv1d`` or as im2col (the window of every step unfolded into a
     (B*T, width*C_in) matrix, one product per layer): 1.4x at 128 channels, kernel 7, 3
-    layers, 3x at 8/3/1 (``perf/bench_cnn.py``; docs/performance.md).
+    layers, 3x at 8/3/1 (``perf/bench_cnn.py --formulations``; docs/performance.md).
     """
     return tf.nn.conv1d(x, kernel, stride=1, padding="SAME")
 
@@ -89,8 +89,9 @@ class TemporalCNN:
     TensorFlow graph rather than of an XLA-compiled function. The step is a few large
     convolutions, not the RNN's many small products, so the per-op overhead XLA removes
     is small, while TensorFlow's own convolution kernels and its stateless random numbers
-    (the dropout masks) are faster on CPU than XLA's: 105 against 150 ms per batch of 50
-    songs at 128/7/3, 3 against 9 ms at 8/3/1 (one thread).
+    (the dropout masks) are faster on CPU than XLA's: 104 against 146 CPU ms per batch of
+    50 songs at 128/7/3, 3.0 against 8.6 at 8/3/1, one thread (``perf/bench_cnn.py
+    --formulations``).
     """
 
     parts = 1
