@@ -54,6 +54,10 @@ class Trainer:
 
     ``evaluate`` scores whole songs in chunks of ``eval_chunk`` with a plain TensorFlow
     graph: compiling the forward pass with XLA measured no faster on CPU.
+
+    A model whose ``jit_compile`` is False (the convolutional network) has its batch run
+    as one call of a plain graph instead: a step of a few large operations gains nothing
+    from XLA, and TensorFlow's own kernels for them can be faster (``msdrnn.models.cnn``).
     """
 
     def __init__(self, model, learning_rate: float = 1e-3, batch_size: int = 50,
@@ -76,7 +80,8 @@ class Trainer:
             self._train_step = tf.function(self._grouped_batch,
                                            input_signature=[batch_songs, batch_labels])
         else:
-            self._train_step = tf.function(self._one_batch, jit_compile=True,
+            self._train_step = tf.function(self._one_batch,
+                                           jit_compile=getattr(model, "jit_compile", True),
                                            input_signature=[batch_songs, batch_labels])
         self._logits = tf.function(self._grouped_logits if groups > 1 else model.song_logits,
                                    jit_compile=False, input_signature=[songs])

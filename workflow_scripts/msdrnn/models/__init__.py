@@ -18,7 +18,8 @@ config's ``models:``; nothing else names the families. Every family module provi
   per batch), ``song_logits(songs)`` (evaluation mode) and ``train_batch(songs, targets,
   optimizer, noise_seed)`` (see ``msdrnn.updates``);
 - optionally ``groups(hparams, threads)``: groups of a batch's songs trained side by side
-  (the RNN's; 1 without).
+  (the RNN's; 1 without), and a model attribute ``jit_compile`` (default True): False runs
+  each batch's update as a plain graph instead of XLA (the CNN's; see ``msdrnn.updates``).
 
 The families are imported by name (``family``), not by import statements, so a script's
 code inputs (``msdrnn.code_inputs``) never include them: a rule that trains or evaluates a

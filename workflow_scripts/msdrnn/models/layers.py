@@ -30,10 +30,13 @@ tf = _TensorFlow()
 # ---------------------------------------------------------------- NumPy
 
 
-def glorot_uniform(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
-    """Glorot/Xavier uniform matrix, the original study's ``get_variable`` default."""
+def glorot_uniform(rng: np.random.Generator, fan_in: int, fan_out: int,
+                   shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Glorot/Xavier uniform matrix, the original study's ``get_variable`` default;
+    ``shape`` when the array is not (fan_in, fan_out), e.g. a convolution's (width, in,
+    out) with fans width x in and width x out."""
     limit = np.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32)
+    return rng.uniform(-limit, limit, size=shape or (fan_in, fan_out)).astype(np.float32)
 
 
 def relu(x: np.ndarray) -> np.ndarray:
