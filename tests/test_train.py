@@ -332,8 +332,9 @@ def test_code_fingerprint_covers_the_loaded_project_modules(tmp_path, monkeypatc
 
 
 @pytest.mark.slow
-def test_mlp_trains_resumes_and_writes_its_weights(dataset, tmp_path):
-    mlp = ["--model", "mlp", "--hidden", "16,8", "--threads", "1"]
+def test_mlp_with_dropout_trains_resumes_bitwise_and_writes_its_weights(dataset, tmp_path):
+    mlp = ["--model", "mlp", "--set", "width=16", "--set", "depth=2", "--set", "dropout=0.3",
+           "--threads", "1"]
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert run(dataset, whole, *mlp, "--epochs", "3").returncode == 0
     assert run(dataset, split, *mlp, "--epochs", "2").returncode == 0
@@ -343,7 +344,7 @@ def test_mlp_trains_resumes_and_writes_its_weights(dataset, tmp_path):
     with np.load(whole / "weights.npz") as f:
         weights = dict(f)
     assert {k: v.shape for k, v in weights.items()} == {
-        "W_0": (3000, 16), "b_0": (16,), "W_1": (16, 8), "b_1": (8,), "W_2": (8, 10),
+        "W_0": (3000, 16), "b_0": (16,), "W_1": (16, 16), "b_1": (16,), "W_2": (16, 10),
         "b_2": (10,)}
 
 
