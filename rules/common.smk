@@ -416,6 +416,9 @@ CONFIRMATION_DIRS = {
 
 
 SONG_STATS_DIR = "results/controls/song_stats"
+# The A/A check's extra runs of the RNN's best parameters (rules/calibration.smk): the one
+# spelling of their folder, results/calibration/seed_{S}.
+CALIBRATION_DIR = "results/calibration"
 
 
 # The runs evaluate_test scores: a seed folder of every kind above, or the song-statistics fit.
@@ -426,6 +429,7 @@ wildcard_constraints:
             for folder in CONFIRMATION_DIRS.values()
         ]
         + [SONG_STATS_DIR.removeprefix("results/")]
+        + [f"{CALIBRATION_DIR.removeprefix('results/')}/seed_\\d+"]
     ),
 
 
@@ -495,6 +499,37 @@ def training_runs() -> dict[str, tuple[str, str]]:
         for folder in seed_dirs(kind):
             runs.setdefault(folder.removeprefix("results/"), (kind, folder))
     return runs
+
+
+# ---------------------------------------------------------------- A/A check
+# (rules/calibration.smk): the RNN's best parameters under calibration.seeds, extra seeds
+# that no other run uses, split into two groups of the study's size many ways.
+
+
+def calibration_dir(seed="{seed}") -> str:
+    """Folder of one calibration run, e.g. results/calibration/seed_11; with no seed, the
+    rules' pattern."""
+    return f"{CALIBRATION_DIR}/seed_{seed}"
+
+
+def calibration_tests() -> list[str]:
+    """The test metrics of every calibration run (evaluate_test scores them)."""
+    return [
+        f"{calibration_dir(seed)}/test_metrics.json"
+        for seed in config["calibration"]["seeds"]
+    ]
+
+
+AA_CHECK = {
+    "numbers": f"{CALIBRATION_DIR}/aa_check.json",
+    "markdown": f"{CALIBRATION_DIR}/aa_check.md",
+}
+
+
+def aa_check_in_summary() -> bool:
+    """Whether the summary reads the A/A check (calibration.in_summary; false by default, so
+    that `all` never trains the calibration runs)."""
+    return config["calibration"]["in_summary"]
 
 
 # ---------------------------------------------------------------- targets
@@ -607,6 +642,8 @@ def summary_inputs(wildcards) -> dict:
     }
     if config["mlp"].get("search", True):
         inputs["mlp_trials"] = search_file("mlp", "trials.csv")
+    if aa_check_in_summary():
+        inputs["aa_check"] = AA_CHECK["numbers"]
     if has_test_split():
         inputs.update(
             {
@@ -633,11 +670,12 @@ def summary_command() -> str:
         "mlp={input.mlp_weights} shuffled_rnn={input.shuffled_rnn_weights}",
         "song_stats={input.song_stats_weights}",
         "--song-stats-fit {input.song_stats_fit}",
-        "--bootstrap {params.bootstrap} --bootstrap-seed {params.bootstrap_seed}",
         "--out {output.markdown} --out-json {output.numbers}",
     ]
     if config["mlp"].get("search", True):
         args.append("--mlp-trials {input.mlp_trials}")
+    if aa_check_in_summary():
+        args.append("--aa-check {input.aa_check}")
     if has_test_split():
         args.append(
             "--baseline-tests {input.baseline_tests} --best-tests {input.best_tests}"

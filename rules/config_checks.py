@@ -118,11 +118,35 @@ def check_seeds(config: dict) -> None:
             f"({bayes_seed}), the seed of every search trial; confirmation runs need seeds "
             "no trial used"
         )
+    check_calibration_seeds(config)
     if config["mlp"]["search"] and bayes_seed in config["mlp"]["seeds"]:
         raise WorkflowError(
             f"config: mlp.seeds {config['mlp']['seeds']} contains bayes.seed ({bayes_seed}), "
             "the seed of every trial of the feedforward network's search; its confirmation "
             "runs need seeds no trial used"
+        )
+
+
+def check_calibration_seeds(config: dict) -> None:
+    """The A/A check's seeds are distinct, new (neither a confirmation seed nor the search's)
+    and enough for two disjoint groups of the study's size."""
+    calibration = config.get("calibration", {})
+    seeds = calibration.get("seeds", [])
+    if not seeds:  # the schema's default fills them; a config read without it has none
+        return
+    if len(set(seeds)) != len(seeds):
+        raise WorkflowError(f"config: calibration.seeds has a seed twice: {seeds}")
+    reused = sorted(set(seeds) & {*config["best"]["seeds"], config["bayes"]["seed"]})
+    if reused:
+        raise WorkflowError(
+            f"config: calibration.seeds {seeds} reuses {reused}, a seed of best.seeds or "
+            "bayes.seed; the A/A check needs runs that no other result used"
+        )
+    group = len(config["best"]["seeds"])
+    if len(seeds) < 2 * group:
+        raise WorkflowError(
+            f"config: calibration.seeds has {len(seeds)} seeds; the A/A check splits them "
+            f"into two groups of len(best.seeds) = {group}, so it needs at least {2 * group}"
         )
 
 

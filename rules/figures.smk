@@ -226,8 +226,6 @@ rule write_summary:
         **LIGHT_RESOURCES,
     params:
         n_classes=len(config["data"]["genres"]),
-        bootstrap=config["summary"]["bootstrap"],
-        bootstrap_seed=config["summary"]["seed"],
     shell:
         summary_command()
 

@@ -50,6 +50,13 @@ def smoke_config(**changes: dict) -> dict:
         ({"mlp": {"seeds": [1, 1]}}, "config: mlp.seeds has a seed twice: [1, 1]"),
         ({"best": {"seeds": [2, 2]}}, "config: best.seeds has a seed twice: [2, 2]"),
         ({"baseline": {"seeds": [0, 0]}}, "config: baseline.seeds has a seed twice: [0, 0]"),
+        ({"calibration": {"seeds": [11, 11, 12]}},
+         "config: calibration.seeds has a seed twice: [11, 11, 12]"),
+        ({"calibration": {"seeds": [1, 3]}},
+         "config: calibration.seeds [1, 3] reuses [1], a seed of best.seeds or bayes.seed"),
+        ({"best": {"seeds": [1, 2]}, "calibration": {"seeds": [11, 12, 13]}},
+         "config: calibration.seeds has 3 seeds; the A/A check splits them into two groups "
+         "of len(best.seeds) = 2, so it needs at least 4"),
         ({"mlp": {"width_min": 128, "width_max": 64}},
          "config: mlp.width_min (128) is above mlp.width_max (64)"),
         ({"mlp": {"seeds": [0, 1]}},
@@ -69,7 +76,8 @@ def test_check_rejects_a_bad_value_naming_its_key(change: dict, message: str):
 
 
 def test_the_shipped_configs_pass_unchanged():
-    for name in ("config.yaml", "configs/smoke.yaml", "configs/paper.yaml"):
+    for name in ("config.yaml", "configs/smoke.yaml", "configs/paper.yaml",
+                 "configs/with_aa_check.yaml"):
         config = workflow_config(name)
         if config["data"]["source"] != "synthetic":  # paper.yaml names the user's data
             config["data"]["source"] = "synthetic"
@@ -106,7 +114,7 @@ def test_steps_check_agrees_with_the_trainers():
         ({"bayes": {"kappa": "high"}}, "'high' is not of type 'number'"),
         ({"grid": {"epoch": 3}}, "Additional properties are not allowed ('epoch' was"),
         ({"data": {"source": "mp3"}}, "'mp3' is not one of ['synthetic', 'msd_h5', 'npz']"),
-        ({"summary": {"bootstrap": 10}}, "10 is less than the minimum of 100"),
+        ({"calibration": {"max_splits": 0}}, "0 is less than the minimum of 1"),
         ({"mlp": {"depths": [1, 1]}}, "has non-unique elements"),
         ({"train": {"threads": 0}}, "0 is less than the minimum of 1"),
     ],

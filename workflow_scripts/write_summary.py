@@ -13,7 +13,7 @@
             shuffled_rnn=... song_stats=results/controls/song_stats/weights.npz \
         [--mlp-trials results/mlp_search/trials.csv] \
         [--baseline-tests ... --best-tests ... --mlp-tests ... --shuffled-tests ... \
-         --song-stats-test ...] --bootstrap 2000 --bootstrap-seed 0 \
+         --song-stats-test ...] [--aa-check results/calibration/aa_check.json] \
         --out results/summary.md --out-json results/summary.json
 
 Every ``--*-histories`` / ``--*-tests`` list has one file per seed, in the same order; a
@@ -21,7 +21,8 @@ Every ``--*-histories`` / ``--*-tests`` list has one file per seed, in the same 
 ``--weights`` one weights file per model (its trainable parameters, the same for every
 seed). The test files are given all or none (a study without a test split). Without
 ``--mlp-trials`` the feedforward network had no search. ``--dataset`` is read for its
-stored source and split sizes only (the attributes prepare_dataset.py writes).
+stored source and split sizes only (the attributes prepare_dataset.py writes). With
+``--aa-check`` (aa_check.py's JSON) the summary adds the A/A check's lines.
 """
 
 from __future__ import annotations
@@ -131,16 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("baseline-tests", "best-tests", "mlp-tests", "shuffled-tests"):
         parser.add_argument(f"--{name}", type=Path, nargs="+")
     parser.add_argument("--song-stats-test", type=Path)
-    parser.add_argument("--bootstrap", type=int, required=True, help="bootstrap resamples")
-    parser.add_argument("--bootstrap-seed", type=int, required=True)
+    parser.add_argument("--aa-check", type=Path, help="aa_check.py's JSON, if it ran")
     args = parser.parse_args(argv)
 
     given = [name for name in TESTS if getattr(args, name)]
     if given and len(given) != len(TESTS):
         missing = sorted(set(TESTS) - set(given))
         raise DataError(f"test metrics given for {given} but not for {missing}: give all or none")
-    if args.bootstrap < 1:
-        raise DataError(f"--bootstrap must be at least 1; got {args.bootstrap}")
     weights = weights_paths(args.weights)
     try:
         best_params = read_json(args.best_params)
@@ -199,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             n_classes=args.n_classes, grid=pd.read_csv(args.grid),
             trials=pd.read_csv(args.trials), best_params=best_params,
             models={key: models[key] for key in order},
-            resamples=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
-            provenance=provenance(args.dataset))
+            provenance=provenance(args.dataset),
+            aa_check=read_json(args.aa_check) if args.aa_check else None)
     except (KeyError, ValueError, OSError) as err:
         if isinstance(err, DataError):
             raise

@@ -5,12 +5,14 @@ its per-seed test metrics (``evaluate.py``'s output) when there is a test split,
 training budget. The RNN with the best parameters is compared with each other model.
 
 Verdicts come from the held-out test songs only: the difference of mean test accuracies
-(best-epoch weights) with a two-level bootstrap interval over the seeds of each model and
-the same test songs (``msdrnn.stats``), paired by the songs' track IDs. The validation
-numbers are shown too, with a t interval across seeds, but without a verdict: the RNN's
-parameters and every run's best epoch are chosen on those same validation songs. The
-grid's best steps value, picked on the grid's own validation numbers, is set against the
-other steps values with Holm-adjusted p-values and no verdict.
+(best-epoch weights) with msdrnn.stats.test_interval (a t interval over the seeds of each
+model and the same test songs), paired by the songs' track IDs (msdrnn.paired). The
+primary comparison, the RNN against the strongest non-recurrent model (chosen on
+validation), is at 95%; the others form one family, Holm-adjusted (msdrnn.stats.holm,
+holm_levels). The validation numbers are shown too, with a t interval across seeds, but
+without a verdict: the RNN's parameters and every run's best epoch are chosen on those
+same validation songs. The grid's steps values are compared with the best of the others
+(Hsu's MCB, msdrnn.stats.mcb), which allows for picking the best on the same numbers.
 """
 
 from __future__ import annotations
@@ -21,10 +23,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from msdrnn.errors import DataError
-from msdrnn.stats import Interval, bootstrap_interval, holm, seed_interval, song_correctness
+from msdrnn import paired, verdicts
+from msdrnn.stats import (
+    BestComparison,
+    Interval,
+    holm,
+    holm_levels,
+    mcb,
+    seed_interval,
+    test_interval,
+)
 
 RNN = "best"  # the model every comparison starts from
+# Models without recurrence: the primary comparison is the RNN against the one of these
+# with the highest mean peak validation accuracy (chosen on validation, tested on test).
+NON_RECURRENT = ("mlp", "cnn", "song_stats")
 SYNTHETIC_NOTE = ("The synthetic data is generated so that the order of a song's segments "
                   "carries its genre; it is not real music, and its numbers show that the "
                   "pipeline works, not the original study's findings.")
@@ -72,38 +85,12 @@ class Model:
     def test_accuracies(self, section: str = "best_epoch") -> list[float]:
         return [metrics[section]["accuracy"] for metrics in self.tests]
 
-    def track_ids(self, index: int = 0) -> list[str]:
-        """The test songs' track IDs of one seed's metrics, or DataError naming its file."""
-        metrics = self.tests[index]
-        if "track_ids" not in metrics:
-            raise DataError(f"{self._path(index)}: no 'track_ids' (expected the test songs' "
-                            "IDs that evaluate.py writes; evaluate this run again)")
-        return metrics["track_ids"]
-
     def correctness(self) -> np.ndarray:
         """(seeds, songs): 1 where a seed's best-epoch weights got a test song right."""
-        for index in range(1, len(self.tests)):
-            check_pairing(self, 0, self, index)
-        targets = self.tests[0]["targets"]
-        return song_correctness([m["best_epoch"]["predicted"] for m in self.tests], targets)
+        return paired.correctness(self.tests, [self._path(i) for i in range(len(self.tests))])
 
     def _path(self, index: int) -> str:
         return self.test_paths[index] if index < len(self.test_paths) else self.label
-
-
-def check_pairing(first: Model, i: int, second: Model, j: int) -> None:
-    """DataError naming both files unless the two test metrics are for the same songs, in
-    the same order (track IDs and labels)."""
-    songs_a = list(zip(first.track_ids(i), first.tests[i]["targets"], strict=False))
-    songs_b = list(zip(second.track_ids(j), second.tests[j]["targets"], strict=False))
-    if songs_a != songs_b:
-        ids_a, ids_b = songs_a, songs_b
-        where = next((k for k, (x, y) in enumerate(zip(ids_a, ids_b, strict=False)) if x != y),
-                     min(len(ids_a), len(ids_b)))
-        raise DataError(
-            f"{first._path(i)} and {second._path(j)} are for different test songs "
-            f"({len(ids_a)} and {len(ids_b)} songs, first difference at song {where}): a "
-            "paired comparison needs the same songs in the same order")
 
 
 @dataclass(frozen=True)
@@ -111,6 +98,8 @@ class Comparison:
     name: str
     valid: Interval
     test: Interval | None
+    family: str = "primary"  # "primary" (95%) or "secondary" (Holm-adjusted)
+    holm_p: float | None = None
 
 
 def pct(value: float) -> str:
@@ -140,27 +129,48 @@ def interval_text(interval: Interval | None) -> str:
             f"{points(interval.high)}]")
 
 
-def compare(models: dict[str, Model], other: str, resamples: int, seed: int) -> Comparison:
-    """The RNN with the best parameters against one other model."""
+def compare(models: dict[str, Model], other: str) -> Comparison:
+    """The RNN with the best parameters against one other model (test interval at 95%)."""
     first, second = models[RNN], models[other]
     valid = seed_interval(first.valid, second.valid)
     test = None
     if first.tests and second.tests:
-        check_pairing(first, 0, second, 0)
-        test = bootstrap_interval(first.correctness(), second.correctness(), resamples, seed)
+        paired.check_same_songs(first.tests[0], first._path(0), second.tests[0],
+                                second._path(0))
+        test = test_interval(first.correctness(), second.correctness())
     return Comparison(f"{first.label} vs {second.label}", valid, test)
 
 
-def grid_comparisons(grid: pd.DataFrame) -> tuple[int, list[Comparison], list[float | None]]:
-    """The grid's best steps value (highest mean max valid accuracy over seeds) against
-    every other steps value, across seeds, with Holm-adjusted p-values (the best value is
-    one selection against all the others)."""
+def primary_model(models: dict[str, Model]) -> str | None:
+    """The non-recurrent model present with the highest mean peak validation accuracy."""
+    present = [key for key in NON_RECURRENT if key in models]
+    return max(present, key=lambda key: float(np.mean(models[key].valid)), default=None)
+
+
+def families(models: dict[str, Model], order: Sequence[str]) -> list[Comparison]:
+    """Every comparison of the RNN, the primary one first at 95%, then the others as one
+    Holm family: Holm-adjusted p-values, each test interval at the level of the Holm step
+    that decided it (msdrnn.stats.holm_levels)."""
+    primary = primary_model(models)
+    keys = [key for key in order if key in models and key != RNN]
+    comparisons = {key: compare(models, key) for key in keys}
+    others = [key for key in keys if key != primary]
+    p_values = [comparisons[key].test.p if comparisons[key].test else None for key in others]
+    for key, p, level in zip(others, holm(p_values), holm_levels(p_values), strict=True):
+        c = comparisons[key]
+        test = c.test.at_level(level) if c.test and level is not None else c.test
+        comparisons[key] = Comparison(c.name, c.valid, test, "secondary", p)
+    return [comparisons[key] for key in ([primary] if primary else []) + others]
+
+
+def grid_comparisons(grid: pd.DataFrame) -> tuple[int, list[BestComparison], str]:
+    """The grid's best steps value (highest mean max valid accuracy over seeds), and every
+    steps value against the best of the others with Hsu's MCB (simultaneous intervals that
+    allow for picking the best on these same numbers), or the reason there are none."""
     per_steps = {int(k): list(g["max_valid_acc"]) for k, g in grid.groupby("steps")}
     best = max(per_steps, key=lambda k: (np.mean(per_steps[k]), -k))
-    comparisons = [Comparison(f"steps {best} (selected) vs steps {k}",
-                              seed_interval(per_steps[best], values), None)
-                   for k, values in per_steps.items() if k != best]
-    return best, comparisons, holm([c.valid.p for c in comparisons])
+    rows, method = mcb(per_steps)
+    return best, rows, method
 
 
 def budget_rows(models: dict[str, Model]) -> list[str]:
@@ -175,8 +185,8 @@ def budget_rows(models: dict[str, Model]) -> list[str]:
 
 
 def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
-                  best_params: dict, models: dict[str, Model], resamples: int,
-                  bootstrap_seed: int, provenance: Provenance | None = None
+                  best_params: dict, models: dict[str, Model],
+                  provenance: Provenance | None = None, aa_check: dict | None = None
                   ) -> tuple[str, dict]:
     """Markdown for results/summary.md and the same numbers as a dict (summary.json).
 
@@ -186,12 +196,10 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
     chance = 1.0 / n_classes
     has_test = bool(models[RNN].tests)
     per_steps = grid.groupby("steps")["max_valid_acc"].agg(["mean", "std", "count"])
-    best_steps, steps_comparisons, steps_holm = grid_comparisons(grid)
+    best_steps, steps_rows, steps_method = grid_comparisons(grid)
     trial = trials.loc[trials["objective"].idxmax()]
     grid_values = list(grid.loc[grid["steps"] == best_steps, "max_valid_acc"])
-    comparisons = [compare(models, key, resamples, bootstrap_seed)
-                   for key in ("mlp", "shuffled_rnn", "song_stats", "baseline")
-                   if key in models]
+    comparisons = families(models, ("mlp", "cnn", "shuffled_rnn", "song_stats", "baseline"))
 
     def test_cell(model: Model, section: str) -> str:
         return spread(model.test_accuracies(section)) if model.tests else "–"
@@ -237,42 +245,24 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
         "per batch (from run.json). The RNN on shuffled segments has no search of its own: "
         "its parameters were tuned on ordered songs.",
         "",
-        f"## Differences from the {rnn}, with 95% intervals",
+        f"## Differences from the {rnn}",
         "",
-        "| Comparison | Test: difference [95% interval], points | Verdict (test) | "
-        "Validation (selected on these songs): difference [95% interval], points |",
-        "|---|---|---|---|",
+        "| Comparison | Family (level) | Test: difference [interval], points | Verdict (test) "
+        "| Validation (selected on these songs): difference [95% interval], points |",
+        "|---|---|---|---|---|",
     ]
     for c in comparisons:
         test_verdict = c.test.verdict("RNN") if c.test else "no test split: no verdict"
-        lines.append(f"| {c.name} | {interval_text(c.test)} | {test_verdict} | "
-                     f"{interval_text(c.valid)} |")
+        lines.append(f"| {c.name} | {verdicts.family_cell(c.family, c.test, c.holm_p)} | "
+                     f"{interval_text(c.test)} | {test_verdict} | {interval_text(c.valid)} |")
     methods = sorted({c.valid.method for c in comparisons})
     lines.append("")
     if has_test:
-        lines.append(
-            "Test: difference of mean test accuracies (best-epoch weights). Interval: a "
-            "two-level bootstrap that resamples the seeds of each model (with replacement, "
-            "independently per model: the seeds each model ran under, as in the first "
-            "table) and then the test songs (the same resampled songs for both sides: "
-            "paired, checked by track ID), and recomputes the difference of the mean "
-            f"accuracies ({resamples} resamples, seed {bootstrap_seed}, percentile interval; "
-            "each comparison's method in summary.json), so it covers what other seeds would "
-            "give, not only these runs. A single run (such as the deterministic "
-            "song-statistics fit) adds no seed spread of its own.")
-        single = [models[key].label for key in models
-                  if key != RNN and len(models[key].tests) == 1]
-        if len(models[RNN].tests) == 1 and single:
-            lines.append(
-                f"Here the {rnn} ran under one seed, as did the {', '.join(single)}: those "
-                "intervals cover the test songs only and leave out the seeds' spread, so "
-                "they are too narrow for the procedure.")
-        few = sorted({len(model.tests) for model in models.values()} - {0, 1})
-        if few and few[0] < 5:
-            lines.append(
-                f"With {few[0]} seeds per model the seed level is thin: resampling n seeds "
-                "keeps about (n - 1) / n of their spread, so the intervals lean narrow; more "
-                "seeds (baseline.seeds, best.seeds, mlp.seeds) make them sharper.")
+        primary = [c for c in comparisons if c.family == "primary"]
+        lines += verdicts.test_lines(
+            {m.label: len(m.tests) for m in models.values()},
+            primary[0].name if primary else None,
+            sum(c.family == "secondary" for c in comparisons))
     lines += [
         "Validation: difference of the mean peak valid accuracies with a t interval across "
         f"seeds ({'; '.join(methods)}), descriptive only: selected on these songs, so no "
@@ -280,21 +270,11 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
         "A verdict comes from the test column only, and names a winner only when its "
         "interval excludes 0.",
         "The RNN on shuffled segments uses the parameters the search tuned on ordered songs.",
+        *([""] + verdicts.aa_check_lines(aa_check) if aa_check else []),
         "",
-        f"## The grid's best steps value ({best_steps}, selected) against the others",
-        "",
-        "Max valid accuracy over the grid's seeds. The best value is picked on these same "
-        "validation numbers, so its lead is optimistic and no verdict is drawn; the p-values "
-        f"are Holm-adjusted for the {len(steps_comparisons)} comparisons.",
-        "",
-        "| Comparison | Difference [95% interval], points | Holm-adjusted p |",
-        "|---|---|---|",
-        *[f"| {c.name} | {interval_text(c.valid)} | "
-          f"{'–' if p is None else f'{p:.3f}'} |"
-          for c, p in zip(steps_comparisons, steps_holm, strict=True)],
+        *verdicts.grid_lines(best_steps, steps_rows, steps_method,
+                             int(grid.groupby("steps").size().max())),
     ]
-    if steps_comparisons:
-        lines += ["", f"Interval: {steps_comparisons[0].valid.method}."]
     record = {
         "chance": chance,
         "data": None if provenance is None else {"source": provenance.source,
@@ -306,8 +286,9 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, trials: pd.DataFrame,
                    for m in models.values()],
         "comparisons": [_comparison_record(c) for c in comparisons],
         "grid_best_steps": best_steps,
-        "grid_comparisons": [{**_comparison_record(c), "holm_p": p}
-                             for c, p in zip(steps_comparisons, steps_holm, strict=True)],
+        "grid_method": steps_method,
+        "grid_comparisons": [vars(row) for row in steps_rows],
+        "aa_check": aa_check,
     }
     return "\n".join(lines) + "\n", record
 
@@ -316,11 +297,12 @@ def _interval_record(interval: Interval | None, first: str, verdict: bool) -> di
     if interval is None:
         return None
     return {"difference": interval.difference, "low": interval.low, "high": interval.high,
-            "method": interval.method, "p": interval.p,
-            "verdict": interval.verdict(first) if verdict else None}
+            "method": interval.method, "p": interval.p, "level": interval.level,
+            "df": interval.df, "verdict": interval.verdict(first) if verdict else None}
 
 
 def _comparison_record(comparison: Comparison) -> dict:
-    return {"name": comparison.name,
+    return {"name": comparison.name, "family": comparison.family,
+            "holm_p": comparison.holm_p,
             "valid": _interval_record(comparison.valid, "first", verdict=False),
             "test": _interval_record(comparison.test, "first", verdict=True)}
