@@ -32,7 +32,7 @@ def test_new_interval_keeps_95_percent(seeds, regime, seed_sd):
     studies = 1000
     cells = coverage.measure(regime, seeds, 300, seed_sd, studies, methods=("new", "review"))
     assert cells["new"].coverage >= lowest_acceptable(studies), cells
-    if seeds >= 3 and seed_sd <= 0.02:  # seed-by-song noise counted once: narrower
+    if seeds >= 3 and seed_sd <= 0.02:  # 300 songs: seed-by-song noise counted once, narrower
         assert cells["new"].width < cells["review"].width, cells
 
 
