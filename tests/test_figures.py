@@ -86,7 +86,8 @@ def results(tmp_path_factory) -> Path:
                   readout=True, seed=0)
         (folder / "proposal.json").write_text(json.dumps({
             "trial": trial, "kind": "guided" if trial else "random",
-            "state_size": state, "steps": steps, "readout": True, "substituted": False}))
+            "state_size": state, "steps": steps, "readout": True, "substituted": False,
+            "substitution": None, "batch_size": 1, "replay_differences": []}))
     for seed in (1, 2):
         for folder, level, hyper in [
             (res / f"rnn/seed_{seed}", 0.57, {"steps": 4, "state_size": 341, "readout": True}),
@@ -138,7 +139,8 @@ def test_grid_summary_and_search_collection(results: Path):
     histories = [p.replace("proposal.json", "history.csv") for p in proposals]
     run_script("bayes_collect.py", "--top-fraction", "0.1", "--trials-out",
                "results/rnn_search/trials.csv", "--best-out", "results/rnn_search/best.json",
-               "--proposals", *proposals, "--histories", *histories, cwd=results, check=True)
+               "--proposals", *proposals, "--histories", *histories,
+               "--names", "state_size", "steps", cwd=results, check=True)
     best = json.loads((results / "results/rnn_search/best.json").read_text())
     assert (best["state_size"], best["steps"], best["trial"]) == (341, 4, 1)
     trials = pd.read_csv(results / "results/rnn_search/trials.csv")
