@@ -34,6 +34,7 @@ include: "rules/models.smk"
 include: "rules/controls.smk"
 include: "rules/evaluate.smk"
 include: "rules/figures.smk"
+include: "rules/calibration.smk"
 
 
 # Cluster checks (a plain Python module beside the rules): they need the executor, which

@@ -187,19 +187,19 @@ def model_hparams(wildcards, input) -> tuple[str, dict]:
     models.NAME.hparams, or the steps file of the grid and the baseline (the larger of
     their two state sizes).
     """
-    model = getattr(wildcards, "model", None)
+    if "steps" in input.keys():  # a grid or baseline run: the RNN on a steps file
+        steps = int(re.search(r"steps_(\d+)\.h5$", input.steps)[1])
+        sections = [config["grid"], config["baseline"]]
+        state = max(section["state_size"] for section in sections)
+        readout = any(section["readout"] for section in sections)
+        return "rnn", {"state_size": state, "steps": steps, "readout": readout}
+    model = run_model(wildcards)
     for name in ("proposal", "best"):
         if name in input.keys():
             hparams = json.loads(Path(getattr(input, name)).read_text())
             keys = family(model).HPARAMS
             return model, {k: v for k, v in hparams.items() if k in keys}
-    if model is not None:
-        return model, dict(config["models"][model]["hparams"])
-    steps = int(re.search(r"steps_(\d+)\.h5$", input.steps)[1])
-    sections = [config["grid"], config["baseline"]]
-    state = max(section["state_size"] for section in sections)
-    readout = any(section["readout"] for section in sections)
-    return "rnn", {"state_size": state, "steps": steps, "readout": readout}
+    return model, dict(config["models"][model]["hparams"])
 
 
 def dataset_mb(input) -> float:
@@ -397,6 +397,9 @@ SHUFFLED_DATASET = "results/controls/shuffled_dataset.h5"
 MODEL_DIR = "results/{model}"
 SHUFFLED_DIR = "results/controls/shuffled_{model}"
 SONG_STATS_DIR = "results/controls/song_stats"
+# The A/A check's extra runs of the primary model's best parameters (rules/calibration.smk):
+# the one spelling of their folder, results/calibration/seed_{S}.
+CALIBRATION_DIR = "results/calibration"
 
 
 @dataclass(frozen=True)
@@ -449,6 +452,7 @@ wildcard_constraints:
             for group in RUN_GROUPS.values()
         ]
         + [SONG_STATS_DIR.removeprefix("results/")]
+        + [f"{CALIBRATION_DIR.removeprefix('results/')}/seed_\\d+"]
     ),
 
 
@@ -463,8 +467,15 @@ def seed_dirs(group: str) -> list[str]:
     return [seed_dir(group, seed) for seed in RUN_GROUPS[group].seeds]
 
 
+def run_model(wildcards) -> str:
+    """The model a training run of a compared model trains: its {model} wildcard. The A/A
+    check's runs (rules/calibration.smk, model_train's rule in CALIBRATION_DIR, a folder
+    without the wildcard) train the primary model, summary.primary."""
+    return wildcards.model if "model" in wildcards.keys() else PRIMARY
+
+
 def model_epochs(wildcards) -> int:
-    return config["models"][wildcards.model]["epochs"]
+    return config["models"][run_model(wildcards)]["epochs"]
 
 
 def model_train_inputs(dataset: str):
@@ -472,9 +483,10 @@ def model_train_inputs(dataset: str):
     a searched model, and the model's code."""
 
     def inputs(wildcards) -> dict:
-        found = {"dataset": dataset, "code": code_inputs("train.py", wildcards.model)}
-        if "space" in config["models"][wildcards.model]:
-            found["best"] = search_file("best.json", wildcards.model)
+        model = run_model(wildcards)
+        found = {"dataset": dataset, "code": code_inputs("train.py", model)}
+        if "space" in config["models"][model]:
+            found["best"] = search_file("best.json", model)
         return found
 
     return inputs
@@ -484,7 +496,7 @@ def model_hparams_args(wildcards, input) -> str:
     """train.py's hyperparameter flags of a model's run: its search's best.json, or its
     models.NAME.hparams as --set flags (a param, so that editing one reruns its runs).
     """
-    block = config["models"][wildcards.model]
+    block = config["models"][run_model(wildcards)]
     if "space" in block:
         return f"--hparams {input.best}"
     return " ".join(
@@ -494,8 +506,9 @@ def model_hparams_args(wildcards, input) -> str:
 
 
 def evaluated_run(folder: str) -> RunGroup | None:
-    """The group of an evaluated run's folder (None: the song-statistics fit)."""
-    for group in RUN_GROUPS.values():
+    """The group of an evaluated run's folder, the A/A check's runs included (None: the
+    song-statistics fit)."""
+    for group in [*RUN_GROUPS.values(), CALIBRATION]:
         if folder.startswith(f"{group.folder}/"):
             return group
     return None
@@ -547,6 +560,41 @@ def training_runs() -> dict[str, tuple[str, str]]:
         for folder in seed_dirs(name):
             runs.setdefault(folder.removeprefix("results/"), (group.kind, folder))
     return runs
+
+
+# ---------------------------------------------------------------- A/A check
+# (rules/calibration.smk): the primary model's best parameters under calibration.seeds,
+# extra seeds that no other run uses, split into two groups of the study's size (its
+# len(models.<primary>.seeds)) many ways.
+
+
+# Not in RUN_GROUPS: neither `all`, runs.csv nor the summary's tables ask for these runs.
+CALIBRATION = RunGroup(
+    CALIBRATION_DIR, PRIMARY, tuple(config["calibration"]["seeds"]), kind="calibration"
+)
+
+
+def calibration_dir(seed="{seed}") -> str:
+    """Folder of one calibration run, e.g. results/calibration/seed_11; with no seed, the
+    rules' pattern."""
+    return f"{CALIBRATION_DIR}/seed_{seed}"
+
+
+def calibration_tests() -> list[str]:
+    """The test metrics of every calibration run (evaluate_test scores them)."""
+    return [f"{calibration_dir(seed)}/test_metrics.json" for seed in CALIBRATION.seeds]
+
+
+AA_CHECK = {
+    "numbers": f"{CALIBRATION_DIR}/aa_check.json",
+    "markdown": f"{CALIBRATION_DIR}/aa_check.md",
+}
+
+
+def aa_check_in_summary() -> bool:
+    """Whether the summary reads the A/A check (calibration.in_summary; false by default, so
+    that `all` never trains the calibration runs)."""
+    return config["calibration"]["in_summary"]
 
 
 # ---------------------------------------------------------------- targets
@@ -657,6 +705,8 @@ def summary_inputs(wildcards) -> dict:
     for model in searched_models():
         inputs[f"{model}_trials"] = search_file("trials.csv", model)
         inputs[f"{model}_best"] = search_file("best.json", model)
+    if aa_check_in_summary():
+        inputs["aa_check"] = AA_CHECK["numbers"]
     if has_test_split():
         inputs["song_stats_test"] = f"{SONG_STATS_DIR}/test_metrics.json"
     return inputs
@@ -698,8 +748,7 @@ def summary_command() -> str:
         args.append(f"--search {model} {{input.{model}_trials}} {{input.{model}_best}}")
     if has_test_split():
         args.append("--tests song_stats {input.song_stats_test}")
-    args += [
-        "--bootstrap {params.bootstrap} --bootstrap-seed {params.bootstrap_seed}",
-        "--out {output.markdown} --out-json {output.numbers}",
-    ]
+    if aa_check_in_summary():
+        args.append("--aa-check {input.aa_check}")
+    args.append("--out {output.markdown} --out-json {output.numbers}")
     return logged(" ".join(args))

@@ -188,8 +188,8 @@ def check_search(config: dict) -> None:
 
 
 def check_seeds(config: dict) -> None:
-    """Each model's seeds are distinct, and no confirmation seed of a searched model is the
-    seed every trial of its search used."""
+    """Each model's seeds are distinct, no confirmation seed of a searched model is the
+    seed every trial of its search used, and the A/A check's seeds are usable."""
     for key in ("baseline",):
         seeds = config[key]["seeds"]
         if len(set(seeds)) != len(seeds):
@@ -205,6 +205,7 @@ def check_seeds(config: dict) -> None:
                 f"the seed of every trial of {name}'s search; its confirmation runs need "
                 "seeds no trial used"
             )
+    check_calibration_seeds(config)
 
 
 def check_memory_terms(config: dict) -> None:
@@ -220,6 +221,33 @@ def check_memory_terms(config: dict) -> None:
                 f"{sorted(terms)}, so {missing} must be given (MB per unit, measured with "
                 "perf/bench_resources.py --fit)"
             )
+
+
+def check_calibration_seeds(config: dict) -> None:
+    """The A/A check's seeds are distinct, new (neither a confirmation seed of the primary
+    model nor the search's) and enough for two disjoint groups of the study's size, the
+    primary model's len(models.<primary>.seeds)."""
+    calibration = config.get("calibration", {})
+    seeds = calibration.get("seeds", [])
+    if not seeds:  # the schema's default fills them; a config read without it has none
+        return
+    if len(set(seeds)) != len(seeds):
+        raise WorkflowError(f"config: calibration.seeds has a seed twice: {seeds}")
+    primary = config.get("summary", {}).get("primary", "rnn")
+    key = f"models.{primary}.seeds"
+    study_seeds = config["models"][primary]["seeds"]
+    reused = sorted(set(seeds) & {*study_seeds, config["bayes"]["seed"]})
+    if reused:
+        raise WorkflowError(
+            f"config: calibration.seeds {seeds} reuses {reused}, a seed of {key} or "
+            "bayes.seed; the A/A check needs runs that no other result used"
+        )
+    group = len(study_seeds)
+    if len(seeds) < 2 * group:
+        raise WorkflowError(
+            f"config: calibration.seeds has {len(seeds)} seeds; the A/A check splits them "
+            f"into two groups of len({key}) = {group}, so it needs at least {2 * group}"
+        )
 
 
 def check_data_paths(data: dict) -> None:

@@ -225,8 +225,6 @@ rule write_summary:
         n_classes=len(config["data"]["genres"]),
         primary=PRIMARY,
         models=summary_models(),
-        bootstrap=config["summary"]["bootstrap"],
-        bootstrap_seed=config["summary"]["seed"],
     shell:
         summary_command()
 

@@ -19,9 +19,10 @@ rule model_train:
         mem_mb=train_mem_mb,
         runtime=train_runtime(model_epochs),
     params:
+        model=run_model,
         hparams=model_hparams_args,
         epochs=model_epochs,
         seed=lambda wildcards: int(wildcards.seed),
         train=train_params(),
     shell:
-        train_command("--model {wildcards.model} {params.hparams}")
+        train_command("--model {params.model} {params.hparams}")

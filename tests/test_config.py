@@ -56,7 +56,7 @@ def test_paper_config_has_the_seed_values():
     paper = yaml.safe_load((ROOT / "configs/paper.yaml").read_text())
     steps = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30, 40, 60]
     assert paper["baseline"] == {"state_size": 10, "steps": 6, "readout": False,
-                                 "epochs": 35, "seeds": [0, 1, 2]}
+                                 "epochs": 35, "seeds": [0, 1, 2, 3, 4]}
     assert paper["grid"]["steps"] == steps and paper["grid"]["epochs"] == 35
     assert (paper["grid"]["state_size"], paper["grid"]["readout"]) == (10, False)
     bayes = paper["bayes"]
@@ -64,8 +64,9 @@ def test_paper_config_has_the_seed_values():
                                                "steps": {"categories": steps}}
     assert (bayes["n_initial"], bayes["n_calls"], bayes["kappa"]) == (1, 26, 1.9)
     assert (bayes["epochs"], bayes["top_fraction"]) == (25, 0.1)
-    assert (paper["models"]["rnn"]["epochs"], paper["models"]["rnn"]["seeds"]) == (50, [1, 2, 3])
-    assert paper["models"]["mlp"]["seeds"] == [1, 2, 3]
+    rnn = paper["models"]["rnn"]
+    assert (rnn["epochs"], rnn["seeds"]) == (50, [1, 2, 3, 4, 5])
+    assert paper["models"]["mlp"]["seeds"] == [1, 2, 3, 4, 5]
     assert (paper["train"]["batch_size"], paper["train"]["learning_rate"]) == (50, 0.001)
     data = paper["data"]
     assert (data["segments"], data["per_genre"], data["per_genre_test"]) == (120, 5000, 1000)

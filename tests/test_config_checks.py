@@ -83,6 +83,18 @@ def smoke_config(**changes: dict) -> dict:
          "config: models.rnn.space.state_size can take 15, which family 'rnn' cannot run"),
         ({"summary": {"primary": "cnn"}},
          "config: summary.primary is 'cnn', which is not under models (['rnn', 'mlp'])"),
+        ({"calibration": {"seeds": [11, 11, 12]}},
+         "config: calibration.seeds has a seed twice: [11, 11, 12]"),
+        ({"calibration": {"seeds": [1, 3]}},
+         "config: calibration.seeds [1, 3] reuses [1], a seed of models.rnn.seeds or "
+         "bayes.seed"),
+        ({"models": {"rnn": {"seeds": [1, 2]}}, "calibration": {"seeds": [11, 12, 13]}},
+         "config: calibration.seeds has 3 seeds; the A/A check splits them into two groups "
+         "of len(models.rnn.seeds) = 2, so it needs at least 4"),
+        ({"summary": {"primary": "mlp"}, "models": {"mlp": {"seeds": [4, 5]}},
+          "calibration": {"seeds": [11, 12, 5]}},
+         "config: calibration.seeds [11, 12, 5] reuses [5], a seed of models.mlp.seeds or "
+         "bayes.seed"),
         ({"data": {"source": "msd_h5", "msd_root": "/nowhere", "labels": "/nowhere.cls"}},
          "config: data.msd_root = '/nowhere' does not exist"),
         ({"data": {"source": "npz"}},
@@ -97,7 +109,8 @@ def test_check_rejects_a_bad_value_naming_its_key(change: dict, message: str):
 
 
 def test_the_shipped_configs_pass_unchanged():
-    for name in ("config.yaml", "configs/smoke.yaml", "configs/paper.yaml"):
+    for name in ("config.yaml", "configs/smoke.yaml", "configs/paper.yaml",
+                 "configs/with_aa_check.yaml"):
         config = workflow_config(name)
         if config["data"]["source"] != "synthetic":  # paper.yaml names the user's data
             config["data"]["source"] = "synthetic"
@@ -134,11 +147,12 @@ def test_steps_check_agrees_with_the_trainers():
         ({"bayes": {"kappa": "high"}}, "'high' is not of type 'number'"),
         ({"grid": {"epoch": 3}}, "Additional properties are not allowed ('epoch' was"),
         ({"data": {"source": "mp3"}}, "'mp3' is not one of ['synthetic', 'msd_h5', 'npz']"),
-        ({"summary": {"bootstrap": 10}}, "10 is less than the minimum of 100"),
+        ({"summary": {"bootstrap": 10}}, "Additional properties are not allowed ('bootstrap'"),
         ({"models": {"mlp": {"seeds": [1, 1.5]}}}, "1.5 is not of type 'integer'"),
         ({"models": {"mlp": {"shuffled": "yes"}}}, "'yes' is not of type 'boolean'"),
         ({"models": {"Bad-Name": {"label": "x", "seeds": [1], "epochs": 1}}},
          "'Bad-Name' does not match"),
+        ({"calibration": {"max_splits": 0}}, "0 is less than the minimum of 1"),
         ({"train": {"threads": 0}}, "0 is less than the minimum of 1"),
     ],
 )

@@ -140,7 +140,8 @@ def test_grid_summary_and_search_collection(results: Path):
     run_script("bayes_collect.py", "--top-fraction", "0.1", "--names", "state_size", "steps",
                "--trials-out",
                "results/rnn_search/trials.csv", "--best-out", "results/rnn_search/best.json",
-               "--proposals", *proposals, "--histories", *histories, cwd=results, check=True)
+               "--proposals", *proposals, "--histories", *histories,
+               "--names", "state_size", "steps", cwd=results, check=True)
     best = json.loads((results / "results/rnn_search/best.json").read_text())
     assert (best["state_size"], best["steps"], best["trial"]) == (341, 4, 1)
     trials = pd.read_csv(results / "results/rnn_search/trials.csv")
@@ -168,7 +169,6 @@ def summary_args(with_tests: bool = True) -> list[str]:
             "results/rnn_search/best.json",
             "--song-stats-fit", "results/controls/song_stats/fit.json",
             "--weights", "song_stats", "results/controls/song_stats/weights.npz",
-            "--bootstrap", "300", "--bootstrap-seed", "0",
             "--out", "results/summary.md", "--out-json", "results/summary.json"]
     for group in GROUPS:
         args += ["--runs", group, runs(group, "run.json")[0],
@@ -204,12 +204,25 @@ def test_summary_intervals_and_verdicts(results: Path):
                      "RNN, best parameters vs Baseline RNN"]
     shuffled = numbers["comparisons"][1]
     assert shuffled["valid"]["method"] == "Welch t, 2 vs 2 seeds"
-    assert "seeds of each model resampled (2 and 2)" in shuffled["test"]["method"]
+    assert "over 2 and 2 seeds" in shuffled["test"]["method"]
     assert shuffled["test"]["low"] > 0  # 57% against 20% on 60 songs: a clear difference
     assert shuffled["test"]["verdict"].startswith("first higher")
     song_stats = numbers["comparisons"][2]
     assert "single run" in song_stats["valid"]["method"]
-    assert "(2 and 1)" in song_stats["test"]["method"]
+    assert "over 2 and 1 seeds" in song_stats["test"]["method"]
+    # the primary comparison: the non-recurrent model highest on validation, at 95%
+    families = {c["name"].split(" vs ")[1]: (c["family"], c["test"]["level"])
+                for c in numbers["comparisons"]}
+    primary = [name for name, (family, _) in families.items() if family == "primary"]
+    assert primary == ["Feedforward network"]  # the strongest listed model on validation
+    assert families[primary[0]][1] == 0.95
+    secondary = [c for c in numbers["comparisons"] if c["family"] == "secondary"]
+    assert len(secondary) == 3
+    for c in secondary:  # Holm: the interval excludes 0 exactly when the adjusted p < 0.05
+        excludes = c["test"]["low"] > 0 or c["test"]["high"] < 0
+        assert excludes == (c["holm_p"] < 0.05) and c["test"]["level"] >= 0.95
+    assert max(c["test"]["level"] for c in secondary) == pytest.approx(1 - 0.05 / 3)
+    assert "the primary comparison is RNN, best parameters vs" in text
     for comparison in numbers["comparisons"]:
         assert comparison["valid"]["verdict"] is None  # selected on validation: no verdict
         interval = comparison["test"]
@@ -219,13 +232,15 @@ def test_summary_intervals_and_verdicts(results: Path):
     assert "Validation (selected on these songs)" in text
     assert "tuned on ordered songs" in text
     assert numbers["grid_best_steps"] == 6
-    assert [c["name"] for c in numbers["grid_comparisons"]] == [
-        "steps 6 (selected) vs steps 4", "steps 6 (selected) vs steps 10"]
-    raw = [c["valid"]["p"] for c in numbers["grid_comparisons"]]
-    holm = [c["holm_p"] for c in numbers["grid_comparisons"]]
-    assert min(holm) == pytest.approx(min(1.0, 2 * min(raw)))
-    assert all(a >= r for a, r in zip(holm, raw, strict=True))
-    assert "steps 6 (selected) vs steps 10" in text and "Holm-adjusted p" in text
+    assert [c["key"] for c in numbers["grid_comparisons"]] == [4, 6, 10]
+    assert "Hsu's MCB" in numbers["grid_method"] and "(3 df)" in numbers["grid_method"]
+    for row in numbers["grid_comparisons"]:  # the interval excludes 0 exactly when p < 0.05
+        assert row["low"] <= row["difference"] <= row["high"]
+        assert (row["low"] > 0 or row["high"] < 0 or
+                (row["low"] == 0 and row["difference"] > 0) or
+                (row["high"] == 0 and row["difference"] < 0)) == (row["p"] < 0.05)
+    assert "| 6 (selected) |" in text and "MCB p" in text
+    assert "Seeds (runs on test) per model: Baseline RNN 2, RNN, best parameters 2" in text
     # budget: parameters from the weights files, updates from run.json, trials per search
     budget = {m["key"]: m["budget"] for m in numbers["models"]}
     assert budget["rnn"]["parameters"] == 25 * 341 + 341 * 341 + 341 + 3410 + 10
@@ -248,7 +263,8 @@ def test_summary_intervals_and_verdicts(results: Path):
     assert "search lacks" not in text  # the MLP has no search here
     assert budget["baseline"]["epochs"] == "6" and budget["baseline"]["parameters"] == 360
     assert "| RNN, best parameters | 128,567 | 360 (12 batches x 30 parts) | 8 |" in text
-    assert "leave out the seeds' spread" not in text  # two seeds of the RNN here
+    assert ("A model with one run (Song statistics (control)) adds no seed spread"
+            in text)  # the deterministic fit; every trained model ran two seeds here
 
 
 def test_summary_counts_the_mlp_search_trials_and_names_its_extra_knobs(results: Path):
@@ -268,13 +284,23 @@ def test_summary_counts_the_mlp_search_trials_and_names_its_extra_knobs(results:
     (folder / "best.json").write_text(json.dumps(
         {"width": 512, "depth": 2, "dropout": 0.25, "trial": 1, "objective": 0.45,
          "trials": 3}))
+    aa_check = results / "results/calibration/aa_check.json"  # the A/A check, when it ran
+    aa_check.parent.mkdir(parents=True)
+    aa_check.write_text(json.dumps({
+        "path": "results/calibration/aa_check.md", "runs": 10, "group": 2, "splits": 630,
+        "all_splits": True, "verdict_share": 0.0254, "seed_sd": 0.0123}))
     run_script("write_summary.py", *summary_args(), "--space", "mlp", "width", "depth",
                "dropout", "--search", "mlp", "results/mlp_search/trials.csv",
-               "results/mlp_search/best.json", cwd=results, check=True)
+               "results/mlp_search/best.json",
+               "--aa-check", "results/calibration/aa_check.json", cwd=results, check=True)
     numbers = json.loads((results / "results/summary.json").read_text())
     budget = {m["key"]: m["budget"] for m in numbers["models"]}
     assert budget["mlp"]["search"] == "3 (Bayesian search, results/mlp_search/trials.csv)"
+    assert numbers["aa_check"]["splits"] == 630
     text = (results / "results/summary.md").read_text()
+    assert ("A/A check (results/calibration/aa_check.md): 10 runs of the RNN, best "
+            "parameters under calibration.seeds, split 630 ways (all of them) into two groups "
+            "of 2 runs, as many as models.rnn.seeds: 2.5% of the splits gave a verdict") in text
     assert ("| Feedforward network: search best (selected on these validation numbers, not "
             "a confirmation) | width 512, depth 2, dropout 0.25 (trial 1 of 3) |") in text
     assert ("The opponents' searches tune knobs that the search of the RNN, best "

@@ -10,7 +10,7 @@ validation epoch (the primary numbers) and its final weights.
 in file order; the summary pairs two models' predictions only when their IDs agree) and two
 sections, ``best_epoch`` and ``final``, each with accuracy, loss (cross-entropy),
 per-genre accuracy, the confusion matrix (rows: true genre) and every song's predicted
-class (for the paired bootstrap of the summary). A model fitted once, such as the
+class (for the summary's paired test intervals). A model fitted once, such as the
 song-statistics control, passes the same file twice: both sections are then equal. Needs
 no TensorFlow: the weights files are framework-independent.
 """

@@ -1,5 +1,6 @@
-"""One figure of the answer: every model's accuracy next to the controls, and the RNN's
-differences from each with their 95% intervals, from results/summary.json.
+"""One figure of the answer: every model's accuracy next to the controls, and the primary
+model's differences from each with their intervals, from results/summary.json (test: at
+the level of each comparison's family, as the summary shows it; validation: 95%).
 
     python workflow_scripts/plot_controls.py --summary results/summary.json \
         --out results/figures/controls_accuracy.png results/figures/controls_accuracy.pdf
@@ -47,8 +48,9 @@ def draw_accuracies(ax, summary: dict) -> None:
 
 
 def draw_differences(ax, summary: dict) -> None:
-    """RNN minus each other model: the difference and its 95% interval, validation and
-    test; the zero line is what a verdict is read against."""
+    """The primary model minus each other model: the difference and its interval,
+    validation (95%) and test (its family's level: 95% for the primary comparison, the
+    Holm step's for the others); the zero line is what a verdict is read against."""
     comparisons = summary["comparisons"]
     for offset, (key, label, colour) in zip((-0.15, 0.15), (("valid", *SERIES[0][1:]),
                                                            ("test", *SERIES[1][1:])),
@@ -68,7 +70,8 @@ def draw_differences(ax, summary: dict) -> None:
                   [textwrap.fill(c["name"].replace(" vs ", " minus "), 28)
                    for c in comparisons], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("Difference in accuracy (points), 95% interval")
+    ax.set_xlabel("Difference in accuracy (points); test: interval at its family's level "
+                  "(summary.md), validation: 95%", fontsize=7)
     ax.set_title("RNN, best parameters, minus each other model", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, axis="x")

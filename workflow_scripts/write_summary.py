@@ -14,7 +14,7 @@
         --song-stats-fit results/controls/song_stats/fit.json \\
         --weights song_stats results/controls/song_stats/weights.npz \\
         [--tests song_stats results/controls/song_stats/test_metrics.json] \\
-        --bootstrap 2000 --bootstrap-seed 0 \\
+        [--aa-check results/calibration/aa_check.json] \\
         --out results/summary.md --out-json results/summary.json
 
 The compared models are the ``--model NAME LABEL`` groups, in the summary's order;
@@ -28,7 +28,8 @@ test split, ``--tests GROUP`` (one file per seed, in the order of the histories)
 song-statistics control gives ``--weights song_stats`` and ``--tests song_stats``. Test
 files are given for every group or for none (a study without a test split).
 ``--dataset`` is read for its stored source and split sizes only (the attributes
-prepare_dataset.py writes).
+prepare_dataset.py writes). With ``--aa-check`` (aa_check.py's JSON) the summary adds the
+A/A check's lines.
 """
 
 from __future__ import annotations
@@ -153,8 +154,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                             metavar="GROUP FILE", required=name == "histories")
     for name in ("dataset", "grid", "song-stats-fit", "out", "out-json"):
         parser.add_argument(f"--{name}", type=Path, required=True)
-    parser.add_argument("--bootstrap", type=int, required=True, help="bootstrap resamples")
-    parser.add_argument("--bootstrap-seed", type=int, required=True)
+    parser.add_argument("--aa-check", type=Path, help="aa_check.py's JSON, if it ran")
     return parser.parse_args(argv)
 
 
@@ -190,8 +190,6 @@ def main(argv: list[str] | None = None) -> int:
     if sorted(search_args) != sorted(spaces):
         raise DataError(f"--search: expected one for each searched model {sorted(spaces)}; "
                         f"got {sorted(search_args)}")
-    if args.bootstrap < 1:
-        raise DataError(f"--bootstrap must be at least 1; got {args.bootstrap}")
     try:
         text, record = summarize(args, labels, spaces, groups, run_files, weight_files,
                                  history_files, test_files, search_args)
@@ -248,8 +246,8 @@ def summarize(args, labels, spaces, groups, run_files, weight_files, history_fil
     return build_summary(
         n_classes=args.n_classes, grid=pd.read_csv(args.grid), searches=searches,
         models=models, primary=args.primary, compared=list(labels), shuffled=shuffled,
-        resamples=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
-        provenance=provenance(args.dataset))
+        provenance=provenance(args.dataset),
+        aa_check=read_json(args.aa_check) if args.aa_check else None)
 
 
 def search_text(search: Search | None, shuffled: bool, label: str) -> str:

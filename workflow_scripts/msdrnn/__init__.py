@@ -12,8 +12,10 @@ compiled per-batch truncated-BPTT updates), ``training`` (the epoch loop, checkp
 outputs), ``provenance`` (CPU, device, versions).
 Controls: ``controls`` (songs with shuffled segments, per-song statistics).
 Results: ``results`` (history.csv and JSON readers), ``reference`` (NumPy forward pass),
-``search`` (Bayesian search), ``stats`` (intervals: Welch t, paired bootstrap), ``plots``,
-``summary``.
+``search`` (Bayesian search), ``stats`` (intervals: the test verdicts' t interval, Welch t,
+Hsu's MCB, Holm), ``paired`` (runs' test metrics paired by track ID), ``coverage`` (the
+simulated studies that measure the intervals), ``plots``, ``summary`` and ``verdicts``
+(its words about the statistics).
 
 TensorFlow is imported by ``tensorflow_setup``, ``model``, ``adam``, ``updates`` and (inside
 functions) ``training`` and ``provenance`` only; every other module works without it.

@@ -1,27 +1,40 @@
 """Differences between two models with 95% intervals, and what they support.
 
-Two kinds of evidence:
+The estimand of a test verdict: the expected test accuracy of one training procedure minus
+another's, the expectation taken over training seeds and over the population of songs the
+test songs are drawn from, for this fixed data split and the parameters the search chose
+(it ran once). Three kinds of evidence:
 
-- **Test, over seeds and songs** (the verdicts): every model predicted the same held-out
-  test songs, once per seed. The interval should describe the training *procedure* (what
-  another set of seeds would give on other songs), not only the models these seeds
-  happened to produce, so it is a two-level bootstrap. Each resample (1) draws, for each
-  model on its own, as many of its seeds as it has, with replacement; (2) draws the test
-  songs with replacement, the same songs for both models (paired); and (3) recomputes the
-  difference of the mean accuracies (mean over the drawn seeds and songs). The interval
-  holds the middle 95% of the resampled differences (percentile interval). A model with a
-  single run (the deterministic song-statistics fit, or a one-seed config) contributes no
-  seed variation; with one run on each side the interval covers songs only, and its method
-  says so. Paired on the songs' identities, which the caller checks.
-- **Validation, across seeds** (descriptive only): each seed gives one number, its peak
-  validation accuracy. The difference of the means gets a Welch t interval (unequal
-  variances); a model that ran once counts as a fixed value (one-sample t interval of the
-  other side); seeds that all gave the same number give no interval. These numbers are
-  selected on the validation songs (the search's parameters, every run's best epoch), so
-  they carry no verdict.
+- **Test, over seeds and songs** (the verdicts, ``test_interval``): every model predicted
+  the same held-out test songs, once per seed, so the data of a comparison are two (seeds,
+  songs) arrays of right/wrong, paired by song. The difference of mean accuracies gets a
+  t interval whose variance is estimated by variance components (method of moments, as
+  in a mixed model with random seeds and songs): (1) for each side with two or more
+  seeds, the seed-to-seed variance of its accuracy *beyond* what the seed-by-song noise
+  alone would give (the variance of its per-seed accuracies less the seed-by-song
+  residual mean square over the songs, at least 0), over its seed count; (2) the variance
+  of the paired per-song differences of the seed-averaged right/wrong, over the songs (it
+  holds the song-to-song spread and the seed-by-song noise, once). Degrees of freedom:
+  Satterthwaite's, the seed parts with the effective df of a difference of mean squares
+  (``variance_parts``). A side with a single run (the deterministic song-statistics fit,
+  or a one-seed config) has no seed part: with one run on each side the interval covers
+  the test songs only, and its method says so. docs/statistics.md measures its coverage
+  (msdrnn.coverage) against the percentile two-level bootstrap the study used before
+  (``bootstrap_interval``, kept for that comparison) and the variant that adds each
+  side's whole seed variance (``SEED_VARIANCE``, the review's), which counts the
+  seed-by-song noise twice.
+- **Validation, across seeds** (descriptive only, ``seed_interval``): each seed gives one
+  number, its peak validation accuracy. The difference of the means gets a Welch t
+  interval; a model that ran once counts as a fixed value; seeds that all gave the same
+  number give no interval. These numbers are selected on the validation songs, so they
+  carry no verdict.
+- **The grid's best steps value** (``mcb``): Hsu's multiple comparisons with the best,
+  simultaneous intervals for each steps value minus the best of the others, valid
+  whichever value the data make look best.
 
-For several comparisons drawn from one selection (the grid's best steps value against
-every other), ``holm`` adjusts the p-values for their number (Holm's step-down method).
+A family of verdicts is adjusted with ``holm`` (step-down), its intervals shown at the
+level of the step that decided them (``holm_levels``), so that an interval excludes 0
+exactly when its Holm-adjusted p-value is below 0.05.
 
 No TensorFlow here; scipy for the t distribution only.
 """
@@ -29,29 +42,45 @@ No TensorFlow here; scipy for the t distribution only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 LEVEL = 0.95
 BLOCK = 256  # resamples computed together by bootstrap_interval
+# Directions of a difference (compare_runs.py's --json verdicts), first minus second.
+FIRST_HIGHER, SECOND_HIGHER, NO_CLEAR = "first higher", "second higher", "no clear difference"
 
 
 @dataclass(frozen=True)
 class Interval:
     """A difference (first minus second) with its interval and how it was computed.
 
-    ``p`` is the two-sided p-value of a t interval (None for bootstrap intervals)."""
+    A t interval also keeps its standard error ``se`` and degrees of freedom ``df`` (so it
+    can be shown at another level, ``at_level``) and its two-sided p-value ``p``; a
+    bootstrap interval has none of them. ``level`` is its confidence level."""
 
     difference: float
     low: float | None
     high: float | None
     method: str
     p: float | None = None
+    se: float | None = None
+    df: float | None = None
+    level: float = LEVEL
 
     @property
     def known(self) -> bool:
         return self.low is not None and self.high is not None
+
+    def direction(self) -> str:
+        """'first higher', 'second higher' or 'no clear difference' (also without an
+        interval: no interval supports a winner)."""
+        if self.known and self.low > 0:
+            return FIRST_HIGHER
+        if self.known and self.high < 0:
+            return SECOND_HIGHER
+        return NO_CLEAR
 
     def verdict(self, first: str = "first", second: str = "second") -> str:
         """Plain words that follow from the interval: it excludes 0 or it does not."""
@@ -63,6 +92,130 @@ class Interval:
             return f"{first} lower (the interval excludes 0)"
         return "no clear difference (the interval includes 0)"
 
+    def at_level(self, level: float) -> Interval:
+        """The same t interval at another confidence level (itself when it has no t)."""
+        if self.se is None or self.df is None or not self.known:
+            return self
+        half = _t_quantile(level, self.df) * self.se
+        return replace(self, low=self.difference - half, high=self.difference + half,
+                       level=level)
+
+
+def _t_quantile(level: float, df: float) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + level / 2, df))
+
+
+def _t_interval(difference: float, se: float, df: float, method: str,
+                level: float) -> Interval:
+    """A t interval with its two-sided p-value; a zero standard error (every run got the
+    same songs right) gives a zero-width interval."""
+    from scipy import stats
+
+    if se == 0:
+        return Interval(difference, difference, difference, method,
+                        1.0 if difference == 0 else 0.0, 0.0, df, level)
+    half = _t_quantile(level, df) * se
+    p = float(2 * stats.t.sf(abs(difference) / se, df))
+    return Interval(difference, difference - half, difference + half, method, p, se, df,
+                    level)
+
+
+# The test intervals' variants: the study's (seed parts beyond the seed-by-song noise,
+# method-of-moments variance components) and the review's (each side's whole seed
+# variance), compared in docs/statistics.md.
+COMPONENTS, SEED_VARIANCE = "components", "seed variance"
+
+
+def variance_parts(first: np.ndarray, second: np.ndarray, variant: str = COMPONENTS
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The difference of mean accuracies and its variance, standard error and degrees of
+    freedom, for arrays of shape (..., seeds, songs) (leading axes: independent studies,
+    which msdrnn.coverage simulates together).
+
+    Parts: the song part, the variance of the paired per-song differences of the
+    seed-averaged right/wrong over the songs (songs - 1 df); and for each side with two or
+    more seeds a seed part over its seed count. ``COMPONENTS``: the variance of its
+    per-seed accuracies less the seed-by-song residual mean square over the songs (the
+    seed variance component, at least 0), whose effective df are (seeds - 1) x (component
+    / whole seed variance)^2, since it varies as much as the whole seed variance it is
+    taken from (Satterthwaite's rule for a difference of mean squares); ``SEED_VARIANCE``:
+    the whole variance of its per-seed accuracies, seeds - 1 df, which counts the
+    seed-by-song noise a second time. Satterthwaite's df for the sum."""
+    if variant not in (COMPONENTS, SEED_VARIANCE):
+        raise ValueError(f"variant must be {COMPONENTS!r} or {SEED_VARIANCE!r}; "
+                         f"got {variant!r}")
+    songs = first.shape[-1]
+    per_song = first.mean(axis=-2) - second.mean(axis=-2)
+    difference = per_song.mean(axis=-1)
+    parts = [per_song.var(axis=-1, ddof=1) / songs]
+    dfs = [np.asarray(songs - 1.0)]
+    for side in (first, second):
+        seeds = side.shape[-2]
+        if seeds < 2:
+            continue
+        between = side.mean(axis=-1).var(axis=-1, ddof=1)
+        if variant == SEED_VARIANCE:
+            parts.append(between / seeds)
+            dfs.append(np.asarray(seeds - 1.0))
+            continue
+        component = np.maximum(between - _residual_mean_square(side) / songs, 0.0)
+        parts.append(component / seeds)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dfs.append(np.where(between > 0, (seeds - 1) * (component / between) ** 2, 1.0))
+    variance = np.sum(parts, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        denominator = np.sum([np.where(part > 0, part**2 / df, 0.0)
+                              for part, df in zip(parts, dfs, strict=True)], axis=0)
+        df = np.where(denominator > 0, variance**2 / denominator, songs - 1.0)
+    return difference, variance, np.sqrt(variance), df
+
+
+def _residual_mean_square(values: np.ndarray) -> np.ndarray:
+    """Seed-by-song residual mean square of (..., seeds, songs) values: what is left once
+    each seed's and each song's mean are taken out (two-way layout, one value per cell)."""
+    seeds, songs = values.shape[-2:]
+    grand = values.mean(axis=(-2, -1))
+    total = np.square(values).sum(axis=(-2, -1)) - seeds * songs * grand**2
+    rows = songs * np.square(values.mean(axis=-1) - grand[..., None]).sum(axis=-1)
+    columns = seeds * np.square(values.mean(axis=-2) - grand[..., None]).sum(axis=-1)
+    return np.maximum(total - rows - columns, 0.0) / ((seeds - 1) * (songs - 1))
+
+
+def test_interval(first: np.ndarray | Sequence[Sequence[float]],
+                  second: np.ndarray | Sequence[Sequence[float]],
+                  level: float = LEVEL) -> Interval:
+    """Difference of mean test accuracies (first minus second) with the study's t interval.
+
+    ``first`` and ``second`` are (seeds, songs) arrays of 1/0 (right/wrong) on the same
+    songs in the same order (paired; a 1-d array is a single run). See the module's
+    docstring for the variance and ``variance_parts`` for the formulas; with one run on
+    both sides the interval covers the test songs only."""
+    a, b = correct_matrix(first), correct_matrix(second)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"paired values need the same songs: {a.shape[1]} and "
+                         f"{b.shape[1]} songs")
+    if a.shape[1] < 2:
+        raise ValueError(f"a test interval needs at least 2 songs; got {a.shape[1]}")
+    difference, _, se, df = variance_parts(a, b)
+    return _t_interval(float(difference), float(se), float(df),
+                       interval_method(a.shape[0], b.shape[0], a.shape[1]), level)
+
+
+test_interval.__test__ = False  # a library function, not a test, when a test imports it
+
+
+def interval_method(seeds_first: int, seeds_second: int, songs: int) -> str:
+    """What a test interval covers, in words true at these seed counts."""
+    if seeds_first == 1 and seeds_second == 1:
+        return (f"paired t over {songs} test songs, one run each: covers the songs only, "
+                "not other seeds")
+    return (f"t interval (Satterthwaite df) over {seeds_first} and {seeds_second} seeds "
+            f"and the same {songs} test songs (paired): covers other seeds and songs"
+            + ("; a single run adds no seed spread" if min(seeds_first, seeds_second) == 1
+               else ""))
+
 
 def seed_interval(first: Sequence[float], second: Sequence[float],
                   level: float = LEVEL) -> Interval:
@@ -72,8 +225,6 @@ def seed_interval(first: Sequence[float], second: Sequence[float],
     value, the one-sample t interval of the other side minus that value; no interval when
     neither side has two seeds.
     """
-    from scipy import stats
-
     a = np.asarray(first, dtype=np.float64)
     b = np.asarray(second, dtype=np.float64)
     if a.size == 0 or b.size == 0:
@@ -93,9 +244,7 @@ def seed_interval(first: Sequence[float], second: Sequence[float],
         method = f"one-sample t over {spread.size} seeds against a single run"
     if se == 0:  # every seed gave the same number: a t interval would have zero width
         return Interval(difference, None, None, f"no spread between seeds ({method})")
-    half = float(stats.t.ppf(0.5 + level / 2, df)) * se
-    p = float(2 * stats.t.sf(abs(difference) / se, df))
-    return Interval(difference, difference - half, difference + half, method, p)
+    return _t_interval(difference, se, float(df), method, level)
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:
@@ -111,6 +260,111 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
         running = max(running, min(1.0, (len(known) - rank) * p))
         adjusted[i] = running
     return adjusted
+
+
+def holm_levels(p_values: Sequence[float | None], alpha: float = 1 - LEVEL
+                ) -> list[float | None]:
+    """The confidence level at which to show each interval of a Holm family, so that an
+    interval excludes 0 exactly when its Holm-adjusted p-value is below ``alpha``.
+
+    Holm's step k (k = 0 for the smallest of m p-values) tests at alpha / (m - k) and
+    stops at the first p-value that fails; an interval decided at step k is shown at level
+    1 - alpha / (m - k), and those after the stop at the level of the step that stopped.
+    The first step's level is Bonferroni's; None stays None."""
+    known = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    levels: list[float | None] = [None] * len(p_values)
+    m, stopped = len(known), None
+    for step, (p, i) in enumerate(known):
+        if stopped is None and p >= alpha / (m - step):
+            stopped = step
+        levels[i] = 1 - alpha / (m - (step if stopped is None else stopped))
+    return levels
+
+
+@dataclass(frozen=True)
+class BestComparison:
+    """One value of a grid against the best of the others (Hsu's MCB): ``difference`` is
+    its mean minus the highest other mean; [low, high] the simultaneous interval of the
+    true difference (0 inside when the data cannot tell); ``p`` how surely it is not the
+    best (a value behind) or is the best (the value ahead)."""
+
+    key: int
+    mean: float
+    difference: float
+    low: float
+    high: float
+    p: float
+
+    def reading(self) -> str:
+        if self.high <= 0 and self.difference < 0:
+            return "not the best (interval below 0)"
+        if self.low >= 0 and self.difference > 0:
+            return "the best (interval above 0)"
+        return "could be the best (interval includes 0)"
+
+
+def mcb(groups: dict[int, Sequence[float]], level: float = LEVEL
+        ) -> tuple[list[BestComparison], str]:
+    """Hsu's multiple comparisons with the best (constrained intervals, pooled variance):
+    for each group, mean minus the highest other mean, with intervals that hold together at
+    ``level`` whichever group the data make look best, so that picking the best on the same
+    numbers costs nothing extra. Needs the same number (two or more) of values per group;
+    the one-sided Dunnett critical value for k - 1 comparisons is computed by integration.
+    Returns the rows (in the groups' order) and the method in words; no rows, and the
+    reason, when no comparison is possible."""
+    counts = {len(values) for values in groups.values()}
+    if len(groups) < 2:
+        return [], "one value: nothing to compare"
+    if min(counts) < 2:
+        return [], ("one seed per value: no spread between seeds to compare with, so no "
+                    "comparison is possible")
+    if len(counts) != 1:
+        return [], f"unequal seed counts {sorted(counts)}: MCB needs the same count per value"
+    n, k = counts.pop(), len(groups)
+    means = {key: float(np.mean(values)) for key, values in groups.items()}
+    pooled = sum(float(np.sum(np.square(np.asarray(v) - means[key])))
+                 for key, v in groups.items()) / (k * (n - 1))
+    df = k * (n - 1)
+    se = float(np.sqrt(2 * pooled / n))
+    method = (f"Hsu's MCB: each value minus the best of the other {k - 1}, simultaneous "
+              f"{100 * level:g}% intervals, pooled sd over {k} values x {n} seeds ({df} df)")
+    if se == 0:
+        return [], f"no spread between seeds: no interval ({method})"
+    distribution = _dunnett_one_sided(k - 1, df)
+    critical = _solve(lambda d: distribution(d) - level)
+    rows = []
+    for key in groups:
+        best_other = max(means[other] for other in groups if other != key)
+        difference = means[key] - best_other
+        p = 1 - distribution(abs(difference) / se)
+        rows.append(BestComparison(key, means[key], difference,
+                                   min(0.0, difference - critical * se),
+                                   max(0.0, difference + critical * se), float(p)))
+    return rows, method
+
+
+def _dunnett_one_sided(comparisons: int, df: int):
+    """F(d) = P(max of ``comparisons`` differences (Z_j - Z_0) / (S sqrt 2) <= d), Z iid
+    normal and df S^2 a chi-square on ``df`` degrees of freedom: Dunnett's one-sided
+    distribution for equal group sizes (correlation 1/2), integrated on fixed grids (the
+    normal on 1,601 points over +-8 sd, S at 400 equal-probability points)."""
+    from scipy import stats
+
+    z = np.linspace(-8, 8, 1601)
+    weights = stats.norm.pdf(z) * (z[1] - z[0])
+    scale = np.sqrt(stats.chi2.ppf((np.arange(400) + 0.5) / 400, df) / df)
+
+    def cdf(d: float) -> float:
+        upper = stats.norm.cdf(z[None, :] + d * np.sqrt(2) * scale[:, None])
+        return float((upper**comparisons * weights).sum(axis=1).mean())
+
+    return cdf
+
+
+def _solve(function, low: float = 0.0, high: float = 50.0) -> float:
+    from scipy import optimize
+
+    return float(optimize.brentq(function, low, high, xtol=1e-6))
 
 
 def correct_matrix(correct: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:

@@ -12,12 +12,15 @@ non-recurrent model that can use order, and by each model against its own runs o
 shuffled segments.
 
 Verdicts come from the held-out test songs only: the difference of mean test accuracies
-(best-epoch weights) with a two-level bootstrap interval over the seeds of each model and
-the same test songs (``msdrnn.stats``), paired by the songs' track IDs. The validation
-numbers are shown too, with a t interval across seeds, but without a verdict: the RNN's
-parameters and every run's best epoch are chosen on those same validation songs. The
-grid's best steps value, picked on the grid's own validation numbers, is set against the
-other steps values with Holm-adjusted p-values and no verdict.
+(best-epoch weights) with msdrnn.stats.test_interval (a t interval over the seeds of each
+model and the same test songs), paired by the songs' track IDs (msdrnn.paired). The
+primary comparison, the primary model against its strongest opponent (chosen on
+validation), is at 95%; every other comparison, in both tables, belongs to one family,
+Holm-adjusted (msdrnn.stats.holm, holm_levels). The validation numbers are shown too,
+with a t interval across seeds, but without a verdict: the RNN's parameters and every
+run's best epoch are chosen on those same validation songs. The grid's steps values are
+compared with the best of the others (Hsu's MCB, msdrnn.stats.mcb), which allows for
+picking the best on the same numbers.
 """
 
 from __future__ import annotations
@@ -28,9 +31,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from msdrnn.errors import DataError
+from msdrnn import paired, verdicts
 from msdrnn.results import describe_hparams
-from msdrnn.stats import Interval, bootstrap_interval, holm, seed_interval, song_correctness
+from msdrnn.stats import (
+    BestComparison,
+    Interval,
+    holm,
+    holm_levels,
+    mcb,
+    seed_interval,
+    test_interval,
+)
 
 # The non-recurrent model that sees the order of the segments (1-D convolutions over them):
 # the RNN against it asks whether recurrence matters beyond order
@@ -94,38 +105,12 @@ class Model:
     def test_accuracies(self, section: str = "best_epoch") -> list[float]:
         return [metrics[section]["accuracy"] for metrics in self.tests]
 
-    def track_ids(self, index: int = 0) -> list[str]:
-        """The test songs' track IDs of one seed's metrics, or DataError naming its file."""
-        metrics = self.tests[index]
-        if "track_ids" not in metrics:
-            raise DataError(f"{self._path(index)}: no 'track_ids' (expected the test songs' "
-                            "IDs that evaluate.py writes; evaluate this run again)")
-        return metrics["track_ids"]
-
     def correctness(self) -> np.ndarray:
         """(seeds, songs): 1 where a seed's best-epoch weights got a test song right."""
-        for index in range(1, len(self.tests)):
-            check_pairing(self, 0, self, index)
-        targets = self.tests[0]["targets"]
-        return song_correctness([m["best_epoch"]["predicted"] for m in self.tests], targets)
+        return paired.correctness(self.tests, [self._path(i) for i in range(len(self.tests))])
 
     def _path(self, index: int) -> str:
         return self.test_paths[index] if index < len(self.test_paths) else self.label
-
-
-def check_pairing(first: Model, i: int, second: Model, j: int) -> None:
-    """DataError naming both files unless the two test metrics are for the same songs, in
-    the same order (track IDs and labels)."""
-    songs_a = list(zip(first.track_ids(i), first.tests[i]["targets"], strict=False))
-    songs_b = list(zip(second.track_ids(j), second.tests[j]["targets"], strict=False))
-    if songs_a != songs_b:
-        ids_a, ids_b = songs_a, songs_b
-        where = next((k for k, (x, y) in enumerate(zip(ids_a, ids_b, strict=False)) if x != y),
-                     min(len(ids_a), len(ids_b)))
-        raise DataError(
-            f"{first._path(i)} and {second._path(j)} are for different test songs "
-            f"({len(ids_a)} and {len(ids_b)} songs, first difference at song {where}): a "
-            "paired comparison needs the same songs in the same order")
 
 
 @dataclass(frozen=True)
@@ -133,6 +118,8 @@ class Comparison:
     name: str
     valid: Interval
     test: Interval | None
+    family: str = "primary"  # "primary" (95%) or "secondary" (Holm-adjusted)
+    holm_p: float | None = None
 
 
 def pct(value: float) -> str:
@@ -162,28 +149,45 @@ def interval_text(interval: Interval | None) -> str:
             f"{points(interval.high)}]")
 
 
-def compare(models: dict[str, Model], first_key: str, second_key: str, resamples: int,
-            seed: int) -> Comparison:
-    """One model against another: validation and test intervals of first minus second."""
+def compare(models: dict[str, Model], first_key: str, second_key: str) -> Comparison:
+    """One model against another: validation and test intervals of first minus second (the
+    test interval at 95%; ``families`` sets the level of a Holm family's member)."""
     first, second = models[first_key], models[second_key]
     valid = seed_interval(first.valid, second.valid)
     test = None
     if first.tests and second.tests:
-        check_pairing(first, 0, second, 0)
-        test = bootstrap_interval(first.correctness(), second.correctness(), resamples, seed)
+        paired.check_same_songs(first.tests[0], first._path(0), second.tests[0],
+                                second._path(0))
+        test = test_interval(first.correctness(), second.correctness())
     return Comparison(f"{first.label} vs {second.label}", valid, test)
 
 
-def grid_comparisons(grid: pd.DataFrame) -> tuple[int, list[Comparison], list[float | None]]:
-    """The grid's best steps value (highest mean max valid accuracy over seeds) against
-    every other steps value, across seeds, with Holm-adjusted p-values (the best value is
-    one selection against all the others)."""
+def families(models: dict[str, Model], pairs: Sequence[tuple[str, str]],
+             primary: tuple[str, str] | None) -> dict[tuple[str, str], Comparison]:
+    """Every comparison of the summary (first key, second key) -> Comparison: the primary
+    one (the primary model against its strongest opponent on validation) at 95%, every
+    other one, in both tables, in one Holm family: Holm-adjusted p-values, each test
+    interval at the level of the Holm step that decided it (msdrnn.stats.holm_levels)."""
+    unique = list(dict.fromkeys(pairs))
+    comparisons = {pair: compare(models, *pair) for pair in unique}
+    others = [pair for pair in unique if pair != primary]
+    p_values = [comparisons[pair].test.p if comparisons[pair].test else None
+                for pair in others]
+    for pair, p, level in zip(others, holm(p_values), holm_levels(p_values), strict=True):
+        c = comparisons[pair]
+        test = c.test.at_level(level) if c.test and level is not None else c.test
+        comparisons[pair] = Comparison(c.name, c.valid, test, "secondary", p)
+    return comparisons
+
+
+def grid_comparisons(grid: pd.DataFrame) -> tuple[int, list[BestComparison], str]:
+    """The grid's best steps value (highest mean max valid accuracy over seeds), and every
+    steps value against the best of the others with Hsu's MCB (simultaneous intervals that
+    allow for picking the best on these same numbers), or the reason there are none."""
     per_steps = {int(k): list(g["max_valid_acc"]) for k, g in grid.groupby("steps")}
     best = max(per_steps, key=lambda k: (np.mean(per_steps[k]), -k))
-    comparisons = [Comparison(f"steps {best} (selected) vs steps {k}",
-                              seed_interval(per_steps[best], values), None)
-                   for k, values in per_steps.items() if k != best]
-    return best, comparisons, holm([c.valid.p for c in comparisons])
+    rows, method = mcb(per_steps)
+    return best, rows, method
 
 
 def budget_rows(models: dict[str, Model]) -> list[str]:
@@ -198,7 +202,8 @@ def budget_rows(models: dict[str, Model]) -> list[str]:
 
 
 def strongest(models: dict[str, Model], keys: Sequence[str]) -> str | None:
-    """The key with the highest mean peak valid accuracy (the first on a tie), or None."""
+    """The key with the highest mean peak valid accuracy (the first on a tie), or None: the
+    primary model's opponent in the primary comparison, chosen on validation."""
     return max(keys, key=lambda key: (float(np.mean(models[key].valid)), -keys.index(key)),
                default=None)
 
@@ -213,8 +218,8 @@ def extra_knobs(searches: dict[str, Search], primary: str, opponents: Sequence[s
 
 def build_summary(*, n_classes: int, grid: pd.DataFrame, searches: dict[str, Search],
                   models: dict[str, Model], primary: str, compared: Sequence[str],
-                  shuffled: dict[str, str], resamples: int, bootstrap_seed: int,
-                  provenance: Provenance | None = None) -> tuple[str, dict]:
+                  shuffled: dict[str, str], provenance: Provenance | None = None,
+                  aa_check: dict | None = None) -> tuple[str, dict]:
     """Markdown for results/summary.md and the same numbers as a dict (summary.json).
 
     ``models`` holds every run group by key, in the table's order: the compared models
@@ -225,19 +230,20 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, searches: dict[str, Sea
     rnn = models[primary].label
     has_test = bool(models[primary].tests)
     per_steps = grid.groupby("steps")["max_valid_acc"].agg(["mean", "std", "count"])
-    best_steps, steps_comparisons, steps_holm = grid_comparisons(grid)
+    best_steps, steps_rows, steps_method = grid_comparisons(grid)
     grid_values = list(grid.loc[grid["steps"] == best_steps, "max_valid_acc"])
     opponents = [key for key in compared if key != primary]
     rival = strongest(models, opponents)
     others = ([rival] if rival else []) + [k for k in opponents if k != rival] + [
         key for key in (shuffled.get(primary), "song_stats", "baseline")
         if key in models]
-    comparisons = [compare(models, primary, key, resamples, bootstrap_seed)
-                   for key in others]
+    main_pairs = [(primary, key) for key in others]
     order_pairs = [(primary, ORDER_MODEL)] if ORDER_MODEL in opponents else []
     order_pairs += list(shuffled.items())
-    order_comparisons = [compare(models, first, second, resamples, bootstrap_seed)
-                         for first, second in order_pairs]
+    family = families(models, [*main_pairs, *order_pairs],
+                      (primary, rival) if rival else None)
+    comparisons = [family[pair] for pair in main_pairs]
+    order_comparisons = [family[pair] for pair in order_pairs]
     knobs = extra_knobs(searches, primary, opponents)
 
     def search_row(search: Search) -> tuple[str, ...]:
@@ -290,42 +296,23 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, searches: dict[str, Sea
         "own: their parameters were tuned on ordered songs.",
         "",
         *primary_lines(models, primary, rival, comparisons, knobs),
-        f"## Differences from the {rnn}, with 95% intervals",
+        f"## Differences from the {rnn}",
         "",
-        "| Comparison | Test: difference [95% interval], points | Verdict (test) | "
-        "Validation (selected on these songs): difference [95% interval], points |",
-        "|---|---|---|---|",
+        "| Comparison | Family (level) | Test: difference [interval], points | Verdict (test) "
+        "| Validation (selected on these songs): difference [95% interval], points |",
+        "|---|---|---|---|---|",
     ]
     for c in comparisons:
         test_verdict = c.test.verdict(rnn) if c.test else "no test split: no verdict"
-        lines.append(f"| {c.name} | {interval_text(c.test)} | {test_verdict} | "
-                     f"{interval_text(c.valid)} |")
+        lines.append(f"| {c.name} | {verdicts.family_cell(c.family, c.test, c.holm_p)} | "
+                     f"{interval_text(c.test)} | {test_verdict} | {interval_text(c.valid)} |")
     methods = sorted({c.valid.method for c in comparisons})
     lines.append("")
     if has_test:
-        lines.append(
-            "Test: difference of mean test accuracies (best-epoch weights). Interval: a "
-            "two-level bootstrap that resamples the seeds of each model (with replacement, "
-            "independently per model: the seeds each model ran under, as in the first "
-            "table) and then the test songs (the same resampled songs for both sides: "
-            "paired, checked by track ID), and recomputes the difference of the mean "
-            f"accuracies ({resamples} resamples, seed {bootstrap_seed}, percentile interval; "
-            "each comparison's method in summary.json), so it covers what other seeds would "
-            "give, not only these runs. A single run (such as the deterministic "
-            "song-statistics fit) adds no seed spread of its own.")
-        single = [models[key].label for key in models
-                  if key != primary and len(models[key].tests) == 1]
-        if len(models[primary].tests) == 1 and single:
-            lines.append(
-                f"Here the {rnn} ran under one seed, as did the {', '.join(single)}: those "
-                "intervals cover the test songs only and leave out the seeds' spread, so "
-                "they are too narrow for the procedure.")
-        few = sorted({len(model.tests) for model in models.values()} - {0, 1})
-        if few and few[0] < 5:
-            lines.append(
-                f"With {few[0]} seeds per model the seed level is thin: resampling n seeds "
-                "keeps about (n - 1) / n of their spread, so the intervals lean narrow; more "
-                "seeds (baseline.seeds, models.NAME.seeds) make them sharper.")
+        lines += verdicts.test_lines(
+            {m.label: len(m.tests) for m in models.values()},
+            comparisons[0].name if rival else None,
+            sum(c.family == "secondary" for c in family.values()))
     lines += [
         "Validation: difference of the mean peak valid accuracies with a t interval across "
         f"seeds ({'; '.join(methods)}), descriptive only: selected on these songs, so no "
@@ -333,22 +320,12 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, searches: dict[str, Sea
         "A verdict comes from the test column only, and names a winner only when its "
         "interval excludes 0.",
         "A model on shuffled segments uses the parameters its search tuned on ordered songs.",
+        *([""] + verdicts.aa_check_lines(aa_check, rnn, primary) if aa_check else []),
         "",
         *order_lines(models, primary, order_pairs, order_comparisons),
-        f"## The grid's best steps value ({best_steps}, selected) against the others",
-        "",
-        "Max valid accuracy over the grid's seeds. The best value is picked on these same "
-        "validation numbers, so its lead is optimistic and no verdict is drawn; the p-values "
-        f"are Holm-adjusted for the {len(steps_comparisons)} comparisons.",
-        "",
-        "| Comparison | Difference [95% interval], points | Holm-adjusted p |",
-        "|---|---|---|",
-        *[f"| {c.name} | {interval_text(c.valid)} | "
-          f"{'–' if p is None else f'{p:.3f}'} |"
-          for c, p in zip(steps_comparisons, steps_holm, strict=True)],
+        *verdicts.grid_lines(best_steps, steps_rows, steps_method,
+                             int(grid.groupby("steps").size().max())),
     ]
-    if steps_comparisons:
-        lines += ["", f"Interval: {steps_comparisons[0].valid.method}."]
     record = {
         "chance": chance,
         "data": None if provenance is None else {"source": provenance.source,
@@ -365,8 +342,9 @@ def build_summary(*, n_classes: int, grid: pd.DataFrame, searches: dict[str, Sea
         "searches": {key: {"best": search.best, "names": list(search.names),
                            "trials": len(search.trials)} for key, search in searches.items()},
         "grid_best_steps": best_steps,
-        "grid_comparisons": [{**_comparison_record(c), "holm_p": p}
-                             for c, p in zip(steps_comparisons, steps_holm, strict=True)],
+        "grid_method": steps_method,
+        "grid_comparisons": [vars(row) for row in steps_rows],
+        "aa_check": aa_check,
     }
     return "\n".join(lines) + "\n", record
 
@@ -419,26 +397,29 @@ def order_lines(models: dict[str, Model], primary: str, pairs: Sequence[tuple[st
                      "answers the first question only.")
     if not pairs:
         return [*lines, "No model ran on shuffled segments (models.NAME.shuffled).", ""]
-    lines += ["", "| Comparison | Test: difference [95% interval], points | Verdict (test) | "
-              "Validation (selected on these songs): difference [95% interval], points |",
-              "|---|---|---|---|"]
+    lines += ["", "| Comparison | Family (level) | Test: difference [interval], points | "
+              "Verdict (test) | Validation (selected on these songs): difference [95% "
+              "interval], points |",
+              "|---|---|---|---|---|"]
     for (first, _), c in zip(pairs, comparisons, strict=True):
         verdict = (c.test.verdict(models[first].label) if c.test
                    else "no test split: no verdict")
-        lines.append(f"| {c.name} | {interval_text(c.test)} | {verdict} | "
-                     f"{interval_text(c.valid)} |")
-    return [*lines, ""]
+        lines.append(f"| {c.name} | {verdicts.family_cell(c.family, c.test, c.holm_p)} | "
+                     f"{interval_text(c.test)} | {verdict} | {interval_text(c.valid)} |")
+    return [*lines, "", "The same families as above: a comparison of both tables is "
+            "one comparison, at the same level.", ""]
 
 
 def _interval_record(interval: Interval | None, first: str, verdict: bool) -> dict | None:
     if interval is None:
         return None
     return {"difference": interval.difference, "low": interval.low, "high": interval.high,
-            "method": interval.method, "p": interval.p,
-            "verdict": interval.verdict(first) if verdict else None}
+            "method": interval.method, "p": interval.p, "level": interval.level,
+            "df": interval.df, "verdict": interval.verdict(first) if verdict else None}
 
 
 def _comparison_record(comparison: Comparison) -> dict:
-    return {"name": comparison.name,
+    return {"name": comparison.name, "family": comparison.family,
+            "holm_p": comparison.holm_p,
             "valid": _interval_record(comparison.valid, "first", verdict=False),
             "test": _interval_record(comparison.test, "first", verdict=True)}
