@@ -106,6 +106,26 @@ def _state_gradients(states: tf.Tensor, dh: tf.Tensor, W_h: tf.Tensor
     return dz.stack(), dh
 
 
+# Parts of at most this many steps put their per-step gradients and states in song-major
+# order (B, steps, S) by stacking the steps, as the unrolled loop did: XLA then sums dW and
+# db in the same order as before the loop, so those runs keep their bits. The stack's
+# compilation grows with the steps (steps 60: about 11 s more than steps 2 on a loaded
+# 2-core machine), so longer parts transpose instead, which changes the last bits
+# (docs/performance.md).
+STACKED_UP_TO = 10
+
+
+def _batch_major(dz: tf.Tensor, h_in: tf.Tensor, states: tf.Tensor
+                 ) -> tuple[tf.Tensor, tf.Tensor]:
+    """``dz`` (steps, B, S) and the states entering each step, ``h_in`` then ``states[:-1]``,
+    both as (B, steps, S)."""
+    if states.shape[0] <= STACKED_UP_TO:
+        return (tf.stack(tf.unstack(dz), axis=1),
+                tf.stack([h_in, *tf.unstack(states)[:-1]], axis=1))
+    previous = tf.concat([h_in[None], states[:-1]], axis=0)
+    return tf.transpose(dz, [1, 0, 2]), tf.transpose(previous, [1, 0, 2])
+
+
 class BasicRNN:
     """The study's basic RNN: one tanh cell shared by all steps, optional linear readout."""
 
@@ -165,12 +185,8 @@ class BasicRNN:
 
             def backward(dh):
                 dz, dh = _state_gradients(states, dh, W_h)
-                # (B, steps, S) by the stack the unrolled loop made, not a transpose: XLA
-                # then sums dW and db in the same order, so batches of 50 songs give the
-                # same bits as before (groups of 25 differ in db's last bits)
-                dz = tf.stack(tf.unstack(dz), axis=1)
+                dz, previous = _batch_major(dz, h_in, states)
                 flat_dz = tf.reshape(dz, [-1, state_size])
-                previous = tf.stack([h_in, *tf.unstack(states)[:-1]], axis=1)  # h_{k-1}
                 previous = tf.reshape(previous, [-1, state_size])
                 dW_h = tf.matmul(previous, flat_dz, transpose_a=True)
                 dW_x = tf.matmul(tf.reshape(x_part, [-1, FEATURES]), flat_dz, transpose_a=True)
