@@ -58,8 +58,13 @@ SHAPES = {
     "grid_6": ("grid_train", "--steps 6 --state-size 10 --no-readout", 1, 6),
     "grid_20": ("grid_train", "--steps 20 --state-size 10 --no-readout", 1, 20),
     "grid_60": ("grid_train", "--steps 60 --state-size 10 --no-readout", 1, 60),
-    "trial": ("bayes_trial / best_train", "--steps 2 --state-size 236 --readout", 2, None),
-    "mlp": ("mlp_trial / mlp_train", "--model mlp --hidden 512,512", 2, None),
+    "trial": ("search_trial / model_train (rnn)", "--steps 2 --state-size 236 --readout", 2,
+              None),
+    "mlp": ("search_trial / model_train (mlp)",
+            "--model mlp --set width=512 --set depth=2 --set dropout=0.2", 2, None),
+    "cnn": ("search_trial / model_train (cnn)",
+            "--model cnn --set channels=32 --set kernel=5 --set layers=2 --set dropout=0.2", 2,
+            None),
 }
 COLUMNS = ["wall", "training", "steady_epoch", "compile", "imports", "data_read", "setup",
            "checkpoints_outputs", "exit", "beyond_import"]
