@@ -22,8 +22,10 @@ from pathlib import Path
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 FIGURES = ("controls_accuracy.png", "grid_max_valid_accuracy.png", "rnn_accuracy.png")
 # Sections of the summary that stay there only: the grid's comparisons of every steps value
-# with the selected one answer the original study's question about steps, not this study's.
-LEFT_OUT = ("The grid's",)
+# with the selected one answer the original study's question about steps, not this study's;
+# the primary comparison is a paragraph (its row is marked "primary" in the table), and the
+# order question's rows are rows of the differences table again.
+LEFT_OUT = ("The grid's", "The primary comparison", "Recurrence or only order?")
 POINTER = ("What ± means, how each interval is computed and which comparisons form a family: "
            "the notes under each table in `results/summary.md`.")
 
