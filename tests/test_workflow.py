@@ -1,7 +1,10 @@
 """End to end: the smoke study through Snakemake, then its rerun semantics and faults.
 
-One completed smoke run (in a copy of the repository) is shared by the module; each rerun
-test edits one thing, asks Snakemake for a dry run and checks exactly which jobs it plans.
+The session's smoke study (conftest.py's ``smoke_study``, run once) is read by every test
+here: each rerun test edits one thing (a config written beside the test, or a code file in
+a copy of the study made with hard links), asks Snakemake for a dry run and checks exactly
+which jobs it plans. Rule names and result folders come from helpers.py; the rule sets and
+job counts that only these tests use are below.
 """
 
 from __future__ import annotations
@@ -19,103 +22,104 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import copy_repo
+from helpers import (
+    DATA_RULES,
+    MLP_RUNS,
+    MLP_SEARCH,
+    MLP_TRAIN,
+    MODEL_MODULE,
+    PLOT_RULES,
+    RNN_RUNS,
+    RNN_SEARCH,
+    ROOT,
+    SHUFFLED_RNN_RUNS,
+    SMOKE,
+    TRAIN_RULES,
+    copy_study,
+    dry_run,
+    planned_jobs,
+    snakemake,
+    snakemake_command,
+)
 
 from msdrnn.resources import job_usage
 from msdrnn.results import read_history, read_json
 from msdrnn.search import Acquisition, objective, propose, rnn_space
 
-SMOKE = "configs/smoke.yaml"
-PLOT_RULES = {"plot_run", "plot_grid", "plot_bayes", "plot_confusion", "plot_controls",
-              "plot_mlp_search"}
-TRAIN_RULES = {"baseline_train", "grid_train", "bayes_trial", "best_train", "mlp_train",
-               "shuffled_rnn_train", "mlp_trial"}
 MLP_SEARCH_RULES = {"mlp_propose", "mlp_trial", "mlp_collect", "plot_mlp_search"}
 SUMMARY_RULES = {"write_summary", "collect_runs", "plot_controls"}
+RNN_SEARCH_RULES = {"bayes_propose", "bayes_trial", "bayes_collect", "plot_bayes"}
+RNN_TRAIN, SHUFFLED_RNN_TRAIN = "best_train", "shuffled_rnn_train"
+GRID_JOBS = 6  # grid.steps x grid.seeds of the smoke config
+TRIALS = 4  # bayes.n_calls of the smoke config, each search
 
 pytestmark = pytest.mark.slow
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        ["snakemake", "--cores", "2", *args], cwd=workdir, capture_output=True, text=True,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stderr[-4000:]}")
-    return result
+@pytest.fixture
+def study(smoke_study) -> Path:
+    """The shared smoke study's folder (read only)."""
+    return smoke_study.workdir
 
 
-def planned_jobs(workdir: Path, configfile: str = SMOKE) -> Counter:
-    """Rule -> number of jobs a dry run plans (from Snakemake's job stats table)."""
-    result = snakemake(workdir, "-n", "--configfile", configfile)
-    text = result.stdout + result.stderr
-    if "Nothing to be done" in text:
-        return Counter()
-    table = text.split("Job stats:", 1)[1]
-    jobs = Counter()
-    for line in table.splitlines()[3:]:
-        match = re.fullmatch(r"(\w+)\s+(\d+)", line.strip())
-        if not match:
-            break
-        if match[1] != "total":
-            jobs[match[1]] = int(match[2])
-    return jobs
-
-
-def edited_config(workdir: Path, **changes: dict) -> str:
-    """The smoke config with some sections updated, written beside it; returns its name."""
-    config = yaml.safe_load((workdir / SMOKE).read_text())
+def edited_config(folder: Path, **changes: dict) -> Path:
+    """The smoke config with some sections updated, written in ``folder`` (not in the
+    shared study); its path, for ``--configfile``."""
+    config = yaml.safe_load((ROOT / SMOKE).read_text())
     for section, values in changes.items():
         config[section].update(values)
-    path = workdir / "configs" / "edited.yaml"
+    path = folder / "edited.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return "configs/edited.yaml"
+    return path
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory) -> Path:
-    """A completed smoke study. The search runs in two invocations (stopped after trial
-    1, then resumed) so that the proposals of an interrupted search can be checked."""
-    workdir = copy_repo(tmp_path_factory.mktemp("study"))
-    snakemake(workdir, "results/bayes/trial_001/history.csv", "--configfile", SMOKE)
-    assert not (workdir / "results/bayes/trial_002").exists()
-    snakemake(workdir, "--configfile", SMOKE)
-    return workdir
+def test_the_rule_and_folder_names_of_the_tests_are_the_workflows(study: Path):
+    """helpers.py names rules and folders once; a renamed rule or folder fails here first."""
+    jobs = dry_run(study, "--forceall")
+    rules = {job.rule for job in jobs}
+    assert {job.rule for job in jobs if job.script == "train.py"} == TRAIN_RULES, rules
+    assert {job.rule for job in jobs if (job.script or "").startswith("plot_")} == PLOT_RULES
+    assert DATA_RULES | MLP_SEARCH_RULES | SUMMARY_RULES | RNN_SEARCH_RULES <= rules, rules
+    assert {MLP_TRAIN, RNN_TRAIN, SHUFFLED_RNN_TRAIN} <= TRAIN_RULES
+    for folder in (RNN_SEARCH, RNN_RUNS, MLP_SEARCH, MLP_RUNS, SHUFFLED_RNN_RUNS):
+        assert (study / folder).is_dir(), folder
 
 
 def test_smoke_study_outputs(study: Path):
     results = study / "results"
     for path in ["summary.md", "summary.json", "runs.csv", "grid/summary.csv",
-                 "bayes/trials.csv", "bayes/best.json", "figures/grid_max_valid_accuracy.png",
+                 "figures/grid_max_valid_accuracy.png",
                  "figures/bayes_objective.pdf", "figures/bayes_space.png",
                  "figures/best_test_confusion.png", "figures/controls_accuracy.pdf",
                  "controls/song_stats/fit.json"]:
         assert (results / path).is_file(), path
+    for path in [f"{RNN_SEARCH}/trials.csv", f"{RNN_SEARCH}/best.json"]:
+        assert (study / path).is_file(), path
     grid = pd.read_csv(results / "grid/summary.csv")
     assert sorted(set(grid["steps"])) == [4, 6, 10]
     assert sorted(set(grid["seed"])) == [0, 1]
-    trials = pd.read_csv(results / "bayes/trials.csv")
-    assert list(trials["trial"]) == [0, 1, 2, 3]
+    trials = pd.read_csv(study / RNN_SEARCH / "trials.csv")
+    assert list(trials["trial"]) == list(range(TRIALS))
     assert trials["state_size"].between(15, 40).all()
     assert set(trials["steps"]) <= {4, 6, 10}
-    best = read_json(results / "bayes/best.json")
+    best = read_json(study / RNN_SEARCH / "best.json")
     top = trials.loc[trials["objective"].idxmax()]
     assert (best["state_size"], best["steps"]) == (top["state_size"], top["steps"])
-    for folder in ("best/seed_1", "controls/shuffled_rnn/seed_1"):
-        run = read_json(results / folder / "run.json")
+    for folder in (f"{RNN_RUNS}/seed_1", f"{SHUFFLED_RNN_RUNS}/seed_1"):
+        run = read_json(study / folder / "run.json")
         hyper = run["hyperparameters"]
         assert (hyper["state_size"], hyper["steps"]) == (best["state_size"], best["steps"])
         assert run["seed"] == 1  # a seed no trial used
-        assert (results / folder / "weights_best.npz").is_file()
-    shuffled = read_json(results / "controls/shuffled_rnn/seed_1/run.json")
+        assert (study / folder / "weights_best.npz").is_file()
+    shuffled = read_json(study / SHUFFLED_RNN_RUNS / "seed_1/run.json")
     assert shuffled["dataset"] == "results/controls/shuffled_dataset.h5"
     summary = (results / "summary.md").read_text()
     assert "| Chance level | 10 genres | 10.00% | 10.00% | 10.00% |" in summary
     assert "RNN, best parameters vs RNN on shuffled segments (control)" in summary
     # every model evaluated on test, with best-epoch and final weights
-    for folder in ("baseline/seed_0", "best/seed_1", "mlp/seed_1", "controls/shuffled_rnn/seed_1",
-                   "controls/song_stats"):
-        metrics = read_json(results / folder / "test_metrics.json")
+    for folder in ("results/baseline/seed_0", f"{RNN_RUNS}/seed_1", f"{MLP_RUNS}/seed_1",
+                   f"{SHUFFLED_RNN_RUNS}/seed_1", "results/controls/song_stats"):
+        metrics = read_json(study / folder / "test_metrics.json")
         assert metrics["songs"] == 60 and len(metrics["targets"]) == 60, folder
         for section in ("best_epoch", "final"):
             part = metrics[section]
@@ -123,13 +127,13 @@ def test_smoke_study_outputs(study: Path):
             assert set(part["per_genre_accuracy"]) == set(metrics["genres"])
             hits = np.mean(np.equal(part["predicted"], metrics["targets"]))
             assert part["accuracy"] == pytest.approx(hits)
-    runs = pd.read_csv(results / "runs.csv")
+    runs = pd.read_csv(results / "runs.csv")  # kinds: a run's folder, 3 epochs each
     assert list(runs.columns) == ["run", "kind", "state_size", "steps", "readout", "seed",
                                   "epoch", "train_loss", "train_acc", "valid_loss",
                                   "valid_acc", "seconds"]
     assert runs["kind"].value_counts().to_dict() == {
-        "grid": 18, "bayes": 12, "mlp_search": 12, "baseline": 3, "best": 3, "mlp": 3,
-        "shuffled_rnn": 3}
+        "grid": GRID_JOBS * 3, "bayes": TRIALS * 3, "mlp_search": TRIALS * 3, "baseline": 3,
+        "best": 3, "mlp": 3, "shuffled_rnn": 3}
     # per-step arrays are virtual datasets over dataset.h5: no copy of the data
     dataset_size = (results / "data/dataset.h5").stat().st_size
     for path in (results / "data").glob("steps_*.h5"):
@@ -158,7 +162,7 @@ def test_interrupted_search_continues_with_the_same_proposals(study: Path):
     space = rnn_space(config["state_min"], config["state_max"], tuple(config["steps"]))
     earlier = []
     for trial in range(config["n_calls"]):
-        folder = study / f"results/bayes/trial_{trial:03d}"
+        folder = study / RNN_SEARCH / f"trial_{trial:03d}"
         proposal = read_json(folder / "proposal.json")
         expected = propose(trial, space, earlier, seed=0, n_initial=config["n_initial"],
                            acquisition=Acquisition(kappa=config["kappa"])).point
@@ -171,14 +175,14 @@ def test_second_run_has_nothing_to_do(study: Path):
     assert planned_jobs(study) == Counter()
 
 
-def test_plot_option_reruns_only_plots(study: Path):
-    jobs = planned_jobs(study, edited_config(study, plots={"dpi": 61}))
+def test_plot_option_reruns_only_plots(study: Path, tmp_path: Path):
+    jobs = planned_jobs(study, configfile=edited_config(tmp_path, plots={"dpi": 61}))
     assert set(jobs) - {"all"} == PLOT_RULES
 
 
-def test_kappa_reruns_guided_trials_and_what_depends_on_them(study: Path):
+def test_kappa_reruns_guided_trials_and_what_depends_on_them(study: Path, tmp_path: Path):
     """Both searches share the acquisition settings: each reruns its guided trials."""
-    jobs = planned_jobs(study, edited_config(study, bayes={"kappa": 0.5}))
+    jobs = planned_jobs(study, configfile=edited_config(tmp_path, bayes={"kappa": 0.5}))
     assert jobs["bayes_propose"] == 3  # trials 1..3, never the random start
     assert jobs["bayes_trial"] == 3
     assert jobs["mlp_propose"] == 3 and jobs["mlp_trial"] == 3
@@ -187,8 +191,8 @@ def test_kappa_reruns_guided_trials_and_what_depends_on_them(study: Path):
     assert not {"baseline_train", "grid_train", "prepare_dataset", "song_stats"} & set(jobs)
 
 
-def test_more_trials_run_only_the_new_trials(study: Path):
-    jobs = planned_jobs(study, edited_config(study, bayes={"n_calls": 6}))
+def test_more_trials_run_only_the_new_trials(study: Path, tmp_path: Path):
+    jobs = planned_jobs(study, configfile=edited_config(tmp_path, bayes={"n_calls": 6}))
     assert jobs["bayes_propose"] == 2 and jobs["mlp_propose"] == 2
     assert jobs["bayes_trial"] == 2 and jobs["mlp_trial"] == 2
     assert {"bayes_collect", "best_train", "mlp_collect", "mlp_train",
@@ -196,80 +200,78 @@ def test_more_trials_run_only_the_new_trials(study: Path):
     assert not {"baseline_train", "grid_train"} & set(jobs)
 
 
-def test_mlp_search_space_reruns_only_the_mlp_side(study: Path):
+def test_mlp_search_space_reruns_only_the_mlp_side(study: Path, tmp_path: Path):
     """New width bounds: every MLP proposal (the space decides the random start too), its
     trials, confirmation runs, their evaluation and what reads them; no RNN job."""
-    jobs = planned_jobs(study, edited_config(study, mlp={"width_max": 48}))
+    jobs = planned_jobs(study, configfile=edited_config(tmp_path, mlp={"width_max": 48}))
     assert jobs["mlp_propose"] == 4 and jobs["mlp_trial"] == 4
     assert set(jobs) - {"all"} == MLP_SEARCH_RULES | {"mlp_train", "evaluate_test",
                                                        "plot_run"} | SUMMARY_RULES
     assert jobs["evaluate_test"] == 1  # results/mlp/seed_1
 
 
-def test_grid_epochs_rerun_grid_jobs_and_their_plots_only(study: Path):
-    jobs = planned_jobs(study, edited_config(study, grid={"epochs": 4}))
+def test_grid_epochs_rerun_grid_jobs_and_their_plots_only(study: Path, tmp_path: Path):
+    jobs = planned_jobs(study, configfile=edited_config(tmp_path, grid={"epochs": 4}))
     assert jobs["grid_train"] == 6
     assert set(jobs) - {"all"} == {"grid_train", "summarize_grid", "plot_grid"} | SUMMARY_RULES
 
 
-def test_more_confirmation_seeds_rerun_only_the_new_runs_and_what_follows(study: Path):
-    jobs = planned_jobs(study, edited_config(study, best={"seeds": [1, 2]}))
+def test_more_confirmation_seeds_rerun_only_the_new_runs_and_what_follows(study: Path,
+                                                                           tmp_path: Path):
+    jobs = planned_jobs(study, configfile=edited_config(tmp_path, best={"seeds": [1, 2]}))
     assert jobs["best_train"] == 1 and jobs["shuffled_rnn_train"] == 1  # seed 2 only
     assert jobs["evaluate_test"] == 2
     assert set(jobs) - {"all"} == {"best_train", "shuffled_rnn_train", "evaluate_test",
                                    "plot_confusion"} | SUMMARY_RULES
 
 
-def _edit_and_plan(study: Path, relative: str) -> Counter:
-    """Plan after appending a comment to a code file; the file is restored afterwards."""
-    path = study / relative
-    original, stat = path.read_text(), path.stat()
-    try:
-        path.write_text(original + "\n# edited\n")
-        return planned_jobs(study)
-    finally:
-        path.write_text(original)
-        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+def _edit_and_plan(study: Path, relative: str, copy: Path) -> Counter:
+    """Plan after appending a comment to a code file, in a copy of the study."""
+    copy_study(study, copy)
+    path = copy / relative
+    path.write_text(path.read_text() + "\n# edited\n")
+    return planned_jobs(copy)
 
 
-def test_model_code_edit_reruns_training_jobs(study: Path):
-    jobs = _edit_and_plan(study, "workflow_scripts/msdrnn/model.py")
+def test_model_code_edit_reruns_training_jobs(study: Path, tmp_path: Path):
+    jobs = _edit_and_plan(study, MODEL_MODULE, tmp_path / "study")
     assert TRAIN_RULES <= set(jobs)
-    assert jobs["grid_train"] == 6 and jobs["bayes_trial"] == 4 and jobs["mlp_trial"] == 4
+    assert jobs["grid_train"] == GRID_JOBS and jobs["bayes_trial"] == TRIALS
+    assert jobs["mlp_trial"] == TRIALS
     assert not {"generate_synthetic", "prepare_dataset"} & set(jobs)
 
 
-def test_plotting_script_edit_reruns_only_its_plots(study: Path):
-    assert set(_edit_and_plan(study, "workflow_scripts/plot_grid.py")) - {"all"} == {
-        "plot_grid"}
+def test_plotting_script_edit_reruns_only_its_plots(study: Path, tmp_path: Path):
+    jobs = _edit_and_plan(study, "workflow_scripts/plot_grid.py", tmp_path / "study")
+    assert set(jobs) - {"all"} == {"plot_grid"}
 
 
 def test_figures_target_rebuilds_figures_and_summary_only(study: Path):
-    result = snakemake(study, "figures", "-n", "--configfile", SMOKE, "--forcerun",
-                       *PLOT_RULES, "write_summary")
-    ran = set(re.findall(r"^rule (\w+):", result.stdout, flags=re.M))
+    ran = {job.rule for job in dry_run(study, "figures", "--forcerun", *PLOT_RULES,
+                                       "write_summary")}
     assert ran - {"figures"} == PLOT_RULES | {"write_summary"}
 
 
-def test_report_has_every_figure_with_a_caption(study: Path):
-    snakemake(study, "--configfile", SMOKE, "--report", "results/report.html")
-    html = (study / "results/report.html").read_text(errors="replace")
+def test_report_has_every_figure_with_a_caption(study: Path, tmp_path: Path):
+    snakemake(study, "--report", str(tmp_path / "report.html"))
+    html = (tmp_path / "report.html").read_text(errors="replace")
     for name in ("grid_max_valid_accuracy.png", "bayes_objective.png", "bayes_space.png",
                  "best_error.png", "controls_accuracy.png"):
         assert name in html
 
 
-def test_sigkill_of_the_workflow_loses_only_unfinished_epochs(tmp_path: Path):
+def test_sigkill_of_the_workflow_loses_only_unfinished_epochs(study: Path, tmp_path: Path):
     """Kill the whole Snakemake process group mid-training, release the lock the killed
     Snakemake left (`--unlock`), start the same command again: the training job resumes
-    from its last checkpoint instead of starting over."""
-    workdir = copy_repo(tmp_path)
-    config = edited_config(workdir, baseline={"epochs": 40})
-    command = ["snakemake", "results/baseline/seed_0/history.csv", "--cores", "2",
-               "--configfile", config, "--rerun-incomplete"]
+    from its last checkpoint instead of starting over. The copy of the study shares its
+    data (hard links, never rewritten: only the baseline runs)."""
+    workdir = copy_study(study, tmp_path / "study", linked=["results/data"])
+    config = edited_config(tmp_path, baseline={"epochs": 40})
+    target = ["results/baseline/seed_0/history.csv", "--rerun-incomplete"]
     checkpoint = workdir / "results/baseline/seed_0/checkpoint"
-    process = subprocess.Popen(command, cwd=workdir, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(snakemake_command(*target, configfile=config), cwd=workdir,
+                               start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 240
         while time.time() < deadline and _checkpoint_epoch(checkpoint) < 3:
@@ -280,8 +282,10 @@ def test_sigkill_of_the_workflow_loses_only_unfinished_epochs(tmp_path: Path):
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     done = _checkpoint_epoch(checkpoint)
-    subprocess.run([*command, "--unlock"], cwd=workdir, check=True, capture_output=True)
-    subprocess.run(command, cwd=workdir, check=True, capture_output=True)
+    snakemake(workdir, *target, "--unlock", configfile=config)
+    result = snakemake(workdir, *target, configfile=config)
+    ran = re.findall(r"^(?:local)?rule (\w+):", result.stdout + result.stderr, flags=re.M)
+    assert ran == ["baseline_train"], ran  # so no hard-linked file was rewritten
     log = (workdir / "results/logs/baseline/train_seed_0.log").read_text()
     assert f"resuming after epoch {done} " in log, log[-2000:]
     assert len(read_history(workdir / "results/baseline/seed_0/history.csv")) == 40
