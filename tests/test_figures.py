@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import GENRES, SCRIPTS, run_script
+from helpers import GENRES, SCRIPTS, run_script, run_scripts_together
 
 
 def fake_history(epochs: int, level: float, seed: int = 0) -> pd.DataFrame:
@@ -126,18 +126,34 @@ def write_dataset_attributes(path: Path, source: str = "synthetic") -> None:
         f.attrs["counts"] = json.dumps(counts)
 
 
-def test_grid_summary_and_search_collection(results: Path):
+@pytest.fixture(scope="module")
+def collected(results: Path) -> Path:
+    """The fake results with the grid's summary and the search's trials and best point,
+    made once by their scripts (summarize_grid.py, bayes_collect.py)."""
     grids = sorted(str(p) for p in (results / "results/grid").glob("*/*/history.csv"))
     run_script("summarize_grid.py", "--out", "results/grid/summary.csv", *grids, cwd=results,
                check=True)
-    grid = pd.read_csv(results / "results/grid/summary.csv")
-    assert list(grid["steps"]) == [4, 4, 6, 6, 10, 10]
-    assert grid["epoch_of_max"].between(1, 6).all()
     proposals = sorted(str(p) for p in (results / "results/bayes").glob("*/proposal.json"))
     histories = [p.replace("proposal.json", "history.csv") for p in proposals]
     run_script("bayes_collect.py", "--top-fraction", "0.1", "--trials-out",
                "results/bayes/trials.csv", "--best-out", "results/bayes/best.json",
                "--proposals", *proposals, "--histories", *histories, cwd=results, check=True)
+    return results
+
+
+@pytest.fixture(scope="module")
+def summarized(collected: Path) -> Path:
+    """The collected fake results with results/summary.{md,json} from write_summary.py
+    (other tests write their summaries under other names, so this one stays)."""
+    run_script("write_summary.py", *summary_args(), cwd=collected, check=True)
+    return collected
+
+
+def test_grid_summary_and_search_collection(collected: Path):
+    results = collected
+    grid = pd.read_csv(results / "results/grid/summary.csv")
+    assert list(grid["steps"]) == [4, 4, 6, 6, 10, 10]
+    assert grid["epoch_of_max"].between(1, 6).all()
     best = json.loads((results / "results/bayes/best.json").read_text())
     assert (best["state_size"], best["steps"], best["trial"]) == (341, 4, 1)
     trials = pd.read_csv(results / "results/bayes/trials.csv")
@@ -149,7 +165,8 @@ SEEDED = ("baseline/seed_0", "baseline/seed_1", "best/seed_1", "best/seed_2", "m
           "controls/shuffled_rnn/seed_1", "controls/shuffled_rnn/seed_2")
 
 
-def summary_args(with_tests: bool = True) -> list[str]:
+def summary_args(with_tests: bool = True, out: str = "results/summary") -> list[str]:
+    """write_summary.py's command line for the fake results, writing ``out``.md and .json."""
     def runs(kind: str, name: str) -> list[str]:
         return [f"results/{run}/{name}" for run in SEEDED if run.startswith(kind)]
 
@@ -170,7 +187,7 @@ def summary_args(with_tests: bool = True) -> list[str]:
                 ("song_stats", "controls/song_stats"))],
             "--song-stats-fit", "results/controls/song_stats/fit.json",
             "--bootstrap", "300", "--bootstrap-seed", "0",
-            "--out", "results/summary.md", "--out-json", "results/summary.json"]
+            "--out", f"{out}.md", "--out-json", f"{out}.json"]
     if with_tests:
         args += ["--baseline-tests", *runs("baseline", "test_metrics.json"),
                  "--best-tests", *runs("best", "test_metrics.json"),
@@ -180,9 +197,8 @@ def summary_args(with_tests: bool = True) -> list[str]:
     return args
 
 
-def test_summary_intervals_and_verdicts(results: Path):
-    test_grid_summary_and_search_collection(results)
-    run_script("write_summary.py", *summary_args(), cwd=results, check=True)
+def test_summary_intervals_and_verdicts(summarized: Path):
+    results = summarized
     text = (results / "results/summary.md").read_text()
     assert "| Chance level | 10 genres | 10.00% | 10.00% | 10.00% |" in text
     assert "state 341, steps 4, readout, 8 epochs" in text
@@ -239,22 +255,22 @@ def test_summary_intervals_and_verdicts(results: Path):
     assert "leave out the seeds' spread" not in text  # two seeds of the RNN here
 
 
-def test_summary_counts_the_mlp_search_trials(results: Path):
-    test_grid_summary_and_search_collection(results)
+def test_summary_counts_the_mlp_search_trials(collected: Path):
+    results = collected
     trials = results / "results/mlp_search/trials.csv"
     trials.parent.mkdir(parents=True, exist_ok=True)
     pd.read_csv(results / "results/bayes/trials.csv").head(3).to_csv(trials, index=False)
-    run_script("write_summary.py", *summary_args(),
-               "--mlp-trials", "results/mlp_search/trials.csv", cwd=results)
-    numbers = json.loads((results / "results/summary.json").read_text())
+    run_script("write_summary.py", *summary_args(out="results/summary_mlp_search"),
+               "--mlp-trials", "results/mlp_search/trials.csv", cwd=results, check=True)
+    numbers = json.loads((results / "results/summary_mlp_search.json").read_text())
     budget = {m["key"]: m["budget"] for m in numbers["models"]}
     assert budget["mlp"]["search"] == "3 (search, results/mlp_search/trials.csv)"
 
 
-def test_summary_pairs_test_songs_by_track_id(results: Path):
+def test_summary_pairs_test_songs_by_track_id(collected: Path):
     """Two models tested on different songs (same labels, other IDs) stop the summary with
     one error naming both files."""
-    test_grid_summary_and_search_collection(results)
+    results = collected
     path = results / "results/mlp/seed_1/test_metrics.json"
     original = path.read_text()
     metrics = json.loads(original)
@@ -262,7 +278,8 @@ def test_summary_pairs_test_songs_by_track_id(results: Path):
     path.write_text(json.dumps(metrics))
     try:
         result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py",
-                                 *summary_args()], cwd=results, capture_output=True, text=True)
+                                 *summary_args(out="results/summary_other_songs")],
+                                cwd=results, capture_output=True, text=True)
     finally:
         path.write_text(original)
     assert result.returncode == 2
@@ -273,17 +290,18 @@ def test_summary_pairs_test_songs_by_track_id(results: Path):
     assert "first difference at song 5" in line
 
 
-def test_summary_without_a_test_split(results: Path):
-    test_grid_summary_and_search_collection(results)
-    run_script("write_summary.py", *summary_args(with_tests=False), cwd=results, check=True)
-    numbers = json.loads((results / "results/summary.json").read_text())
+def test_summary_without_a_test_split(collected: Path):
+    results = collected
+    run_script("write_summary.py", *summary_args(with_tests=False, out="results/summary_no_test"),
+               cwd=results, check=True)
+    numbers = json.loads((results / "results/summary_no_test.json").read_text())
     assert all(c["test"] is None for c in numbers["comparisons"])
-    assert "no test split" in (results / "results/summary.md").read_text()
+    assert "no test split" in (results / "results/summary_no_test.md").read_text()
 
 
-def test_summary_with_some_test_files_only_is_one_error_line(results: Path):
-    test_grid_summary_and_search_collection(results)
-    args = [*summary_args(with_tests=False),
+def test_summary_with_some_test_files_only_is_one_error_line(collected: Path):
+    results = collected
+    args = [*summary_args(with_tests=False, out="results/summary_some_tests"),
             "--best-tests", "results/best/seed_1/test_metrics.json"]
     result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py", *args], cwd=results,
                             capture_output=True, text=True)
@@ -291,33 +309,39 @@ def test_summary_with_some_test_files_only_is_one_error_line(results: Path):
     assert result.stderr.strip().splitlines()[-1].startswith("error: test metrics given for")
 
 
-def test_every_figure_script_writes_png_and_pdf(results: Path):
-    test_summary_intervals_and_verdicts(results)
+def test_every_figure_script_writes_png_and_pdf(summarized: Path):
+    results = summarized
     figures = results / "results/figures"
-    run_script("plot_run.py", "--history", "results/best/seed_1/history.csv", "--run",
-               "results/best/seed_1/run.json", "--title", "Best parameters", "--dpi", "50",
-               "--error", *files("best_error"), "--accuracy", *files("best_accuracy"),
-               cwd=results, check=True)
     grids = sorted(str(p) for p in (results / "results/grid").glob("*/*/history.csv"))
-    run_script("plot_grid.py", "--summary", "results/grid/summary.csv", "--histories", *grids,
-               "--top-steps", "2", "--state-size", "10", "--epochs", "6", "--dpi", "50",
-               "--max-valid-accuracy", *files("grid_max_valid_accuracy"),
-               *[arg for name in ("train_error", "valid_error", "train_accuracy",
-                                  "valid_accuracy")
-                 for arg in (f"--{name.replace('_', '-')}", *files(f"grid_{name}"))],
-               cwd=results, check=True)
     histories = [f"results/bayes/trial_{t:03d}/history.csv" for t in range(4)]
-    run_script("plot_bayes.py", "--trials", "results/bayes/trials.csv", "--histories",
-               *histories, "--epochs", "5", "--top-fraction", "0.1", "--dpi", "50",
-               *[arg for name in ("objective", "space", "train_error", "valid_error",
-                                  "train_accuracy", "valid_accuracy")
-                 for arg in (f"--{name.replace('_', '-')}", *files(f"bayes_{name}"))],
-               cwd=results, check=True)
-    run_script("plot_confusion.py", "--metrics", "results/best/seed_1/test_metrics.json",
-               "results/best/seed_2/test_metrics.json", "--run", "results/best/seed_1/run.json",
-               "--dpi", "50", "--out", *files("best_test_confusion"), cwd=results, check=True)
-    run_script("plot_controls.py", "--summary", "results/summary.json", "--dpi", "50",
-               "--out", *files("controls_accuracy"), cwd=results, check=True)
+    # the five scripts write different files: run side by side (each spends most of its
+    # time importing matplotlib)
+    run_scripts_together(results, {
+        "plot_run.py": [
+            "--history", "results/best/seed_1/history.csv", "--run",
+            "results/best/seed_1/run.json", "--title", "Best parameters", "--dpi", "50",
+            "--error", *files("best_error"), "--accuracy", *files("best_accuracy")],
+        "plot_grid.py": [
+            "--summary", "results/grid/summary.csv", "--histories", *grids,
+            "--top-steps", "2", "--state-size", "10", "--epochs", "6", "--dpi", "50",
+            "--max-valid-accuracy", *files("grid_max_valid_accuracy"),
+            *[arg for name in ("train_error", "valid_error", "train_accuracy",
+                               "valid_accuracy")
+              for arg in (f"--{name.replace('_', '-')}", *files(f"grid_{name}"))]],
+        "plot_bayes.py": [
+            "--trials", "results/bayes/trials.csv", "--histories", *histories,
+            "--epochs", "5", "--top-fraction", "0.1", "--dpi", "50",
+            *[arg for name in ("objective", "space", "train_error", "valid_error",
+                               "train_accuracy", "valid_accuracy")
+              for arg in (f"--{name.replace('_', '-')}", *files(f"bayes_{name}"))]],
+        "plot_confusion.py": [
+            "--metrics", "results/best/seed_1/test_metrics.json",
+            "results/best/seed_2/test_metrics.json", "--run", "results/best/seed_1/run.json",
+            "--dpi", "50", "--out", *files("best_test_confusion")],
+        "plot_controls.py": [
+            "--summary", "results/summary.json", "--dpi", "50",
+            "--out", *files("controls_accuracy")],
+    })
     names = ["best_error", "best_accuracy", "grid_max_valid_accuracy", "grid_valid_accuracy",
              "grid_train_error", "bayes_objective", "bayes_space", "bayes_valid_error",
              "best_test_confusion", "controls_accuracy"]
@@ -327,8 +351,8 @@ def test_every_figure_script_writes_png_and_pdf(results: Path):
             assert path.is_file() and path.stat().st_size > 1000, path
 
 
-def test_plot_bayes_needs_one_history_per_trial(results: Path):
-    test_grid_summary_and_search_collection(results)
+def test_plot_bayes_needs_one_history_per_trial(collected: Path):
+    results = collected
     args = ["--trials", "results/bayes/trials.csv", "--histories",
             "results/bayes/trial_000/history.csv", "--epochs", "5", "--top-fraction", "0.1",
             *[arg for name in ("objective", "space", "train-error", "valid-error",
