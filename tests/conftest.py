@@ -1,9 +1,70 @@
-"""Make ``workflow_scripts`` importable the way the rule scripts import it."""
+"""Make ``workflow_scripts`` importable the way the rule scripts import it; the session's
+shared studies: the smoke study (run once, read by every end-to-end test) and, with
+MSDRNN_SLURM_TEST=1, the smoke study through a one-node SLURM cluster, started before the
+first test so that it runs beside the others (its jobs mostly wait for status checks)."""
 
 import os
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow_scripts"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from helpers import (  # noqa: E402
+    SLURM_FIXTURE,
+    SmokeStudy,
+    make_smoke_study,
+    slurm_enabled,
+    start_slurm_study,
+    study_state,
+    with_local_slurm,
+)
+
+
+@pytest.fixture(scope="session")
+def smoke_study(tmp_path_factory) -> SmokeStudy:
+    """The smoke study, finished, run once per session. Tests only read it (dry runs
+    included); a test that changes a study works on ``helpers.copy_study`` of it. At the
+    end of the session, a changed file of the shared study is an error naming it."""
+    study = make_smoke_study(tmp_path_factory.mktemp("smoke_study"),
+                             tmp_path_factory.mktemp("recorder"))
+    yield study
+    now = study_state(study.workdir)
+    changed = sorted(name for name in study.state.keys() | now.keys()
+                     if study.state.get(name) != now.get(name))
+    assert not changed, f"a test changed the shared smoke study (use copy_study): {changed}"
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A running one-node cluster (tools/local_slurm.sh); started, and stopped again at the
+    end, here unless one is up already."""
+    if not slurm_enabled():
+        pytest.skip("set MSDRNN_SLURM_TEST=1 to start a SLURM cluster on localhost")
+    with with_local_slurm() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def slurm_study_started(slurm_cluster, tmp_path_factory):
+    """The smoke study through ``--profile profiles/slurm``, running in the background
+    (``.result()`` waits for it); stopped at the end of the session if still running."""
+    run = start_slurm_study(tmp_path_factory.mktemp("on-slurm"), slurm_cluster)
+    yield run
+    run.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_the_slurm_study_first(request):
+    """Start the SLURM study before the first test when a selected test needs it. An
+    error here (no root, a cluster that does not start) is reported by those tests: pytest
+    raises a failed session fixture's error again for each test that asks for it."""
+    if slurm_enabled() and any(SLURM_FIXTURE in item.fixturenames
+                               for item in request.session.items):
+        try:
+            request.getfixturevalue(SLURM_FIXTURE)
+        except (Exception, pytest.skip.Exception, pytest.fail.Exception):
+            pass

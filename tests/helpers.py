@@ -1,13 +1,23 @@
-"""What several test files share: the repository root, copies of the workflow, script
-runners, DataConfig builders and small dataset.h5 files. Test files import this module
-(and ``msd_files``, the MSD-file builders), never each other."""
+"""What several test files share: the repository root, the one Snakemake runner and its
+dry-run parser, the smoke study (made once per session by ``conftest.smoke_study``) and
+cheap copies of it, script runners, DataConfig builders and small dataset.h5 files. Test
+files import this module (and ``msd_files``, the MSD-file builders), never each other."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
-from dataclasses import replace
+import textwrap
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import h5py
@@ -45,16 +55,259 @@ WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "workflow_scripts", "conf
                   "schemas", "report", "envs", "profiles")
 
 
-def copy_repo(dest: Path) -> Path:
-    """The workflow's files (no results, no .snakemake) in `dest`, for a Snakemake run whose
-    results are never shared with another test."""
+def copy_repo(dest: Path, source: Path = ROOT) -> Path:
+    """The workflow's files of ``source`` (no results, no .snakemake) in `dest`, for a
+    Snakemake run whose results are never shared with another test. Copies keep their
+    modification times, which Snakemake compares with the results'."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in WORKFLOW_FILES:
-        src = ROOT / name
+        src = source / name
         if src.is_dir():
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif src.exists():
             shutil.copy2(src, dest / name)
+    return dest
+
+
+# ------------------------------------------------ what the tests know of the workflow
+# Rule names and result folders the end-to-end tests refer to, in one place, so that a
+# renamed rule or folder is re-pointed here (test_workflow.py checks these sets against a
+# dry run of the workflow, so a stale name fails there first, with the names to use).
+
+SMOKE = "configs/smoke.yaml"
+SCRIPTS_FOLDER = "workflow_scripts"
+FAMILIES = f"{SCRIPTS_FOLDER}/msdrnn/models"  # the registry: one module per model family
+RNN_FAMILY = f"{FAMILIES}/rnn.py"  # the study's model: every RNN training job loads it
+MLP_FAMILY = f"{FAMILIES}/mlp.py"
+SHARED_LAYERS = f"{FAMILIES}/layers.py"  # every family loads it
+JOB_SIZING = f"{SCRIPTS_FOLDER}/msdrnn/resources.py"  # imported by the rules, by no job
+TRAIN_RULES = frozenset({"baseline_train", "grid_train", "search_trial", "model_train",
+                         "shuffled_train"})
+DATA_RULES = frozenset({"generate_synthetic", "prepare_dataset", "make_steps"})
+MODEL_TRAIN = "model_train"  # every listed model's confirmation runs ({model} wildcard)
+SHUFFLED_TRAIN = "shuffled_train"  # a model's runs on the shuffled-segment songs
+SEARCH_RULES = frozenset({"search_propose", "search_trial", "search_collect", "plot_search"})
+PLOT_RULES = frozenset({"plot_run", "plot_grid", "plot_search", "plot_confusion",
+                        "plot_controls"})
+# The models the smoke study compares (config.yaml's models: merged with the smoke
+# config's), and those of them also trained on shuffled segments.
+SMOKE_MODELS = ("rnn", "mlp", "cnn")
+SHUFFLED_MODELS = ("rnn", "cnn")
+
+
+def search_folder(model: str) -> str:
+    """A model's Bayesian search: trial_{i:03d}/, trials.csv, best.json."""
+    return f"results/{model}_search"
+
+
+def runs_folder(model: str) -> str:
+    """A model's confirmation runs: seed_{S}/."""
+    return f"results/{model}"
+
+
+def shuffled_folder(model: str) -> str:
+    """A model's runs on the shuffled-segment songs (a control): seed_{S}/."""
+    return f"results/controls/shuffled_{model}"
+
+
+RNN_SEARCH = search_folder("rnn")
+RNN_RUNS = runs_folder("rnn")
+MLP_SEARCH = search_folder("mlp")
+MLP_RUNS = runs_folder("mlp")
+SHUFFLED_RNN_RUNS = shuffled_folder("rnn")
+# The smoke study runs in two invocations, the first stopped after this file, so that
+# the proposals of an interrupted search can be checked (test_workflow.py).
+FIRST_INVOCATION_TARGET = f"{RNN_SEARCH}/trial_001/history.csv"
+
+
+# ---------------------------------------------------------------- running Snakemake
+
+
+def snakemake_command(*args: str, configfile: str | Path | None = SMOKE,
+                      cores: int | None = 2) -> list[str]:
+    """The command line of a Snakemake run: this Python's Snakemake (found without PATH,
+    which some tests replace) with ``args``, then ``--cores`` unless None (a profile sets
+    its own) and the config file (by default the smoke study's) unless None (then
+    config.yaml alone)."""
+    command = [sys.executable, "-m", "snakemake", *args]
+    if cores is not None:
+        command += ["--cores", str(cores)]
+    if configfile is not None:  # last: --configfile takes every value that follows it
+        command += ["--configfile", str(configfile)]
+    return command
+
+
+def snakemake(workdir: Path, *args: str, configfile: str | Path | None = SMOKE,
+              cores: int | None = 2, env: dict | None = None, check: bool = True,
+              timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run Snakemake in ``workdir`` (output captured): the one way the tests run it.
+    ``check``: a failed run raises AssertionError with the end of its output."""
+    result = subprocess.run(snakemake_command(*args, configfile=configfile, cores=cores),
+                            cwd=workdir, env=env, capture_output=True, text=True,
+                            timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed in {workdir}:\n"
+                             f"{(result.stdout + result.stderr)[-4000:]}")
+    return result
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """One job of a dry run (``snakemake -n -p``), as Snakemake prints it."""
+
+    rule: str
+    local: bool  # a `localrule`: never submitted to a cluster
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]  # sorted: a job is named by its outputs
+    script: str | None  # the workflow script its command runs (file name), if any
+    model: str | None  # its --model, for the scripts whose code inputs depend on it
+    reason: str
+    resources: str
+
+
+# The scripts whose code inputs are their imports plus the family of their --model
+# (rules/common.smk's code_inputs(script, model)): their jobs load different files.
+MODEL_SCRIPTS = frozenset({"train.py", "evaluate.py"})
+
+
+def script_model(script: str | None, arguments: str) -> str | None:
+    """The --model a job of ``script`` runs (None: a script not in MODEL_SCRIPTS, or no
+    --model given), read from its command line's ``arguments``."""
+    model = re.search(r"--model[ =](\w+)", arguments)
+    return model[1] if script in MODEL_SCRIPTS and model else None
+
+
+def parse_jobs(text: str) -> list[PlannedJob]:
+    """The job blocks of Snakemake's output (``rule NAME:`` and its indented fields, then
+    with ``-p`` the shell command), in the order printed. A block runs to the next ``rule``
+    line: Snakemake 9 does not always leave a blank line between jobs."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:$)", text, flags=re.M):
+        rule = re.search(r"^(local)?rule (\w+):$", block, flags=re.M)
+        if not rule:
+            continue
+        field = {name: value for name, value in
+                 re.findall(r"^\s+(\w+): (.*)$", block, flags=re.M)}.get
+        script = re.search(rf"python (?:\S*/)?{SCRIPTS_FOLDER}/(\w+\.py)(.*)", block)
+        jobs.append(PlannedJob(
+            rule=rule[2], local=bool(rule[1]),
+            inputs=tuple(field("input").split(", ")) if field("input") else (),
+            outputs=tuple(sorted(field("output").split(", "))) if field("output") else (),
+            script=script[1] if script else None,
+            model=script_model(script[1], script[2]) if script else None,
+            reason=field("reason", ""),
+            resources=field("resources", "")))
+    return jobs
+
+
+def dry_run(workdir: Path, *args: str, **options) -> list[PlannedJob]:
+    """The jobs ``snakemake -n`` plans in ``workdir`` (options as for ``snakemake``). A dry
+    run writes no result and no record, only Snakemake's I/O cache
+    (.snakemake/iocache), so it needs no copy of a shared study."""
+    result = snakemake(workdir, "-n", "-p", *args, **options)
+    return parse_jobs(result.stdout + result.stderr)
+
+
+def planned_jobs(workdir: Path, *args: str, **options) -> Counter:
+    """Rule -> number of jobs a dry run plans (empty: nothing to be done)."""
+    return Counter(job.rule for job in dry_run(workdir, *args, **options))
+
+
+# ---------------------------------------------------------------- the smoke study
+
+# Installed through PYTHONPATH for the smoke study's jobs: at exit, a workflow script
+# appends its arguments and the project files it loaded to $MSDRNN_LOADED_MODULES, one
+# JSON line per process (test_code_inputs.py compares them with the code inputs the rules
+# declare).
+RECORDER = textwrap.dedent('''
+    import atexit
+    import json
+    import os
+    import sys
+
+
+    def _record():
+        scripts = os.path.realpath(os.environ["MSDRNN_SCRIPTS_DIR"])
+        script = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+        if os.path.dirname(script) != scripts:
+            return
+        loaded = sorted({
+            os.path.relpath(os.path.realpath(module.__file__), os.path.dirname(scripts))
+            for module in list(sys.modules.values())
+            if getattr(module, "__file__", None)
+            and os.path.realpath(module.__file__).startswith(scripts + os.sep)
+        })
+        line = json.dumps({"script": os.path.basename(script), "arguments": sys.argv[1:],
+                           "loaded": loaded})
+        with open(os.environ["MSDRNN_LOADED_MODULES"], "a") as f:
+            f.write(line + "\\n")
+
+
+    atexit.register(_record)
+''')
+
+
+@dataclass(frozen=True)
+class SmokeStudy:
+    """A finished smoke study, shared by every test that only reads it."""
+
+    workdir: Path
+    # (script, its --model for MODEL_SCRIPTS else None) -> project files its jobs loaded
+    # (union): a training job loads its own model family only
+    loaded: dict[tuple[str, str | None], frozenset[str]]
+    state: dict[str, tuple[int, int]]  # study_state() when it finished
+
+
+def study_state(workdir: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every file of the study's workflow and results: what a test that
+    changed the shared study would have changed."""
+    files = [path for name in (*WORKFLOW_FILES, "results")
+             for path in ([workdir / name] if (workdir / name).is_file()
+                          else (workdir / name).rglob("*"))
+             if path.is_file() and "__pycache__" not in path.parts]
+    return {path.relative_to(workdir).as_posix(): (path.stat().st_size,
+                                                   path.stat().st_mtime_ns)
+            for path in files}
+
+
+def make_smoke_study(workdir: Path, recorder: Path) -> SmokeStudy:
+    """The smoke study, run in a copy of the repository in two invocations (the first
+    stopped after FIRST_INVOCATION_TARGET), every workflow script recording the project
+    files it loaded (RECORDER, installed in ``recorder``)."""
+    copy_repo(workdir)
+    recorder.mkdir(parents=True, exist_ok=True)
+    (recorder / "sitecustomize.py").write_text(RECORDER)
+    record = recorder / "loaded.jsonl"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(recorder),
+                                                       os.environ.get("PYTHONPATH")])),
+           "MSDRNN_SCRIPTS_DIR": str(workdir / SCRIPTS_FOLDER),
+           "MSDRNN_LOADED_MODULES": str(record)}
+    snakemake(workdir, FIRST_INVOCATION_TARGET, env=env)
+    assert not (workdir / FIRST_INVOCATION_TARGET).parent.with_name("trial_002").exists()
+    snakemake(workdir, env=env)
+    loaded: dict[tuple[str, str | None], set[str]] = {}
+    for line in record.read_text().splitlines():
+        entry = json.loads(line)
+        key = (entry["script"], script_model(entry["script"], " ".join(entry["arguments"])))
+        loaded.setdefault(key, set()).update(entry["loaded"])
+    return SmokeStudy(workdir, {key: frozenset(files) for key, files in loaded.items()},
+                      study_state(workdir))
+
+
+def copy_study(study: Path, dest: Path, linked: Iterable[str] = ("results",)) -> Path:
+    """A copy of a finished study that a test may change, in milliseconds: the workflow's
+    files and Snakemake's records (.snakemake) copied, keeping their modification times;
+    the ``linked`` folders hard-linked (``cp -al``: the same files, so the same mtimes,
+    which is all Snakemake compares). A hard-linked file must never be rewritten in place
+    (that would change the shared study): a job that runs truncates its log (``> {log}``),
+    so leave the folders of the jobs a test runs out of ``linked``."""
+    copy_repo(dest, source=study)
+    shutil.copytree(study / ".snakemake", dest / ".snakemake", symlinks=True,
+                    ignore=shutil.ignore_patterns("locks", "incomplete"))
+    for name in linked:
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cp", "-al", str(study / name), str(dest / name)], check=True)
     return dest
 
 
@@ -63,6 +316,23 @@ def run_script(name: str, *args: object, cwd: Path | None = None,
     """Run ``workflow_scripts/<name>`` with ``args`` as its command line, output captured."""
     return subprocess.run([sys.executable, SCRIPTS / name, *map(str, args)], cwd=cwd,
                           check=check, capture_output=True, text=True)
+
+
+def run_scripts_together(cwd: Path, commands: Iterable[tuple[str, list]]) -> None:
+    """Run several workflow scripts side by side ((script name, its arguments) pairs; a
+    script may come more than once), each of which must succeed; for commands that write
+    different files."""
+    processes = [(name, args, subprocess.Popen([sys.executable, SCRIPTS / name,
+                                                *map(str, args)],
+                                               cwd=cwd, stdout=subprocess.PIPE,
+                                               stderr=subprocess.STDOUT, text=True))
+                 for name, args in commands]
+    failed = []
+    for name, args, process in processes:
+        output, _ = process.communicate()
+        if process.returncode != 0:
+            failed.append((name, args, output[-2000:]))
+    assert not failed, failed
 
 
 def msd_config(root: Path, genres: tuple[str, ...] | list[str], **changes) -> DataConfig:
@@ -168,3 +438,101 @@ def recomputed_fingerprint(path: Path) -> str:
             fingerprint.array(f"/{split}/targets", f[split]["targets"][()])
             fingerprint.texts(f"/{split}/track_ids", f[split]["track_ids"].asstr()[()])
     return fingerprint.hexdigest()
+
+
+# ---------------------------------------------------------------- the SLURM study
+
+CLUSTER_SCRIPT = ROOT / "tools" / "local_slurm.sh"
+SLURM_FIXTURE = "slurm_study_started"  # conftest.py's fixture: the SLURM study, started
+# The profile checks a job's status 20 s after submission, then every 30, 40, ... s; the
+# smoke study's jobs take 10-30 s, which a first check after 5 s (then 20, 45 s) suits.
+FAST_STATUS = ("--slurm-init-seconds-before-status-checks", "5")
+# a guard against a hung cluster, not a speed check: the smoke study's ~45 submitted jobs
+# took about 7 minutes through the one-node cluster on 2 cores beside other tests
+SLURM_RUN_TIMEOUT_S = 1200
+
+
+def slurm_enabled() -> bool:
+    """Whether this session starts a SLURM cluster on localhost (.ci/run sets it)."""
+    return os.environ.get("MSDRNN_SLURM_TEST") == "1"
+
+
+def output_text(result: subprocess.CompletedProcess) -> str:
+    return (result.stdout or "") + (result.stderr or "")
+
+
+@contextmanager
+def with_local_slurm() -> Iterator[dict]:
+    """A running one-node SLURM cluster with one placeholder GPU (tools/local_slurm.sh
+    installs SLURM with apt-get if needed); stopped again on exit if started here."""
+    if os.geteuid() != 0:
+        raise AssertionError("MSDRNN_SLURM_TEST=1 needs root: tools/local_slurm.sh starts "
+                             "munged, slurmctld and slurmd")
+    state_dir = Path(os.environ.get("SLURM_LOCAL_DIR", "/tmp/msdrnn-slurm"))
+    env = {**os.environ, "SLURM_LOCAL_DIR": str(state_dir), "SLURM_LOCAL_GPUS": "1"}
+
+    def call(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(CLUSTER_SCRIPT), *args], env=env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    if any(shutil.which(c) is None for c in ("munged", "slurmctld", "slurmd", "sbatch")):
+        installed = call("install")
+        assert installed.returncode == 0, f"installing SLURM failed:\n{output_text(installed)}"
+    already_up = call("status").returncode == 0
+    if not already_up:
+        started = call("start", timeout=180)
+        if started.returncode != 0:
+            call("stop")
+            raise AssertionError(f"could not start the SLURM cluster:\n{output_text(started)}")
+    try:
+        yield {"dir": state_dir, "conf": state_dir / "etc" / "slurm.conf"}
+    finally:
+        if not already_up:
+            stopped = call("stop")
+            assert stopped.returncode == 0, output_text(stopped)
+
+
+class BackgroundSnakemake:
+    """A Snakemake run started now and waited for later. Its output goes to a file (a
+    pipe nobody reads would stop it once full); it runs in its own process group, which
+    ``stop`` ends."""
+
+    def __init__(self, workdir: Path, *args: str, log: Path, env: dict, timeout: float,
+                 **options) -> None:
+        self.workdir, self.log, self.env = workdir, log, env
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+        with log.open("w") as out:
+            self.process = subprocess.Popen(snakemake_command(*args, **options), cwd=workdir,
+                                            env=env, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def result(self) -> tuple[int, str]:
+        """Its exit code and output, once it ends (AssertionError past the timeout)."""
+        try:
+            self.process.wait(timeout=max(0.0, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise AssertionError(f"snakemake in {self.workdir} still ran at its timeout; "
+                                 f"output:\n{self.log.read_text()[-4000:]}") from None
+        return self.process.returncode, self.log.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start_slurm_study(workdir: Path, cluster: dict) -> BackgroundSnakemake:
+    """The smoke study through ``--profile profiles/slurm`` in a copy of the repository,
+    started in the background."""
+    copy_repo(workdir)
+    env = {**os.environ, "SLURM_CONF": str(cluster["conf"]), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("MSDRNN_SLURM_TEST", None)
+    return BackgroundSnakemake(workdir, "--profile", "profiles/slurm", *FAST_STATUS,
+                               log=workdir.parent / "slurm-run.log", env=env,
+                               timeout=SLURM_RUN_TIMEOUT_S, cores=None)

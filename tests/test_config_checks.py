@@ -66,7 +66,7 @@ def smoke_config(**changes: dict) -> dict:
          "config: models.mlp.space.width: expected integers LOW < HIGH"),
         ({"models": {"xyz": {"label": "X", "hparams": {}, "seeds": [1], "epochs": 1}}},
          "config: models has ['xyz'], which are not model families; registered families: "
-         "['mlp', 'rnn']"),
+         "['cnn', 'mlp', 'rnn']"),
         ({"models": {"mlp": {"space": {"width": {"int": [16, 64]},
                                        "depth": {"categories": [1, 2]}}}}},
          "config: models.mlp.space and models.mlp.fixed must name exactly the "
@@ -81,8 +81,9 @@ def smoke_config(**changes: dict) -> dict:
          "not both"),
         ({"models": {"rnn": {"fixed": {"readout": False}}}},
          "config: models.rnn.space.state_size can take 15, which family 'rnn' cannot run"),
-        ({"summary": {"primary": "cnn"}},
-         "config: summary.primary is 'cnn', which is not under models (['rnn', 'mlp'])"),
+        ({"summary": {"primary": "xyz"}},
+         "config: summary.primary is 'xyz', which is not under models "
+         "(['rnn', 'mlp', 'cnn'])"),
         ({"calibration": {"seeds": [11, 11, 12]}},
          "config: calibration.seeds has a seed twice: [11, 11, 12]"),
         ({"calibration": {"seeds": [1, 3]}},

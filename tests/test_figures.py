@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import GENRES, SCRIPTS, run_script
+from helpers import GENRES, SCRIPTS, run_script, run_scripts_together
 
 
 def fake_history(epochs: int, level: float, seed: int = 0) -> pd.DataFrame:
@@ -128,13 +128,13 @@ def write_dataset_attributes(path: Path, source: str = "synthetic") -> None:
         f.attrs["counts"] = json.dumps(counts)
 
 
-def test_grid_summary_and_search_collection(results: Path):
+@pytest.fixture(scope="module")
+def collected(results: Path) -> Path:
+    """The fake results with the grid's summary and the RNN search's trials and best point,
+    made once by their scripts (summarize_grid.py, bayes_collect.py)."""
     grids = sorted(str(p) for p in (results / "results/grid").glob("*/*/history.csv"))
     run_script("summarize_grid.py", "--out", "results/grid/summary.csv", *grids, cwd=results,
                check=True)
-    grid = pd.read_csv(results / "results/grid/summary.csv")
-    assert list(grid["steps"]) == [4, 4, 6, 6, 10, 10]
-    assert grid["epoch_of_max"].between(1, 6).all()
     proposals = sorted(str(p) for p in (results / "results/rnn_search").glob("*/proposal.json"))
     histories = [p.replace("proposal.json", "history.csv") for p in proposals]
     run_script("bayes_collect.py", "--top-fraction", "0.1", "--names", "state_size", "steps",
@@ -142,6 +142,22 @@ def test_grid_summary_and_search_collection(results: Path):
                "results/rnn_search/trials.csv", "--best-out", "results/rnn_search/best.json",
                "--proposals", *proposals, "--histories", *histories,
                "--names", "state_size", "steps", cwd=results, check=True)
+    return results
+
+
+@pytest.fixture(scope="module")
+def summarized(collected: Path) -> Path:
+    """The collected fake results with results/summary.{md,json} from write_summary.py
+    (other tests write their summaries under other names, so this one stays)."""
+    run_script("write_summary.py", *summary_args(), cwd=collected, check=True)
+    return collected
+
+
+def test_grid_summary_and_search_collection(collected: Path):
+    results = collected
+    grid = pd.read_csv(results / "results/grid/summary.csv")
+    assert list(grid["steps"]) == [4, 4, 6, 6, 10, 10]
+    assert grid["epoch_of_max"].between(1, 6).all()
     best = json.loads((results / "results/rnn_search/best.json").read_text())
     assert (best["state_size"], best["steps"], best["trial"]) == (341, 4, 1)
     trials = pd.read_csv(results / "results/rnn_search/trials.csv")
@@ -155,9 +171,9 @@ GROUPS = {"baseline": "baseline/", "rnn": "rnn/", "mlp": "mlp/",
           "shuffled_rnn": "controls/shuffled_rnn/"}
 
 
-def summary_args(with_tests: bool = True) -> list[str]:
-    """write_summary.py as the rule runs it: the RNN searched and shuffled, the MLP with
-    fixed hyperparameters (no search)."""
+def summary_args(with_tests: bool = True, out: str = "results/summary") -> list[str]:
+    """write_summary.py as the rule runs it, writing ``out``.md and .json: the RNN searched
+    and shuffled, the MLP with fixed hyperparameters (no search)."""
     def runs(group: str, name: str) -> list[str]:
         return [f"results/{run}/{name}" for run in SEEDED if run.startswith(GROUPS[group])]
 
@@ -169,7 +185,7 @@ def summary_args(with_tests: bool = True) -> list[str]:
             "results/rnn_search/best.json",
             "--song-stats-fit", "results/controls/song_stats/fit.json",
             "--weights", "song_stats", "results/controls/song_stats/weights.npz",
-            "--out", "results/summary.md", "--out-json", "results/summary.json"]
+            "--out", f"{out}.md", "--out-json", f"{out}.json"]
     for group in GROUPS:
         args += ["--runs", group, runs(group, "run.json")[0],
                  "--histories", group, *runs(group, "history.csv"),
@@ -181,9 +197,8 @@ def summary_args(with_tests: bool = True) -> list[str]:
     return args
 
 
-def test_summary_intervals_and_verdicts(results: Path):
-    test_grid_summary_and_search_collection(results)
-    run_script("write_summary.py", *summary_args(), cwd=results, check=True)
+def test_summary_intervals_and_verdicts(summarized: Path):
+    results = summarized
     text = (results / "results/summary.md").read_text()
     assert "| Chance level | 10 genres | 10.00% | 10.00% | 10.00% |" in text
     assert "steps 4, state_size 341, readout yes, 8 epochs" in text
@@ -267,11 +282,11 @@ def test_summary_intervals_and_verdicts(results: Path):
             in text)  # the deterministic fit; every trained model ran two seeds here
 
 
-def test_summary_counts_the_mlp_search_trials_and_names_its_extra_knobs(results: Path):
+def test_summary_counts_the_mlp_search_trials_and_names_its_extra_knobs(collected: Path):
     """A searched MLP: its trials in the budget, its best in the table, and the knobs its
     search has that the RNN's lacks (dropout) named as making an 'RNN higher' verdict
     harder to earn."""
-    test_grid_summary_and_search_collection(results)
+    results = collected
     folder = results / "results/mlp_search"
     folder.mkdir(parents=True, exist_ok=True)
     trials = pd.DataFrame({"trial": [0, 1, 2], "kind": ["random", "guided", "guided"],
@@ -289,15 +304,16 @@ def test_summary_counts_the_mlp_search_trials_and_names_its_extra_knobs(results:
     aa_check.write_text(json.dumps({
         "path": "results/calibration/aa_check.md", "runs": 10, "group": 2, "splits": 630,
         "all_splits": True, "verdict_share": 0.0254, "seed_sd": 0.0123}))
-    run_script("write_summary.py", *summary_args(), "--space", "mlp", "width", "depth",
+    run_script("write_summary.py", *summary_args(out="results/summary_mlp_search"),
+               "--space", "mlp", "width", "depth",
                "dropout", "--search", "mlp", "results/mlp_search/trials.csv",
                "results/mlp_search/best.json",
                "--aa-check", "results/calibration/aa_check.json", cwd=results, check=True)
-    numbers = json.loads((results / "results/summary.json").read_text())
+    numbers = json.loads((results / "results/summary_mlp_search.json").read_text())
     budget = {m["key"]: m["budget"] for m in numbers["models"]}
     assert budget["mlp"]["search"] == "3 (Bayesian search, results/mlp_search/trials.csv)"
     assert numbers["aa_check"]["splits"] == 630
-    text = (results / "results/summary.md").read_text()
+    text = (results / "results/summary_mlp_search.md").read_text()
     assert ("A/A check (results/calibration/aa_check.md): 10 runs of the RNN, best "
             "parameters under calibration.seeds, split 630 ways (all of them) into two groups "
             "of 2 runs, as many as models.rnn.seeds: 2.5% of the splits gave a verdict") in text
@@ -306,17 +322,18 @@ def test_summary_counts_the_mlp_search_trials_and_names_its_extra_knobs(results:
     assert ("The opponents' searches tune knobs that the search of the RNN, best "
             "parameters lacks (Feedforward network: width, depth, dropout)") in text
     assert "'RNN higher' verdict harder to earn" in text
-    result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py", *summary_args(),
+    result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py",
+                             *summary_args(out="results/summary_no_mlp_search"),
                              "--space", "mlp", "width"], cwd=results, capture_output=True,
                             text=True)
     assert result.returncode == 2 and "--search: expected one for each searched model" \
         in result.stderr
 
 
-def test_summary_pairs_test_songs_by_track_id(results: Path):
+def test_summary_pairs_test_songs_by_track_id(collected: Path):
     """Two models tested on different songs (same labels, other IDs) stop the summary with
     one error naming both files."""
-    test_grid_summary_and_search_collection(results)
+    results = collected
     path = results / "results/mlp/seed_1/test_metrics.json"
     original = path.read_text()
     metrics = json.loads(original)
@@ -324,7 +341,8 @@ def test_summary_pairs_test_songs_by_track_id(results: Path):
     path.write_text(json.dumps(metrics))
     try:
         result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py",
-                                 *summary_args()], cwd=results, capture_output=True, text=True)
+                                 *summary_args(out="results/summary_other_songs")],
+                                cwd=results, capture_output=True, text=True)
     finally:
         path.write_text(original)
     assert result.returncode == 2
@@ -335,17 +353,18 @@ def test_summary_pairs_test_songs_by_track_id(results: Path):
     assert "first difference at song 5" in line
 
 
-def test_summary_without_a_test_split(results: Path):
-    test_grid_summary_and_search_collection(results)
-    run_script("write_summary.py", *summary_args(with_tests=False), cwd=results, check=True)
-    numbers = json.loads((results / "results/summary.json").read_text())
+def test_summary_without_a_test_split(collected: Path):
+    results = collected
+    run_script("write_summary.py", *summary_args(with_tests=False, out="results/summary_no_test"),
+               cwd=results, check=True)
+    numbers = json.loads((results / "results/summary_no_test.json").read_text())
     assert all(c["test"] is None for c in numbers["comparisons"])
-    assert "no test split" in (results / "results/summary.md").read_text()
+    assert "no test split" in (results / "results/summary_no_test.md").read_text()
 
 
-def test_summary_with_some_test_files_only_is_one_error_line(results: Path):
-    test_grid_summary_and_search_collection(results)
-    args = [*summary_args(with_tests=False),
+def test_summary_with_some_test_files_only_is_one_error_line(collected: Path):
+    results = collected
+    args = [*summary_args(with_tests=False, out="results/summary_some_tests"),
             "--tests", "rnn", "results/rnn/seed_1/test_metrics.json"]
     result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py", *args], cwd=results,
                             capture_output=True, text=True)
@@ -353,39 +372,44 @@ def test_summary_with_some_test_files_only_is_one_error_line(results: Path):
     assert result.stderr.strip().splitlines()[-1].startswith("error: test metrics given for")
 
 
-def test_every_figure_script_writes_png_and_pdf(results: Path):
-    test_summary_intervals_and_verdicts(results)
+def test_every_figure_script_writes_png_and_pdf(summarized: Path):
+    results = summarized
     figures = results / "results/figures"
-    run_script("plot_run.py", "--history", "results/rnn/seed_1/history.csv", "--run",
-               "results/rnn/seed_1/run.json", "--title", "Best parameters", "--dpi", "50",
-               "--error", *files("rnn_error"), "--accuracy", *files("rnn_accuracy"),
-               cwd=results, check=True)
-    run_script("plot_run.py", "--history", "results/mlp/seed_1/history.csv", "--run",
-               "results/mlp/seed_1/run.json", "--title", "Feedforward", "--dpi", "50",
-               "--error", *files("mlp_error"), "--accuracy", *files("mlp_accuracy"),
-               cwd=results, check=True)
     grids = sorted(str(p) for p in (results / "results/grid").glob("*/*/history.csv"))
-    run_script("plot_grid.py", "--summary", "results/grid/summary.csv", "--histories", *grids,
-               "--top-steps", "2", "--state-size", "10", "--epochs", "6", "--dpi", "50",
-               "--max-valid-accuracy", *files("grid_max_valid_accuracy"),
-               *[arg for name in ("train_error", "valid_error", "train_accuracy",
-                                  "valid_accuracy")
-                 for arg in (f"--{name.replace('_', '-')}", *files(f"grid_{name}"))],
-               cwd=results, check=True)
     histories = [f"results/rnn_search/trial_{t:03d}/history.csv" for t in range(4)]
-    run_script("plot_bayes.py", "--trials", "results/rnn_search/trials.csv", "--histories",
-               *histories, "--epochs", "5", "--top-fraction", "0.1", "--dpi", "50",
-               "--names", "state_size", "steps", "--title", "RNN",
-               *[arg for name in ("objective", "space", "train_error", "valid_error",
-                                  "train_accuracy", "valid_accuracy")
-                 for arg in (f"--{name.replace('_', '-')}", *files(f"rnn_search_{name}"))],
-               cwd=results, check=True)
-    run_script("plot_confusion.py", "--metrics", "results/rnn/seed_1/test_metrics.json",
-               "results/rnn/seed_2/test_metrics.json", "--run", "results/rnn/seed_1/run.json",
-               "--title", "RNN", "--dpi", "50", "--out", *files("rnn_test_confusion"),
-               cwd=results, check=True)
-    run_script("plot_controls.py", "--summary", "results/summary.json", "--dpi", "50",
-               "--out", *files("controls_accuracy"), cwd=results, check=True)
+    # the six commands write different files: run side by side (each spends most of its
+    # time importing matplotlib)
+    run_scripts_together(results, [
+        ("plot_run.py", [
+            "--history", "results/rnn/seed_1/history.csv", "--run",
+            "results/rnn/seed_1/run.json", "--title", "Best parameters", "--dpi", "50",
+            "--error", *files("rnn_error"), "--accuracy", *files("rnn_accuracy")]),
+        ("plot_run.py", [
+            "--history", "results/mlp/seed_1/history.csv", "--run",
+            "results/mlp/seed_1/run.json", "--title", "Feedforward", "--dpi", "50",
+            "--error", *files("mlp_error"), "--accuracy", *files("mlp_accuracy")]),
+        ("plot_grid.py", [
+            "--summary", "results/grid/summary.csv", "--histories", *grids,
+            "--top-steps", "2", "--state-size", "10", "--epochs", "6", "--dpi", "50",
+            "--max-valid-accuracy", *files("grid_max_valid_accuracy"),
+            *[arg for name in ("train_error", "valid_error", "train_accuracy",
+                               "valid_accuracy")
+              for arg in (f"--{name.replace('_', '-')}", *files(f"grid_{name}"))]]),
+        ("plot_bayes.py", [
+            "--trials", "results/rnn_search/trials.csv", "--histories", *histories,
+            "--epochs", "5", "--top-fraction", "0.1", "--dpi", "50",
+            "--names", "state_size", "steps", "--title", "RNN",
+            *[arg for name in ("objective", "space", "train_error", "valid_error",
+                               "train_accuracy", "valid_accuracy")
+              for arg in (f"--{name.replace('_', '-')}", *files(f"rnn_search_{name}"))]]),
+        ("plot_confusion.py", [
+            "--metrics", "results/rnn/seed_1/test_metrics.json",
+            "results/rnn/seed_2/test_metrics.json", "--run", "results/rnn/seed_1/run.json",
+            "--title", "RNN", "--dpi", "50", "--out", *files("rnn_test_confusion")]),
+        ("plot_controls.py", [
+            "--summary", "results/summary.json", "--dpi", "50",
+            "--out", *files("controls_accuracy")]),
+    ])
     names = ["rnn_error", "rnn_accuracy", "mlp_error", "grid_max_valid_accuracy",
              "grid_valid_accuracy", "grid_train_error", "rnn_search_objective",
              "rnn_search_space", "rnn_search_valid_error", "rnn_test_confusion",
@@ -396,8 +420,8 @@ def test_every_figure_script_writes_png_and_pdf(results: Path):
             assert path.is_file() and path.stat().st_size > 1000, path
 
 
-def test_plot_bayes_needs_one_history_per_trial(results: Path):
-    test_grid_summary_and_search_collection(results)
+def test_plot_bayes_needs_one_history_per_trial(collected: Path):
+    results = collected
     args = ["--trials", "results/rnn_search/trials.csv", "--histories",
             "results/rnn_search/trial_000/history.csv", "--epochs", "5", "--top-fraction", "0.1",
             "--names", "state_size", "steps",

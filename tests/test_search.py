@@ -147,11 +147,15 @@ def test_the_default_config_searches_the_studys_spaces():
              for name, space in search_spaces().items()}
     assert specs == {"rnn": ["state_size=int:15..500", f"steps=cat:{steps}"],
                      "mlp": ["width=int:32..1024:log-uniform", "depth=cat:1,2,3",
-                             "dropout=real:0.0..0.5"]}
+                             "dropout=real:0.0..0.5"],
+                     "cnn": ["channels=int:8..64:log-uniform", "kernel=cat:3,5,7",
+                             "layers=cat:1,2,3", "dropout=real:0.0..0.5"]}
     smoke = workflow_config("configs/smoke.yaml")
     assert {name: [d.spec() for d in dims] for name, dims in config_spaces(smoke).items()} \
         == {"rnn": ["state_size=int:15..40", "steps=cat:4,6,10"],
-            "mlp": ["width=int:16..64:log-uniform", "depth=cat:1,2", "dropout=real:0.0..0.5"]}
+            "mlp": ["width=int:16..64:log-uniform", "depth=cat:1,2", "dropout=real:0.0..0.5"],
+            "cnn": ["channels=int:4..16:log-uniform", "kernel=cat:3,5", "layers=cat:1,2",
+                    "dropout=real:0.0..0.5"]}
     fixed = {"hparams": {"width": 32, "depth": 1, "dropout": 0.0}}
     without = smoke | {"models": {"rnn": smoke["models"]["rnn"], "mlp": fixed}}
     assert list(config_spaces(without)) == ["rnn"]  # a model with hparams has no search

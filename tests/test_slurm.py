@@ -2,10 +2,11 @@
 
 With MSDRNN_SLURM_TEST=1 (set by .ci/run; needs root) the `slurm` tests install (apt-get,
 if needed), start and finally stop a one-node SLURM cluster on localhost with
-tools/local_slurm.sh, run the smoke study with `--profile profiles/slurm`, check that every
-non-local job ran as a SLURM job and that the results equal those of a local run, and
-redo one training job with `--profile profiles/slurm-gpu`. The other tests need no
-cluster: they hide or fake the SLURM commands on PATH.
+tools/local_slurm.sh, and run the smoke study with `--profile profiles/slurm` beside the
+rest of the session (conftest.py starts it before the first test). They check that every
+non-local job ran as a SLURM job, that the results equal those of the session's local smoke
+study bit for bit, and redo one training job with `--profile profiles/slurm-gpu`. The
+other tests need no cluster: they hide or fake the SLURM commands on PATH.
 """
 
 from __future__ import annotations
@@ -13,24 +14,33 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-from helpers import ROOT, copy_repo
+from helpers import (
+    CLUSTER_SCRIPT,
+    DATA_RULES,
+    FAST_STATUS,
+    MLP_RUNS,
+    MODEL_TRAIN,
+    ROOT,
+    SLURM_RUN_TIMEOUT_S,
+    SMOKE_MODELS,
+    TRAIN_RULES,
+    copy_repo,
+    dry_run,
+    output_text,
+    search_folder,
+    slurm_enabled,
+    snakemake,
+)
 
-CLUSTER_SCRIPT = ROOT / "tools" / "local_slurm.sh"
-SMOKE = "configs/smoke.yaml"
-TRAIN_RULES = {"baseline_train", "grid_train", "search_trial", "model_train",
-               "shuffled_train"}
-DATA_RULES = {"generate_synthetic", "prepare_dataset", "make_steps"}
 # commands of Debian's slurm-client, slurmctld and slurmd packages
 SLURM_COMMANDS = {
     "sacct",
@@ -57,39 +67,13 @@ SLURM_COMMANDS = {
     "slurmd",
     "slurmstepd",
 }
-# The profile checks a job's status 20 s after submission, then every 30, 40, ... s; the
-# smoke study's jobs take 10-30 s, which a first check after 5 s (then 20, 45 s) suits.
-FAST_STATUS = ["--slurm-init-seconds-before-status-checks", "5"]
-# a guard against a hung cluster, not a speed check: the smoke study's ~45 submitted jobs
-# took about 7 minutes through the one-node cluster on 2 cores
-RUN_TIMEOUT_S = 1200
-# what the local run makes for the comparison (all training runs; no plots, no report)
-COMPARED = [
-    "results/baseline/seed_0/weights.npz",
-    "results/grid/summary.csv",
-    "results/rnn_search/trials.csv",
-    "results/mlp_search/trials.csv",
-    "results/rnn/seed_1/weights.npz",
-    "results/mlp/seed_1/weights.npz",
-    "results/controls/shuffled_rnn/seed_1/weights.npz",
-    "results/controls/song_stats/weights.npz",
-]
-
 needs_cluster = pytest.mark.skipif(
-    os.environ.get("MSDRNN_SLURM_TEST") != "1",
+    not slurm_enabled(),
     reason="starts a SLURM cluster on localhost (root, apt-get); set MSDRNN_SLURM_TEST=1",
 )
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def snakemake_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", *args]
-
-
-def run(cmd, cwd: Path, env: dict | None = None, timeout: int = 300):
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def path_without_slurm(tmp_path: Path) -> str:
@@ -132,10 +116,6 @@ esac
     return fake
 
 
-def error_text(result: subprocess.CompletedProcess) -> str:
-    return result.stdout + result.stderr
-
-
 def read_table(path: Path, drop=("seconds",)) -> list[dict]:
     """A CSV's rows without its wall-clock columns."""
     with path.open(newline="") as handle:
@@ -174,43 +154,6 @@ def parse_run_log(text: str):
 # ----------------------------------------------------------------------- the cluster
 
 
-@pytest.fixture(scope="session")
-def slurm_cluster(tmp_path_factory):
-    """A running one-node cluster; started (and stopped again) here unless one is up."""
-    if os.environ.get("MSDRNN_SLURM_TEST") != "1":
-        pytest.skip("set MSDRNN_SLURM_TEST=1 to start a SLURM cluster on localhost")
-    if os.geteuid() != 0:
-        pytest.fail(
-            "MSDRNN_SLURM_TEST=1 needs root: tools/local_slurm.sh starts munged, "
-            "slurmctld and slurmd"
-        )
-    state_dir = Path(os.environ.get("SLURM_LOCAL_DIR", "/tmp/msdrnn-slurm"))
-    # one placeholder GPU, so the GPU profile's requests can be checked
-    env = {**os.environ, "SLURM_LOCAL_DIR": str(state_dir), "SLURM_LOCAL_GPUS": "1"}
-    script = ["bash", str(CLUSTER_SCRIPT)]
-
-    def call(*args, timeout=600):
-        return subprocess.run(
-            script + list(args), env=env, capture_output=True, text=True, timeout=timeout
-        )
-
-    if any(shutil.which(c) is None for c in ("munged", "slurmctld", "slurmd", "sbatch")):
-        installed = call("install")
-        assert installed.returncode == 0, f"installing SLURM failed:\n{error_text(installed)}"
-    already_up = call("status").returncode == 0
-    if not already_up:
-        started = call("start", timeout=180)
-        if started.returncode != 0:
-            call("stop")
-            pytest.fail(f"could not start the SLURM cluster:\n{error_text(started)}")
-    try:
-        yield {"dir": state_dir, "conf": state_dir / "etc" / "slurm.conf"}
-    finally:
-        if not already_up:
-            stopped = call("stop")
-            assert stopped.returncode == 0, error_text(stopped)
-
-
 def slurm_record(job_id: str) -> str:
     out = subprocess.run(
         ["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True, timeout=30
@@ -219,61 +162,30 @@ def slurm_record(job_id: str) -> str:
 
 
 @dataclass
-class SmokeRuns:
-    slurm_dir: Path
-    local_dir: Path
-    slurm_log: str
+class SlurmStudy:
+    workdir: Path
+    log: str
     env: dict
 
 
 @pytest.fixture(scope="module")
-def smoke_runs(slurm_cluster, tmp_path_factory) -> SmokeRuns:
-    """The smoke study through --profile profiles/slurm, and locally in another copy."""
-    slurm_dir = copy_repo(tmp_path_factory.mktemp("on-slurm"))
-    local_dir = copy_repo(tmp_path_factory.mktemp("local"))
-    env = {**os.environ, "SLURM_CONF": str(slurm_cluster["conf"]), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    env.pop("MSDRNN_SLURM_TEST", None)
-    started = time.monotonic()
-    # the local run shares the cores with the cluster's jobs while the SLURM run polls;
-    # it makes only what is compared
-    local = subprocess.Popen(
-        snakemake_cmd(*COMPARED, "--profile", "profiles/local", "--configfile", SMOKE),
-        cwd=local_dir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        on_slurm = run(
-            snakemake_cmd("--profile", "profiles/slurm", "--configfile", SMOKE, *FAST_STATUS),
-            cwd=slurm_dir,
-            env=env,
-            timeout=RUN_TIMEOUT_S,
-        )
-        if on_slurm.returncode != 0:
-            local.kill()
-        local_out, _ = local.communicate(timeout=RUN_TIMEOUT_S)
-    finally:
-        if local.poll() is None:
-            local.kill()
-            local.communicate()
-    print(f"smoke study through SLURM and locally: {time.monotonic() - started:.0f} s")
-    slurm_text = error_text(on_slurm)
+def slurm_study(slurm_study_started, slurm_cluster) -> SlurmStudy:
+    """The smoke study through --profile profiles/slurm (conftest.py started it before the
+    first test), finished. Its local twin is the session's smoke study."""
+    returncode, text = slurm_study_started.result()
     ctld_log = slurm_cluster["dir"] / "log" / "slurmctld.log"
-    assert on_slurm.returncode == 0, (
-        f"SLURM run failed:\n{slurm_text[-6000:]}\n--- slurmctld.log ---\n"
+    assert returncode == 0, (
+        f"SLURM run failed:\n{text[-6000:]}\n--- slurmctld.log ---\n"
         + (ctld_log.read_text()[-3000:] if ctld_log.exists() else "(none)")
     )
-    assert local.returncode == 0, f"local run failed:\n{local_out[-6000:]}"
-    return SmokeRuns(slurm_dir, local_dir, slurm_text, env)
+    return SlurmStudy(slurm_study_started.workdir, text, slurm_study_started.env)
 
 
 @pytest.mark.slurm
 @pytest.mark.slow
 @needs_cluster
-def test_every_cluster_job_ran_as_a_slurm_job(smoke_runs, slurm_cluster):
-    jobs, submitted = parse_run_log(smoke_runs.slurm_log)
+def test_every_cluster_job_ran_as_a_slurm_job(slurm_study, slurm_cluster):
+    jobs, submitted = parse_run_log(slurm_study.log)
     remote = {jobid: job for jobid, job in jobs.items() if not job[1]}
     local_rules = {job[0] for job in jobs.values() if job[1]}
     remote_rules = {job[0] for job in remote.values()}
@@ -299,7 +211,7 @@ def test_every_cluster_job_ran_as_a_slurm_job(smoke_runs, slurm_cluster):
         assert re.search(rf"^rule {rule}:", slurm_log.read_text(), re.MULTILINE), slurm_log
         # and the rule's own log starts with the job id it ran under ("job 12 on node1")
         if rule_log:
-            text = (smoke_runs.slurm_dir / rule_log.split(", ")[0]).read_text()
+            text = (slurm_study.workdir / rule_log.split(", ")[0]).read_text()
             assert re.search(rf"^job {slurm_id} on ", text, re.MULTILINE), (
                 f"{rule}: {rule_log} does not name SLURM job {slurm_id}:\n{text[:300]}"
             )
@@ -308,9 +220,11 @@ def test_every_cluster_job_ran_as_a_slurm_job(smoke_runs, slurm_cluster):
 @pytest.mark.slurm
 @pytest.mark.slow
 @needs_cluster
-def test_slurm_results_equal_local_results(smoke_runs):
-    slurm_results = smoke_runs.slurm_dir / "results"
-    local_results = smoke_runs.local_dir / "results"
+def test_slurm_results_equal_local_results(slurm_study, smoke_study):
+    """The local twin is the session's smoke study (same config; the numbers are a
+    function of the config alone, not of the executor or the cores)."""
+    slurm_results = slurm_study.workdir / "results"
+    local_results = smoke_study.workdir / "results"
 
     def found(root: Path, name: str) -> list[Path]:
         return sorted(p.relative_to(root) for p in root.rglob(name))
@@ -320,8 +234,9 @@ def test_slurm_results_equal_local_results(smoke_runs):
     assert histories and weights
     assert histories == found(local_results, "history.csv")
     assert weights == found(local_results, "weights.npz")
-    for rel in [*histories, Path("rnn_search/trials.csv"), Path("mlp_search/trials.csv"),
-                Path("grid/summary.csv")]:
+    tables = [f"{search_folder(model)}/trials.csv" for model in SMOKE_MODELS]
+    tables.append("results/grid/summary.csv")
+    for rel in [*histories, *(Path(table).relative_to("results") for table in tables)]:
         assert read_table(slurm_results / rel) == read_table(local_results / rel), rel
     for rel in weights:
         assert_same_arrays(slurm_results / rel, local_results / rel)
@@ -330,44 +245,40 @@ def test_slurm_results_equal_local_results(smoke_runs):
 @pytest.mark.slurm
 @pytest.mark.slow
 @needs_cluster
-def test_gpu_profile_gets_a_gpu_from_slurm(smoke_runs, slurm_cluster):
+def test_gpu_profile_gets_a_gpu_from_slurm(slurm_study, smoke_study, slurm_cluster):
     if (
         "gpu"
         not in subprocess.run(
-            ["sinfo", "-h", "-o", "%G"], capture_output=True, text=True, env=smoke_runs.env
+            ["sinfo", "-h", "-o", "%G"], capture_output=True, text=True, env=slurm_study.env
         ).stdout
     ):
         pytest.skip("the running cluster announces no GPU (start it with SLURM_LOCAL_GPUS=1)")
     # redo one training job (its only input is kept) with the GPU profile
-    result = run(
-        snakemake_cmd(
-            "results/mlp/seed_1/history.csv",
-            "--profile",
-            "profiles/slurm-gpu",
-            "--configfile",
-            SMOKE,
-            *FAST_STATUS,
-            "--forcerun",
-            "model_train",
-        ),
-        cwd=smoke_runs.slurm_dir,
-        env=smoke_runs.env,
-        timeout=RUN_TIMEOUT_S,
+    weights = f"{MLP_RUNS}/seed_1/weights.npz"
+    result = snakemake(
+        slurm_study.workdir,
+        f"{MLP_RUNS}/seed_1/history.csv",
+        "--profile",
+        "profiles/slurm-gpu",
+        *FAST_STATUS,
+        "--forcerun",
+        MODEL_TRAIN,
+        cores=None,
+        env=slurm_study.env,
+        timeout=SLURM_RUN_TIMEOUT_S,
+        check=False,
     )
-    assert result.returncode == 0, error_text(result)[-6000:]
-    jobs, submitted = parse_run_log(error_text(result))
-    assert [jobs[jobid][0] for jobid in submitted] == ["model_train"], submitted
+    assert result.returncode == 0, output_text(result)[-6000:]
+    jobs, submitted = parse_run_log(output_text(result))
+    assert [jobs[jobid][0] for jobid in submitted] == [MODEL_TRAIN], submitted
     [(slurm_id, _)] = submitted.values()
     record = slurm_record(slurm_id)
     assert "JobState=COMPLETED" in record and "gres:gpu:1" in record, record
     # the CPU profile's jobs asked for none
-    _, earlier = parse_run_log(smoke_runs.slurm_log)
+    _, earlier = parse_run_log(slurm_study.log)
     assert not any("gres:gpu" in slurm_record(sid) for sid, _ in earlier.values())
     # a placeholder GPU: TensorFlow computed on the CPU and gives the same weights
-    assert_same_arrays(
-        smoke_runs.slurm_dir / "results/mlp/seed_1/weights.npz",
-        smoke_runs.local_dir / "results/mlp/seed_1/weights.npz",
-    )
+    assert_same_arrays(slurm_study.workdir / weights, smoke_study.workdir / weights)
 
 
 # ------------------------------------------------------------- bad input, no cluster
@@ -380,9 +291,9 @@ def study_copy(tmp_path_factory):
 
 def run_profile(study: Path, path: str, profile: str = "profiles/slurm", *extra: str):
     """The smoke study through `profile` with PATH set to `path`; returns (result, text)."""
-    result = run(snakemake_cmd("--profile", profile, "--configfile", SMOKE, *extra),
-                 cwd=study, env={**os.environ, "PATH": path})
-    return result, error_text(result)
+    result = snakemake(study, "--profile", profile, *extra, cores=None,
+                       env={**os.environ, "PATH": path}, check=False, timeout=300)
+    return result, output_text(result)
 
 
 def with_fake(fake: Path, tmp_path: Path) -> str:
@@ -437,16 +348,9 @@ def test_gpu_profile_on_cluster_without_gpus(study_copy, tmp_path):
 
 
 def test_gpu_profile_plans_a_gpu_for_training_jobs_only(study_copy):
-    result = run(
-        snakemake_cmd("--profile", "profiles/slurm-gpu", "--configfile", SMOKE, "-n"),
-        cwd=study_copy,
-    )
-    assert result.returncode == 0, error_text(result)[-3000:]
     planned = {}
-    for match in JOB_BLOCK.finditer(error_text(result)):
-        resources = re.search(r"^\s+resources: (.*)$", match.group(3), re.MULTILINE)
-        gpu = bool(resources and re.search(r"\bgpu=1\b", resources.group(1)))
-        planned.setdefault(match.group(2), set()).add(gpu)
+    for job in dry_run(study_copy, "--profile", "profiles/slurm-gpu", cores=None):
+        planned.setdefault(job.rule, set()).add(bool(re.search(r"\bgpu=1\b", job.resources)))
     assert TRAIN_RULES | DATA_RULES <= set(planned), planned
     for rule, gpu in planned.items():
         assert gpu == {rule in TRAIN_RULES}, f"{rule}: gpu={gpu}"

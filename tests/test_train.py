@@ -24,6 +24,8 @@ from msdrnn.models import family
 from msdrnn.steps import make_steps
 
 TRAIN = SCRIPTS / "train.py"
+
+
 def rnn(state_size: int, steps: int = 4, readout: bool = True) -> dict:
     """An RNN's hyperparameters for ``TrainConfig``."""
     return {"state_size": state_size, "steps": steps, "readout": readout}
@@ -224,22 +226,46 @@ def interrupt_after_first_epoch(line: str) -> None:
         raise Interrupted
 
 
-@pytest.fixture()
-def interrupted(tmp_path):
-    """A run stopped after epoch 1 (its checkpoint written), and how to start it again."""
+@pytest.fixture(scope="module")
+def stopped_run(tmp_path_factory):
+    """A run stopped after epoch 1 (its checkpoint written), made once: its settings, data
+    and folder, which each test copies."""
     from msdrnn.training import TrainConfig, train
 
-    data = random_dataset(tmp_path / "d.h5")
+    folder = tmp_path_factory.mktemp("interrupted")
+    data = random_dataset(folder / "d.h5")
     splits = load_split(data, "train"), load_split(data, "valid")
     config = TrainConfig(hparams=rnn(8, 30), epochs=2, seed=3)
-    out = tmp_path / "out"
     with pytest.raises(Interrupted):
-        train(config, *splits, out, log=interrupt_after_first_epoch)
-    assert (out / "checkpoint" / "checkpoint.npz").is_file()
+        train(config, *splits, folder / "out", log=interrupt_after_first_epoch)
+    assert (folder / "out" / "checkpoint" / "checkpoint.npz").is_file()
+    return config, splits, folder / "out"
 
-    def again(config=config, splits=splits):
+
+def stop_before_training(*args, **kwargs):
+    raise Interrupted
+
+
+@pytest.fixture()
+def interrupted(stopped_run, tmp_path, monkeypatch):
+    """A copy of the run stopped after epoch 1 in tmp_path/out, and how to start it again:
+    to the end, or (``decision_only``) up to where the next epoch would train, which is
+    after the log says whether the checkpoint is resumed (no TensorFlow compilation)."""
+    from msdrnn.training import train
+    from msdrnn.updates import Trainer
+
+    config, splits, stopped = stopped_run
+    out = tmp_path / "out"
+    shutil.copytree(stopped, out)
+
+    def again(config=config, splits=splits, decision_only=False):
         lines: list[str] = []
-        train(config, *splits, out, log=lines.append)
+        if decision_only:
+            with monkeypatch.context() as patch, pytest.raises(Interrupted):
+                patch.setattr(Trainer, "train_epoch", stop_before_training)
+                train(config, *splits, out, log=lines.append)
+        else:
+            train(config, *splits, out, log=lines.append)
         return "\n".join(lines)
 
     return config, splits, again
@@ -247,7 +273,7 @@ def interrupted(tmp_path):
 
 def test_a_checkpoint_of_the_identical_computation_is_resumed(interrupted):
     _, _, again = interrupted
-    assert "resuming after epoch 1" in again()
+    assert "resuming after epoch 1" in again(decision_only=True)
 
 
 @pytest.mark.parametrize("part", ["settings", "data", "code", "versions"])
@@ -261,20 +287,20 @@ def test_a_checkpoint_of_another_computation_is_discarded_naming_what_differs(
     expected = {"settings": "settings (seed)", "data": "data",
                 "code": "code (msdrnn/models/rnn.py)", "versions": "versions (numpy)"}[part]
     if part == "settings":
-        log = again(config=replace(config, seed=4))
+        log = again(config=replace(config, seed=4), decision_only=True)
     elif part == "data":
         changed = type(train_split)(train_split.inputs + 1, train_split.targets)
-        log = again(splits=(changed, valid_split))
+        log = again(splits=(changed, valid_split), decision_only=True)
     elif part == "code":
         real = training.code_fingerprint
         monkeypatch.setattr(training, "code_fingerprint", lambda: {
             **real(), "msdrnn/models/rnn.py": "0" * 64})
-        log = again()
+        log = again(decision_only=True)
     else:
         real_versions = training.package_versions
         monkeypatch.setattr(training, "package_versions",
                             lambda: {**real_versions(), "numpy": "0.0.0"})
-        log = again()
+        log = again(decision_only=True)
     assert f"was written by another computation, {expected} differ: starting over" in log
     assert "resuming" not in log
 
@@ -283,7 +309,8 @@ def test_threads_are_part_of_the_fingerprint(interrupted):
     from dataclasses import replace
 
     config, _, again = interrupted
-    assert "settings (threads)" in again(config=replace(config, threads=config.threads + 1))
+    assert "settings (threads)" in again(config=replace(config, threads=config.threads + 1),
+                                         decision_only=True)
 
 
 def test_rnns_from_state_size_100_train_in_one_group_of_songs_per_thread():
@@ -299,6 +326,7 @@ def test_rnns_from_state_size_100_train_in_one_group_of_songs_per_thread():
     TrainConfig(hparams=rnn(50), threads=51).check()  # one group: any thread count
 
 
+@pytest.mark.slow  # trains to the last epoch
 @pytest.mark.parametrize("damage", ["truncate", "garbage"])
 def test_a_corrupt_checkpoint_is_discarded_with_a_warning(interrupted, tmp_path, damage):
     _, _, again = interrupted

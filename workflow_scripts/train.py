@@ -27,7 +27,9 @@ import logging
 import os
 import sys
 import time
+from dataclasses import MISSING, fields
 from pathlib import Path
+from types import SimpleNamespace
 
 from msdrnn import timeline
 from msdrnn.cli import run
@@ -40,9 +42,17 @@ from msdrnn.training import TrainConfig
 log = logging.getLogger("train")
 
 
+def training_defaults() -> SimpleNamespace:
+    """``TrainConfig``'s field defaults, read without making one: a TrainConfig completes
+    its (default: the RNN's) hyperparameters, which would load the RNN's family in every
+    training job, a module the rules do not declare as a code input of another model's."""
+    return SimpleNamespace(**{f.name: f.default for f in fields(TrainConfig)
+                              if f.default is not MISSING})
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; every default that decides the numbers is ``TrainConfig``'s."""
-    defaults = TrainConfig()
+    defaults = training_defaults()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", type=Path, required=True,
                         help="dataset.h5 (train/valid[/test] inputs (N,120,25), targets)")
