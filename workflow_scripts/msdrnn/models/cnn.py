@@ -29,13 +29,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from msdrnn.models.layers import (
-    correct,
-    cross_entropy,
     dense,
     dropout,
     glorot_uniform,
     layer_seed,
     numbered,
+    one_update,
     relu,
     tf,
 )
@@ -134,11 +133,7 @@ class TemporalCNN:
                     noise_seed: tf.Tensor):
         """One update on the batch, dropout masks drawn from ``noise_seed``; the same
         return values as ``BasicRNN.train_batch`` (one part)."""
-        with tf.GradientTape() as tape:
-            logits = self.forward(songs, noise_seed)
-            loss = tf.reduce_mean(cross_entropy(logits, targets))
-        optimizer.apply(tape.gradient(loss, optimizer.variables))
-        return tf.reshape(loss, [1]), loss, correct(logits, targets)
+        return one_update(self.forward, songs, targets, optimizer, noise_seed)
 
     def flops_per_song(self) -> dict[str, float]:
         return flops_per_song(self.hparams, self.classes)

@@ -91,3 +91,14 @@ def dropout(x, rate: float, noise_seed):
 def layer_seed(noise_seed, layer: int):
     """A distinct stateless seed per dropout layer from the batch's ``noise_seed``."""
     return noise_seed + tf.constant([0, 1], noise_seed.dtype) * (1 << 40) * layer
+
+
+def one_update(forward, songs, targets, optimizer, noise_seed):
+    """One Adam update of a model that sees a whole song at once (one part per batch):
+    ``forward(songs, noise_seed)`` under a gradient tape, the batch's mean cross-entropy.
+    Returns what ``train_batch`` returns: the part losses (one), the loss and the hits."""
+    with tf.GradientTape() as tape:
+        logits = forward(songs, noise_seed)
+        loss = tf.reduce_mean(cross_entropy(logits, targets))
+    optimizer.apply(tape.gradient(loss, optimizer.variables))
+    return tf.reshape(loss, [1]), loss, correct(logits, targets)
