@@ -33,6 +33,16 @@ def set_threads(threads: int, groups: int = 1) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(threads if several else min(2, threads))
 
 
+def compiled(function, **options):
+    """``tf.function(function, **options)`` without AutoGraph.
+
+    The models write their loops as ``tf.while_loop`` and their branches in Python (on
+    shapes and hyperparameters), so AutoGraph would only rewrite and re-import their
+    source: about 0.6-0.8 s of every job's first epoch (``perf/bench_overhead.py``).
+    """
+    return tf.function(function, autograph=False, **options)
+
+
 class Trainer:
     """Compiled training and evaluation for a model; holds the optimizer.
 
@@ -76,15 +86,15 @@ class Trainer:
         batch_songs = tf.TensorSpec([batch_size, SEGMENTS, FEATURES], tf.float32)
         batch_labels = tf.TensorSpec([batch_size], tf.int64)
         if groups > 1:
-            self._group_part = tf.function(model.part_gradients, jit_compile=True)
-            self._train_step = tf.function(self._grouped_batch,
-                                           input_signature=[batch_songs, batch_labels])
+            self._group_part = compiled(model.part_gradients, jit_compile=True)
+            self._train_step = compiled(self._grouped_batch,
+                                        input_signature=[batch_songs, batch_labels])
         else:
-            self._train_step = tf.function(self._one_batch,
-                                           jit_compile=getattr(model, "jit_compile", True),
-                                           input_signature=[batch_songs, batch_labels])
-        self._logits = tf.function(self._grouped_logits if groups > 1 else model.song_logits,
-                                   jit_compile=False, input_signature=[songs])
+            self._train_step = compiled(self._one_batch,
+                                        jit_compile=getattr(model, "jit_compile", True),
+                                        input_signature=[batch_songs, batch_labels])
+        self._logits = compiled(self._grouped_logits if groups > 1 else model.song_logits,
+                                jit_compile=False, input_signature=[songs])
 
     def _one_batch(self, songs: tf.Tensor, targets: tf.Tensor):
         """Train on one batch: its per-part losses and the final part's hits."""
@@ -104,21 +114,27 @@ class Trainer:
         model, size = self.model, self.batch_size
         spans = self._spans(size)
         parts = tf.reshape(songs, [size, model.parts, model.steps, FEATURES])
-        group_parts = [tf.unstack(parts[a:b], axis=1) for a, b in spans]
+        group_parts = [parts[a:b] for a, b in spans]
         group_targets = [targets[a:b] for a, b in spans]
-        states = [tf.zeros([b - a, model.state_size]) for a, b in spans]
-        part_losses = []
-        for p in range(model.parts):
+
+        def part(p, states, logits, part_losses):
             weights = [var.read_value() for var in self.optimizer.variables]
-            results = [self._group_part(group_parts[g][p], states[g], group_targets[g], weights)
+            results = [self._group_part(group_parts[g][:, p], states[g], group_targets[g],
+                                        weights)
                        for g in range(self.groups)]
-            states = [h for _, _, h, _ in results]
             gradients = [tf.add_n([grads[i] for *_, grads in results]) / size
                          for i in range(len(weights))]
             self.optimizer.apply(gradients)
-            part_losses.append(tf.add_n([loss for loss, *_ in results]) / size)
-        logits = tf.concat([logits for _, logits, _, _ in results], axis=0)
-        return tf.stack(part_losses), correct(logits, targets)
+            loss = tf.add_n([loss for loss, *_ in results]) / size
+            return (p + 1, [h for _, _, h, _ in results],
+                    [logits for _, logits, _, _ in results], part_losses.write(p, loss))
+
+        start = (tf.constant(0), [tf.zeros([b - a, model.state_size]) for a, b in spans],
+                 [tf.zeros([b - a, model.classes]) for a, b in spans],
+                 tf.TensorArray(tf.float32, size=model.parts))
+        _, _, logits, part_losses = tf.while_loop(lambda p, *_: p < model.parts, part, start,
+                                                  maximum_iterations=model.parts)
+        return part_losses.stack(), correct(tf.concat(logits, axis=0), targets)
 
     def _grouped_logits(self, songs: tf.Tensor) -> tf.Tensor:
         """``song_logits`` of ``groups`` groups of the songs, side by side."""

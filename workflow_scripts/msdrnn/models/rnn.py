@@ -235,8 +235,9 @@ class BasicRNN:
         """Logits of whole songs (N, 120, 25): all parts with state carry, final output."""
         parts = tf.reshape(songs, [-1, self.parts, self.steps, FEATURES])
         h = tf.zeros([tf.shape(songs)[0], self.state_size])
-        for p in tf.range(self.parts):
-            h = self.run_part(parts[:, p], h)
+        _, h = tf.while_loop(lambda p, h: p < self.parts,
+                             lambda p, h: (p + 1, self.run_part(parts[:, p], h)),
+                             (tf.constant(0), h), maximum_iterations=self.parts)
         return self.logits(h)
 
     def train_batch(self, songs: tf.Tensor, targets: tf.Tensor, optimizer: Adam,
@@ -250,14 +251,18 @@ class BasicRNN:
         """
         variables = optimizer.variables
         parts = tf.reshape(songs, [-1, self.parts, self.steps, FEATURES])
-        h = tf.zeros([tf.shape(songs)[0], self.state_size])
-        logits = tf.zeros([tf.shape(songs)[0], self.classes])
-        part_losses = tf.TensorArray(tf.float32, size=self.parts)
-        for p in tf.range(self.parts):
+
+        def part(p, h, logits, part_losses):
             with tf.GradientTape() as tape:
                 loss, logits, h = self.part_loss(parts[:, p], h, targets)
             optimizer.apply(tape.gradient(loss, variables))
-            part_losses = part_losses.write(p, loss)
+            return p + 1, h, logits, part_losses.write(p, loss)
+
+        start = (tf.constant(0), tf.zeros([tf.shape(songs)[0], self.state_size]),
+                 tf.zeros([tf.shape(songs)[0], self.classes]),
+                 tf.TensorArray(tf.float32, size=self.parts))
+        _, h, logits, part_losses = tf.while_loop(lambda p, *_: p < self.parts, part, start,
+                                                  maximum_iterations=self.parts)
         part_losses = part_losses.stack()
         return part_losses, part_losses[-1], correct(logits, targets)
 
