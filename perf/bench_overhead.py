@@ -65,6 +65,12 @@ SHAPES = {
     "cnn": ("search_trial / model_train (cnn)",
             "--model cnn --set channels=32 --set kernel=5 --set layers=2 --set dropout=0.2", 2,
             None),
+    # the same two on one thread, as config.yaml's models.{mlp,cnn}.threads runs their trials
+    "mlp_1": ("search_trial (mlp, 1 thread)",
+              "--model mlp --set width=512 --set depth=2 --set dropout=0.2", 1, None),
+    "cnn_1": ("search_trial (cnn, 1 thread)",
+              "--model cnn --set channels=32 --set kernel=5 --set layers=2 --set dropout=0.2", 1,
+              None),
 }
 COLUMNS = ["wall", "training", "steady_epoch", "compile", "imports", "data_read", "setup",
            "checkpoints_outputs", "exit", "beyond_import"]

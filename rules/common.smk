@@ -383,6 +383,12 @@ def search_names(model: str) -> str:
     return " ".join(dim.name for dim in search_space(model))
 
 
+def trial_threads(wildcards) -> int:
+    """TensorFlow threads of a search trial of {model}: models.NAME.threads, else
+    bayes.threads (the rule's threads and the trainer's, so they are one number)."""
+    return config["models"][wildcards.model].get("threads", config["bayes"]["threads"])
+
+
 def search_trial_inputs(wildcards) -> dict:
     return {
         "dataset": DATASET,

@@ -47,14 +47,14 @@ rule search_trial:
         model=name_pattern(searched_models()),
     conda:
         "../envs/train.yaml"
-    threads: config["bayes"]["threads"]
+    threads: trial_threads
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime(config["bayes"]["epochs"]),
     params:
         epochs=config["bayes"]["epochs"],
         seed=config["bayes"]["seed"],
-        train=train_params(config["bayes"]["threads"]),
+        train=lambda wildcards: train_params(trial_threads(wildcards)),
     shell:
         train_command("--model {wildcards.model} --hparams {input.proposal}")
 

@@ -47,6 +47,23 @@ def test_default_and_paper_configs_validate(workdir: Path):
     snakemake(workdir, "-n", configfile=None, cores=1)  # fails with Snakemake's output
 
 
+def test_search_trials_run_on_their_models_threads(workdir: Path):
+    """config.yaml runs the feedforward and convolutional networks' trials on one thread
+    (models.NAME.threads) and the RNN's on bayes.threads (2): the job asks the scheduler
+    for the threads its trainer is given."""
+    result = snakemake(workdir, "-n", "-p", "--forceall", configfile=None, cores=2)
+    text = result.stdout + result.stderr
+    seen = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:$)", text, flags=re.M):
+        if not block.startswith("rule search_trial:"):
+            continue
+        model = re.search(r"--model (\w+)", block)[1]
+        asked = re.search(r"^\s+threads: (\d+)$", block, flags=re.M)  # not shown if 1
+        seen.setdefault(model, set()).add(
+            (int(asked[1]) if asked else 1, int(re.search(r"--threads (\d+)", block)[1])))
+    assert seen == {"rnn": {(2, 2)}, "mlp": {(1, 1)}, "cnn": {(1, 1)}}
+
+
 def test_paper_config_has_the_seed_values():
     paper = yaml.safe_load((ROOT / "configs/paper.yaml").read_text())
     steps = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30, 40, 60]
