@@ -1,8 +1,16 @@
 """Make ``workflow_scripts`` importable the way the rule scripts import it; the session's
 shared studies: the smoke study (run once, read by every end-to-end test) and, with
 MSDRNN_SLURM_TEST=1, the smoke study through a one-node SLURM cluster, started before the
-first test so that it runs beside the others (its jobs mostly wait for status checks)."""
+first test so that it runs beside the others (its jobs mostly wait for status checks).
 
+The tests run in pytest-xdist workers (pyproject.toml's addopts): the first worker to ask
+for the smoke study builds it, under a lock, in the folder the workers share; the others
+wait for it and read it. The SLURM tests are one xdist group (tests/test_slurm.py), so one
+worker starts the cluster and the study through it.
+"""
+
+import fcntl
+import json
 import os
 import sys
 from pathlib import Path
@@ -29,8 +37,7 @@ def smoke_study(tmp_path_factory) -> SmokeStudy:
     """The smoke study, finished, run once per session. Tests only read it (dry runs
     included); a test that changes a study works on ``helpers.copy_study`` of it. At the
     end of the session, a changed file of the shared study is an error naming it."""
-    study = make_smoke_study(tmp_path_factory.mktemp("smoke_study"),
-                             tmp_path_factory.mktemp("recorder"))
+    study = shared_smoke_study(tmp_path_factory)
     yield study
     now = study_state(study.workdir)
     changed = sorted(name for name in study.state.keys() | now.keys()
@@ -68,3 +75,31 @@ def _start_the_slurm_study_first(request):
             request.getfixturevalue(SLURM_FIXTURE)
         except (Exception, pytest.skip.Exception, pytest.fail.Exception):
             pass
+
+
+def shared_smoke_study(tmp_path_factory) -> SmokeStudy:
+    """The session's smoke study, built once whatever the number of xdist workers: in the
+    workers' shared folder under an exclusive lock, its ``SmokeStudy`` kept as JSON beside
+    it for the workers that come later. Without xdist, in the session's own folder."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    record, failed = shared / "smoke_study.json", shared / "smoke_study.failed"
+    with open(shared / "smoke_study.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if failed.exists():  # a worker's build failed: not again, with its message
+            pytest.fail(f"the smoke study failed in another worker: {failed.read_text()}")
+        if not record.exists():
+            try:
+                study = make_smoke_study(shared / "smoke_study", shared / "recorder")
+            except BaseException as error:
+                failed.write_text(str(error)[-4000:])
+                raise
+            record.write_text(json.dumps({
+                "workdir": str(study.workdir),
+                "loaded": [[*key, sorted(files)] for key, files in study.loaded.items()],
+                "state": study.state}))
+    saved = json.loads(record.read_text())
+    return SmokeStudy(Path(saved["workdir"]),
+                      {(script, model): frozenset(files)
+                       for script, model, files in saved["loaded"]},
+                      {name: tuple(value) for name, value in saved["state"].items()})

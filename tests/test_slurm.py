@@ -41,6 +41,9 @@ from helpers import (
     snakemake,
 )
 
+# one xdist worker runs every test of this module: it alone starts the one-node cluster
+pytestmark = pytest.mark.xdist_group("slurm")
+
 # commands of Debian's slurm-client, slurmctld and slurmd packages
 SLURM_COMMANDS = {
     "sacct",
