@@ -64,17 +64,50 @@ def slurm_study_started(slurm_cluster, tmp_path_factory):
     run.stop()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _start_the_slurm_study_first(request):
-    """Start the SLURM study before the first test when a selected test needs it. An
-    error here (no root, a cluster that does not start) is reported by those tests: pytest
-    raises a failed session fixture's error again for each test that asks for it."""
+def in_xdist_worker() -> bool:
+    return "PYTEST_XDIST_WORKER" in os.environ
+
+
+def start_slurm_study_if_selected(request) -> None:
+    """Start the SLURM study if a selected test needs it. An error here (no root, a
+    cluster that does not start) is reported by those tests: pytest raises a failed
+    session fixture's error again for each test that asks for it."""
     if slurm_enabled() and any(SLURM_FIXTURE in item.fixturenames
                                for item in request.session.items):
         try:
             request.getfixturevalue(SLURM_FIXTURE)
         except (Exception, pytest.skip.Exception, pytest.fail.Exception):
             pass
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_the_slurm_study_first(request):
+    """In one process, start the SLURM study before the first test. Under xdist every
+    worker collects every test, so only the worker that runs the SLURM group may start
+    it: ``_start_the_slurm_study_with_its_group`` does, at the group's first test."""
+    if not in_xdist_worker():
+        start_slurm_study_if_selected(request)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _start_the_slurm_study_with_its_group(request):
+    if in_xdist_worker() and request.node.get_closest_marker("xdist_group") is not None:
+        start_slurm_study_if_selected(request)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist, the SLURM group first (so its worker starts the study at once, and the
+    study runs beside everything else), and in it the tests that wait for the study last
+    (its fast tests run meanwhile)."""
+    if not in_xdist_worker():
+        return
+
+    def rank(item) -> int:
+        if item.get_closest_marker("xdist_group") is None:
+            return 2
+        return 1 if SLURM_FIXTURE in item.fixturenames or "slurm_study" in item.fixturenames else 0
+
+    items.sort(key=rank)  # stable: the order within each rank is kept
 
 
 def shared_smoke_study(tmp_path_factory) -> SmokeStudy:
