@@ -68,6 +68,9 @@ class Trainer:
     A model whose ``jit_compile`` is False (the convolutional network) has its batch run
     as one call of a plain graph instead: a step of a few large operations gains nothing
     from XLA, and TensorFlow's own kernels for them can be faster (``msdrnn.models.cnn``).
+
+    ``reset`` starts the same computation again under another seed in the same variables,
+    so that a job's later seeds reuse the compiled functions (``msdrnn.training.Session``).
     """
 
     def __init__(self, model, learning_rate: float = 1e-3, batch_size: int = 50,
