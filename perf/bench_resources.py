@@ -158,33 +158,41 @@ def run(args: argparse.Namespace) -> Path:
     return scratch
 
 
-# A training job's benchmark name (rules/*.smk) -> its run folder under results/: the
-# baseline's and every model's seeds, every model's search trials, shuffled-segment runs
-# and the grid
+# A training job's benchmark name (rules/*.smk) -> its run folders under results/ (a
+# glob: a job trains every seed of its configuration, one folder each): the baseline's
+# and every model's seeds, the shuffled-segment runs, a steps value of the grid; one
+# folder for a search trial and for a calibration run (one job per seed)
 RUN_FOLDERS = (
-    (re.compile(r"^controls/(shuffled_\w+)_seed_(\d+)$"), r"controls/\1/seed_\2"),
+    (re.compile(r"^controls/(shuffled_\w+)$"), r"controls/\1/seed_*"),
     (re.compile(r"^(\w+_search)/trial_(\d{3})$"), r"\1/trial_\2"),
-    (re.compile(r"^grid/steps_(\d+)_seed_(\d+)$"), r"grid/steps_\1/seed_\2"),
-    (re.compile(r"^(\w+)/train_seed_(\d+)$"), r"\1/seed_\2"),
+    (re.compile(r"^grid/steps_(\d+)$"), r"grid/steps_\1/seed_*"),
+    (re.compile(r"^calibration/train_seed_(\d+)$"), r"calibration/seed_\1"),
+    (re.compile(r"^(\w+)/train$"), r"\1/seed_*"),
 )
 
 
-def run_folder(scratch: Path, name: str) -> Path | None:
-    """The run folder of a training job, from its benchmark name; None for other jobs."""
+def run_folders(scratch: Path, name: str) -> list[Path]:
+    """The run folders a training job wrote (each with its run.json), from its benchmark
+    name; none for other jobs."""
     for pattern, folder in RUN_FOLDERS:
         if pattern.match(name):
-            path = scratch / "results" / pattern.sub(folder, name)
-            return path if (path / "run.json").exists() else None
-    return None
+            found = sorted((scratch / "results").glob(pattern.sub(folder, name)))
+            return [path for path in found if (path / "run.json").exists()]
+    return []
+
+
+def history_seconds(folders: list[Path]) -> list[float]:
+    """The seconds of every epoch of these runs (their history.csv files)."""
+    seconds = []
+    for folder in folders:
+        with (folder / "history.csv").open(newline="") as f:
+            seconds += [float(row["seconds"]) for row in csv.DictReader(f)]
+    return seconds
 
 
 def epoch_seconds(scratch: Path, name: str) -> float | None:
-    """Mean seconds per epoch of a training job, from its run folder's history.csv."""
-    folder = run_folder(scratch, name)
-    if folder is None:
-        return None
-    with (folder / "history.csv").open(newline="") as f:
-        seconds = [float(row["seconds"]) for row in csv.DictReader(f)]
+    """Mean seconds per epoch of a training job, over the epochs of all its runs."""
+    seconds = history_seconds(run_folders(scratch, name))
     return sum(seconds) / len(seconds) if seconds else None
 
 
@@ -197,9 +205,9 @@ def recomputed(scratch: Path, job: JobUsage) -> JobUsage:
     coefficients = yaml.safe_load((ROOT / "config.yaml").read_text())["resources"]
     config = yaml.safe_load((scratch / "bench_config.yaml").read_text())
     dataset_mb = (scratch / "results/data/dataset.h5").stat().st_size / 2**20
-    folder = run_folder(scratch, job.name)
-    if folder is not None:
-        run = json.loads((folder / "run.json").read_text())
+    folders = run_folders(scratch, job.name)
+    if folders:  # the runs of a job share every setting but the seed
+        run = json.loads((folders[0] / "run.json").read_text())
         hyper = run["hyperparameters"]
         mem_mb = sizing.train_mem_mb(dataset_mb, run["model"], hyper, coefficients)
         songs = run["train_songs"] + run["valid_songs"]
@@ -207,7 +215,8 @@ def recomputed(scratch: Path, job: JobUsage) -> JobUsage:
                                      run["valid_songs"] / songs,
                                      hyper["threads"],
                                      coefficients)
-        runtime = sizing.train_runtime_minutes(epoch, hyper["epochs"], coefficients)
+        runtime = sizing.train_runtime_minutes(epoch, hyper["epochs"], coefficients,
+                                               len(folders))
         return dataclasses.replace(job, mem_mb=mem_mb, runtime=runtime)
     if job.rule in sizing.DATA_JOB_MEMORY:
         size = (sizing.built_data_mb(job.rule, config["data"])
@@ -255,8 +264,8 @@ def report(scratch: Path, epochs: int, recompute: bool = False) -> tuple[list[di
 def row_of(scratch: Path, job: JobUsage, epochs: int) -> dict:
     epoch_s = epoch_seconds(scratch, job.name)
     declared_epoch_s = None
-    if epoch_s is not None and job.runtime is not None:
-        declared_epoch_s = job.runtime * 60 / epochs
+    if epoch_s is not None and job.runtime is not None:  # every seed's epochs
+        declared_epoch_s = job.runtime * 60 / (epochs * len(run_folders(scratch, job.name)))
     time_ratio = None if job.runtime is None else job.seconds / (job.runtime * 60)
     over = bool((job.mem_ratio or 0) > 1 or (time_ratio or 0) > 1)
     return {"job": job.name, "rule": job.rule, "max_rss": job.max_rss, "mem_mb": job.mem_mb,
@@ -270,12 +279,11 @@ def training_jobs(scratch: Path) -> list[dict]:
     rows = []
     dataset_mb = (scratch / "results/data/dataset.h5").stat().st_size / 2**20
     for job in job_usage(scratch / "results"):
-        folder = run_folder(scratch, job.name)
-        if folder is None or job.max_rss is None:
+        folders = run_folders(scratch, job.name)
+        if not folders or job.max_rss is None:
             continue
-        run = json.loads((folder / "run.json").read_text())
-        with (folder / "history.csv").open(newline="") as f:
-            epoch_times = [float(row["seconds"]) for row in csv.DictReader(f)]
+        run = json.loads((folders[0] / "run.json").read_text())
+        epoch_times = history_seconds(folders)  # every seed's epochs, one process
         epochs = len(epoch_times)
         hyper, flops = run["hyperparameters"], run["flops_per_song"]
         rows.append({

@@ -14,17 +14,18 @@ Seconds per song at other state sizes are interpolated linearly in the model's F
 at other steps linearly in the number of parts.
 
 It then lists every training job of ``--config`` (default ``configs/paper.yaml``): the
-baseline, the grid (steps x seeds), the search trials in sequential rounds of
-``bayes.batch_size`` (state size and steps unknown in advance: the mean over state sizes
-15..500 and all steps counts), and after the search the best-parameter runs (state 341,
-steps 4, the study's reported best; ``--best-seeds`` runs, default three), one
-shuffled-order RNN control, and the MLP runs (``--mlp-seeds``, default three; they do not
-wait for the search). A search trial computes with ``bayes.threads`` threads, every
-other job with ``train.threads`` (or the options). It schedules them on ``--cores`` as
-Snakemake does: a job takes ``min(threads, cores)`` cores, independent jobs run side by
-side while cores are free, the search's rounds one after the other (it is the critical
-path and goes first). Jobs side by side are assumed to run at their lone speed. Data
-preparation, proposals, evaluation and plots are left out (seconds to minutes).
+baseline, the grid (one job per steps value, its seeds one after the other), the search
+trials in sequential rounds of ``bayes.batch_size`` (state size and steps unknown in
+advance: the mean over state sizes 15..500 and all steps counts), and after the search
+the best-parameter runs (state 341, steps 4, the study's reported best; ``--best-seeds``
+runs in one job, default three), one shuffled-order RNN control, and the MLP runs
+(``--mlp-seeds`` in one job, default three; they do not wait for the search). A search
+trial computes with ``bayes.threads`` threads, every other job with ``train.threads`` (or
+the options). It schedules them on ``--cores`` as Snakemake does: a job takes
+``min(threads, cores)`` cores, independent jobs run side by side while cores are free,
+the search's rounds one after the other (it is the critical path and goes first). Jobs
+side by side are assumed to run at their lone speed. Data preparation, proposals,
+evaluation and plots are left out (seconds to minutes).
 
 The physical limit is the study's total matrix FLOPs (``flops_per_song``, training and
 validation of every epoch of every job) over the ceiling of this machine's cores: a
@@ -285,13 +286,15 @@ def per_song(points: list[dict], model: dict) -> dict:
 
 @dataclass
 class Job:
-    """One training job: its name, per-epoch model and epochs, what it waits for."""
+    """One training job: its name, per-epoch model, epochs of each of its runs (a job
+    trains its configuration's seeds one after the other), what it waits for."""
 
     name: str
     models: list[dict]  # a spread of models whose mean cost this job has (search trials)
     epochs: int
     after: tuple[str, ...] = ()
     threads: int = 1
+    runs: int = 1
 
 
 def jobs(config: dict, batch_size: int, best_seeds: int, mlp_seeds: int,
@@ -315,15 +318,14 @@ def jobs(config: dict, batch_size: int, best_seeds: int, mlp_seeds: int,
     search = tuple(job.name for job in listed)
     best = {"model": "rnn", **BEST, "readout": True}
     best_epochs = config["models"]["rnn"]["epochs"]
-    listed += [Job(f"best_seed_{s}", [best], best_epochs, search) for s in range(best_seeds)]
+    listed.append(Job("best_seeds", [best], best_epochs, search, runs=best_seeds))
     listed.append(Job("best_shuffled_control", [best], best_epochs, search))
     state10 = {"model": "rnn", "state_size": baseline["state_size"], "readout": False}
     listed.append(Job("baseline", [{**state10, "steps": baseline["steps"]}], baseline["epochs"]))
-    listed += [Job(f"grid_{k}_{seed}", [{**state10, "steps": k}], grid["epochs"])
-               for k in grid["steps"] for seed in grid["seeds"]]
+    listed += [Job(f"grid_{k}", [{**state10, "steps": k}], grid["epochs"],
+                   runs=len(grid["seeds"])) for k in grid["steps"]]
     mlp = {"model": "mlp", "hidden": list(MLP_HIDDEN)}
-    listed += [Job(f"mlp_seed_{s}", [mlp], config["models"]["mlp"]["epochs"])
-               for s in range(mlp_seeds)]
+    listed.append(Job("mlp_seeds", [mlp], config["models"]["mlp"]["epochs"], runs=mlp_seeds))
     for job in listed:
         if not job.name.startswith("trial_"):
             job.threads = threads
@@ -381,9 +383,9 @@ def project(config: dict, measured: dict, args: argparse.Namespace) -> list[dict
     for batch_size, search_threads, threads in scenarios:
         listed = jobs(config, batch_size, args.best_seeds, args.mlp_seeds,
                       cores_of(search_threads), cores_of(threads))
-        seconds = {job.name: job.epochs * epoch_seconds(measured[job.threads]["points"], job)
-                   for job in listed}
-        total_flops = sum(job.epochs * epoch_flops(job) for job in listed)
+        seconds = {job.name: job.runs * job.epochs
+                   * epoch_seconds(measured[job.threads]["points"], job) for job in listed}
+        total_flops = sum(job.runs * job.epochs * epoch_flops(job) for job in listed)
         wall = schedule(listed, seconds, args.cores)
         limit = total_flops / ceiling
         search = sum(s for name, s in seconds.items() if name.startswith("trial_"))

@@ -8,16 +8,24 @@ at most 5%.
 
 The training rule is model_train's (its folder has no {model} wildcard, so run_model in
 rules/common.smk names the primary model), and the runs' folder (CALIBRATION_DIR in
-rules/common.smk) is spelled once."""
+rules/common.smk) is spelled once. Unlike every other seeded training rule, it keeps one
+job per seed: its many seeds (10 by default), trained one after the other in one job,
+would take that many times one run's time where the jobs run side by side, and the A/A
+check runs alone (its own target), with nothing else to fill the other cores."""
 
 
 use rule model_train as calibration_train with:
     output:
-        **train_outputs(calibration_dir()),
+        **train_outputs([calibration_dir()]),
     log:
         "results/logs/calibration/train_seed_{seed}.log",
     benchmark:
         "results/benchmarks/calibration/train_seed_{seed}.tsv"
+    resources:  # replaces model_train's whole list: one run's time
+        mem_mb=train_mem_mb,
+        runtime=train_runtime(model_epochs),
+    params:  # merged into model_train's params
+        seeds=lambda wildcards: [int(wildcards.seed)],
 
 
 rule aa_check:

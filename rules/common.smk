@@ -119,11 +119,16 @@ def dataset_args(wildcards, input) -> str:
 # ---------------------------------------------------------------- training
 
 
-def train_outputs(folder: str) -> dict:
-    """The declared outputs of a training job, by the names train_command passes them
-    under. Its checkpoint/ folder (in the history's folder, `--out`) stays undeclared by
-    design, so that Snakemake never deletes it when a job is interrupted."""
-    return {name.split(".")[0]: f"{folder}/{name}" for name in TRAIN_OUTPUTS}
+def train_outputs(folders: list[str]) -> dict:
+    """The declared outputs of a training job that trains one run per folder (a
+    configuration's seeds, in the order of its `params.seeds`), by the names
+    train_command passes them under: each name lists its file in every folder, in order.
+    The checkpoint/ folders (each history's folder, `--out`) stay undeclared by design, so
+    that Snakemake never deletes them when a job is interrupted."""
+    return {
+        name.split(".")[0]: [f"{folder}/{name}" for folder in folders]
+        for name in TRAIN_OUTPUTS
+    }
 
 
 def train_params(threads: int | None = None) -> dict:
@@ -157,14 +162,16 @@ def logged(command: str) -> str:
 
 
 def train_command(model_args: str) -> str:
-    """Shell command of a training job: the shared flags, every declared output by its
-    own flag (the checkpoint goes in `--out`, the history's folder), then the model's own.
+    """Shell command of a training job: the shared flags, its seeds (`params.seeds`, a
+    list: train.py trains them one after the other in one process), every declared output
+    by its own flag, one path per seed in the seeds' order (each seed's checkpoint goes in
+    its `--out`, the folder of its history), then the model's own flags.
     """
     return logged(
         " ".join(
             [
                 f"python {script('train.py')} --dataset {{input.dataset}}",
-                "--epochs {params.epochs} --seed {params.seed}",
+                "--epochs {params.epochs} --seed {params.seeds}",
                 "--batch-size {params.train[batch_size]} --learning-rate {params.train[learning_rate]}",
                 "--optimizer {params.train[optimizer]} --threads {params.train[threads]}",
                 "--out $(dirname {output.history}) --history {output.history}",
@@ -221,10 +228,11 @@ def train_songs(input) -> int:
     return math.ceil(sizing.songs_in(dataset_mb(input)) * kept)
 
 
-def train_runtime(epochs):
+def train_runtime(epochs, runs: int = 1):
     """Minutes asked for a training job of so many epochs (a number, or a function of the
-    job's wildcards): its epoch's FLOPs at the measured rate for its thread count, plus
-    start-up, plus resources.runtime_margin (msdrnn.resources.train_runtime_minutes)."""
+    job's wildcards) for each of its `runs` seeds, trained one after the other: its epoch's
+    FLOPs at the measured rate for its thread count, times epochs and runs, plus start-up
+    once, plus resources.runtime_margin (msdrnn.resources.train_runtime_minutes)."""
 
     def runtime(wildcards, input, threads) -> int:
         flops = sizing.flops_per_song(*model_hparams(wildcards, input))
@@ -237,7 +245,7 @@ def train_runtime(epochs):
             coefficients,
         )
         count = epochs(wildcards) if callable(epochs) else epochs
-        return sizing.train_runtime_minutes(epoch, count, coefficients)
+        return sizing.train_runtime_minutes(epoch, count, coefficients, runs)
 
     return runtime
 
@@ -257,8 +265,13 @@ def data_mem_mb(job: str):
 
 
 def grid_dir(steps="{steps}", seed="{seed}") -> str:
-    """Folder of one grid run; with no arguments, the rules' pattern."""
+    """Folder of one grid run; with no steps, the rules' pattern."""
     return f"results/grid/steps_{steps}/seed_{seed}"
+
+
+def grid_dirs() -> list[str]:
+    """The folders one grid_train job writes: every seed of grid.seeds at its {steps}."""
+    return [grid_dir(seed=seed) for seed in config["grid"]["seeds"]]
 
 
 def grid_histories() -> list[str]:
@@ -295,6 +308,26 @@ def shuffled_models() -> list[str]:
 def name_pattern(names: list[str]) -> str:
     """A wildcard constraint that matches exactly these names (no name: nothing)."""
     return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
+def seed_groups(
+    base: str, models: list[str]
+) -> list[tuple[str, tuple[int, ...], list[str]]]:
+    """The training rules of `models` by their seeds (models.NAME.seeds): (rule name,
+    seeds, models with those seeds). One job trains every seed of a model, so its outputs
+    list those seeds, and a rule's outputs are fixed patterns: each list of seeds needs a
+    rule of its own. Models with the same seeds, as in every shipped config, share one
+    rule. The group of summary.primary (else the first) is named `base`, another `base`
+    and its models, e.g. model_train_cnn."""
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for model in models:
+        groups.setdefault(tuple(config["models"][model]["seeds"]), []).append(model)
+    named = next((seeds for seeds, group in groups.items() if PRIMARY in group), None)
+    named = named or next(iter(groups), None)
+    return [
+        (base if seeds == named else "_".join([base, *group]), seeds, group)
+        for seeds, group in groups.items()
+    ]
 
 
 # Every rule's {model} is a listed model, {run} one whose figures plot_run draws.

@@ -31,32 +31,40 @@ rule shuffle_segments:
         )
 
 
-rule shuffled_train:
-    """A model with `shuffled: true` trained on the shuffled songs, under its own seeds:
-    model_train's run with only the data (and the folders) changed."""
-    input:
-        unpack(model_train_inputs(SHUFFLED_DATASET)),
-    output:
-        **train_outputs(f"{SHUFFLED_DIR}/seed_{{seed}}"),
-    log:
-        "results/logs/controls/shuffled_{model}_seed_{seed}.log",
-    benchmark:
-        "results/benchmarks/controls/shuffled_{model}_seed_{seed}.tsv"
-    wildcard_constraints:
-        model=name_pattern(shuffled_models()),
-    conda:
-        "../envs/train.yaml"
-    threads: config["train"]["threads"]
-    resources:
-        mem_mb=train_mem_mb,
-        runtime=train_runtime(model_epochs),
-    params:
-        hparams=model_hparams_args,
-        epochs=model_epochs,
-        seed=lambda wildcards: int(wildcards.seed),
-        train=train_params(),
-    shell:
-        train_command("--model {wildcards.model} {params.hparams}")
+for rule_name, group_seeds, group_models in seed_groups(
+    "shuffled_train", shuffled_models()
+):
+
+    rule:
+        """A model with `shuffled: true` trained on the shuffled songs, under its own
+        seeds, all in one job: model_train's runs with only the data (and the folders)
+        changed. Models whose seeds differ get a rule of their own, as model_train's do
+        (seed_groups in rules/common.smk)."""
+        name:
+            rule_name
+        input:
+            unpack(model_train_inputs(SHUFFLED_DATASET)),
+        output:
+            **train_outputs([f"{SHUFFLED_DIR}/seed_{seed}" for seed in group_seeds]),
+        log:
+            "results/logs/controls/shuffled_{model}.log",
+        benchmark:
+            "results/benchmarks/controls/shuffled_{model}.tsv"
+        wildcard_constraints:
+            model=name_pattern(group_models),
+        conda:
+            "../envs/train.yaml"
+        threads: config["train"]["threads"]
+        resources:
+            mem_mb=train_mem_mb,
+            runtime=train_runtime(model_epochs, len(group_seeds)),
+        params:
+            hparams=model_hparams_args,
+            epochs=model_epochs,
+            seeds=list(group_seeds),
+            train=train_params(),
+        shell:
+            train_command("--model {wildcards.model} {params.hparams}")
 
 
 rule song_stats:

@@ -1,5 +1,6 @@
 """Grid search over the number of RNN steps (the original study's figure 25): one job per
-steps value and seed."""
+steps value, which trains every seed of grid.seeds one after the other in one process
+(results/grid/steps_{steps}/seed_{S}/)."""
 
 
 rule grid_train:
@@ -8,22 +9,22 @@ rule grid_train:
         steps=steps_file("{steps}"),
         code=code_inputs("train.py", "rnn"),
     output:
-        **train_outputs(grid_dir()),
+        **train_outputs(grid_dirs()),
     log:
-        "results/logs/grid/steps_{steps}_seed_{seed}.log",
+        "results/logs/grid/steps_{steps}.log",
     benchmark:
-        "results/benchmarks/grid/steps_{steps}_seed_{seed}.tsv"
+        "results/benchmarks/grid/steps_{steps}.tsv"
     conda:
         "../envs/train.yaml"
     threads: config["train"]["threads"]
     resources:
         mem_mb=train_mem_mb,
-        runtime=train_runtime(config["grid"]["epochs"]),
+        runtime=train_runtime(config["grid"]["epochs"], len(config["grid"]["seeds"])),
     params:
         state_size=config["grid"]["state_size"],
         readout=readout_flag(config["grid"]["readout"]),
         epochs=config["grid"]["epochs"],
-        seed=lambda wildcards: int(wildcards.seed),
+        seeds=config["grid"]["seeds"],
         train=train_params(),
     shell:
         train_command(

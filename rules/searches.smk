@@ -38,7 +38,7 @@ rule search_trial:
     input:
         unpack(search_trial_inputs),
     output:
-        **train_outputs(trial_dir()),
+        **train_outputs([trial_dir()]),
     log:
         "results/logs/{model}_search/trial_{trial}.log",
     benchmark:
@@ -53,7 +53,7 @@ rule search_trial:
         runtime=train_runtime(config["bayes"]["epochs"]),
     params:
         epochs=config["bayes"]["epochs"],
-        seed=config["bayes"]["seed"],
+        seeds=[config["bayes"]["seed"]],
         train=lambda wildcards: train_params(trial_threads(wildcards)),
     shell:
         train_command("--model {wildcards.model} --hparams {input.proposal}")

@@ -366,20 +366,21 @@ def load_profile(name: str) -> dict:
     return yaml.safe_load((ROOT / "profiles" / name / "config.yaml").read_text())
 
 
-def workflow_rules() -> set[str]:
-    """Every rule name the workflow defines, those made with `use rule ... as NAME` too."""
-    text = "\n".join(p.read_text() for p in [ROOT / "Snakefile", *ROOT.glob("rules/*.smk")])
-    pattern = r"^(?:rule|checkpoint) (\w+):|^use rule \w+ as (\w+)"
-    return {rule or used for rule, used in re.findall(pattern, text, re.MULTILINE)}
+def workflow_rules(study: Path) -> set[str]:
+    """Every rule name the workflow in ``study`` defines with config.yaml, as Snakemake
+    lists them: those made with `use rule ... as NAME`, and those a loop names (one
+    training rule per list of seeds), too."""
+    listed = snakemake(study, "--list-rules", configfile=None, cores=None).stdout
+    return {line.split()[0] for line in listed.splitlines() if line and not line[0].isspace()}
 
 
-def test_gpu_profile_is_the_slurm_profile_plus_gpus_for_training():
+def test_gpu_profile_is_the_slurm_profile_plus_gpus_for_training(tmp_path):
     cpu, gpu = load_profile("slurm"), load_profile("slurm-gpu")
     gpu_resources = gpu.pop("set-resources")
     assert gpu == cpu, "profiles/slurm-gpu must repeat profiles/slurm apart from set-resources"
     assert set(gpu_resources) == TRAIN_RULES
     assert all(res.get("gpu") == 1 for res in gpu_resources.values())
-    assert TRAIN_RULES <= workflow_rules()
+    assert TRAIN_RULES <= workflow_rules(copy_repo(tmp_path / "study"))
 
 
 def test_slurm_profile_settings():

@@ -57,7 +57,8 @@ from msdrnn.results import read_history, read_json
 from msdrnn.search import Acquisition, SearchSpace, objective, propose, space_from_config
 
 SUMMARY_RULES = {"write_summary", "collect_runs", "plot_controls"}
-GRID_JOBS = 6  # grid.steps x grid.seeds of the smoke config
+GRID_JOBS = 3  # grid.steps of the smoke config: one job per steps value trains every seed
+GRID_RUNS = 6  # grid.steps x grid.seeds
 TRIALS = 4  # bayes.n_calls of the smoke config, each search
 SEARCHES = len(SMOKE_MODELS)  # every listed model of the smoke study is searched
 
@@ -164,7 +165,7 @@ def test_smoke_study_outputs(study: Path):
                                   "seed", "hparams", "epoch", "train_loss", "train_acc",
                                   "valid_loss", "valid_acc", "seconds"]
     assert runs["kind"].value_counts().to_dict() == {
-        "grid": GRID_JOBS * 3, "search": SEARCHES * TRIALS * 3, "baseline": 3,
+        "grid": GRID_RUNS * 3, "search": SEARCHES * TRIALS * 3, "baseline": 3,
         **{model: 3 for model in SMOKE_MODELS}, "shuffled": len(SHUFFLED_MODELS) * 3}
     assert runs.groupby("kind")["model"].agg(set).to_dict() == {
         "grid": {"rnn"}, "search": set(SMOKE_MODELS), "baseline": {"rnn"},
@@ -177,7 +178,7 @@ def test_smoke_study_outputs(study: Path):
     for path in (results / "data").glob("steps_*.h5"):
         assert path.stat().st_size < dataset_size / 20, path
     # every submitted job's log says where it ran
-    assert (results / "logs/baseline/train_seed_0.log").read_text().startswith("job local on ")
+    assert (results / "logs/baseline/train.log").read_text().startswith("job local on ")
 
 
 def test_no_job_uses_more_memory_than_it_declares(study: Path):
@@ -270,18 +271,20 @@ def test_one_models_section_reruns_only_that_models_jobs(study: Path, tmp_path: 
 
 def test_grid_epochs_rerun_grid_jobs_and_their_plots_only(study: Path, tmp_path: Path):
     jobs = planned_jobs(study, configfile=edited_config(tmp_path, grid={"epochs": 4}))
-    assert jobs["grid_train"] == 6
+    assert jobs["grid_train"] == GRID_JOBS
     assert set(jobs) - {"all"} == {"grid_train", "summarize_grid", "plot_grid"} | SUMMARY_RULES
 
 
-def test_more_confirmation_seeds_rerun_only_the_new_runs_and_what_follows(study: Path,
-                                                                           tmp_path: Path):
+def test_more_confirmation_seeds_rerun_that_models_runs_and_what_follows(study: Path,
+                                                                         tmp_path: Path):
+    """One job trains all seeds of a model: a new seed retrains the model's job (its seed 1
+    to the same bits) and its control's, and what reads them; no other model's job."""
     jobs = planned_jobs(study, configfile=edited_config(tmp_path,
                                                         models={"rnn": {"seeds": [1, 2]}}))
-    assert jobs[MODEL_TRAIN] == 1 and jobs[SHUFFLED_TRAIN] == 1  # seed 2 only
-    assert jobs["evaluate_test"] == 2
+    assert jobs[MODEL_TRAIN] == 1 and jobs[SHUFFLED_TRAIN] == 1  # the RNN's, seeds 1 and 2
+    assert jobs["evaluate_test"] == 4  # seeds 1 and 2 of the runs and of the control
     assert set(jobs) - {"all"} == {MODEL_TRAIN, SHUFFLED_TRAIN, "evaluate_test",
-                                   "plot_confusion"} | SUMMARY_RULES
+                                   "plot_run", "plot_confusion"} | SUMMARY_RULES
 
 
 def _edit_and_plan(study: Path, relative: str, copy: Path) -> Counter:
@@ -359,7 +362,7 @@ def test_sigkill_of_the_workflow_loses_only_unfinished_epochs(study: Path, tmp_p
     result = snakemake(workdir, *target, configfile=config)
     ran = re.findall(r"^(?:local)?rule (\w+):", result.stdout + result.stderr, flags=re.M)
     assert ran == ["baseline_train"], ran  # so no hard-linked file was rewritten
-    log = (workdir / "results/logs/baseline/train_seed_0.log").read_text()
+    log = (workdir / "results/logs/baseline/train.log").read_text()
     assert f"resuming after epoch {done} " in log, log[-2000:]
     assert len(read_history(workdir / "results/baseline/seed_0/history.csv")) == 40
 

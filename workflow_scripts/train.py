@@ -16,6 +16,19 @@ last epoch is done, into ``--out`` or where ``--history``, ``--weights``,
 ``--out/checkpoint/``; the same command run again after an interruption continues after
 the last finished epoch. Bad input: exit code 2 and ``error: ...`` on stderr, before any
 training. A diverging run: exit code 1.
+
+Several seeds of the same run train one after the other in this one process, sharing
+TensorFlow's start-up and the compiled step, each to the bits of a process of its own:
+
+    python workflow_scripts/train.py --dataset results/data/dataset.h5 --model mlp \
+        --hparams results/mlp_search/best.json --seed 1 2 3 \
+        --out results/mlp/seed_1 results/mlp/seed_2 results/mlp/seed_3
+
+``--seed S1 S2 ...`` (or ``--seed`` repeated) takes one ``--out`` folder per seed and, for
+each of ``--history``, ``--run``, ``--weights`` and ``--weights-best`` that is given, one
+path per seed, all in the order of the seeds (anything else: exit code 2 before
+training). A finished seed keeps its checkpoint until the last seed is done, so the same
+command after an interruption does not train it again.
 """
 
 from __future__ import annotations
@@ -37,7 +50,7 @@ from msdrnn.dataset_io import load_split, read_label_map
 from msdrnn.errors import ConfigError, DataError
 from msdrnn.models import available, family
 from msdrnn.tensorflow_setup import import_tensorflow
-from msdrnn.training import TrainConfig
+from msdrnn.training import TrainConfig, check_runs, run_paths
 
 log = logging.getLogger("train")
 
@@ -58,13 +71,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="dataset.h5 (train/valid[/test] inputs (N,120,25), targets)")
     parser.add_argument("--steps-file", type=Path,
                         help="per-step file to read the arrays from instead of --dataset")
-    parser.add_argument("--out", type=Path, required=True,
+    per_seed = {"type": Path, "nargs": "+", "action": "extend"}
+    parser.add_argument("--out", **per_seed, required=True, metavar="DIR",
                         help="folder of the checkpoint/ and of every output not named by "
-                             "the four flags below")
-    parser.add_argument("--history", type=Path, help="history.csv (default: in --out)")
-    parser.add_argument("--run", type=Path, help="run.json (default: in --out)")
-    parser.add_argument("--weights", type=Path, help="weights.npz (default: in --out)")
-    parser.add_argument("--weights-best", type=Path,
+                             "the four flags below; one per seed")
+    parser.add_argument("--history", **per_seed, help="history.csv (default: in --out)")
+    parser.add_argument("--run", **per_seed, help="run.json (default: in --out)")
+    parser.add_argument("--weights", **per_seed, help="weights.npz (default: in --out)")
+    parser.add_argument("--weights-best", **per_seed,
                         help="weights_best.npz (default: in --out)")
     parser.add_argument("--model", choices=available(), default=defaults.model,
                         help="the model family (a module of msdrnn/models)")
@@ -79,7 +93,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="RNN: linear readout from the state (--no-readout: state size "
                              "= classes)")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--seed", type=int, nargs="+", action="extend",
+                        help=f"the run's seed (default {defaults.seed}); several: one run "
+                             "each, one after the other in this process, in the order given")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--optimizer", choices=("adam",), default=defaults.optimizer)
@@ -89,7 +105,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "thread count may change the last bits). On several threads an "
                              "RNN of state size 100 or more trains each batch in one group of "
                              "songs per thread, side by side")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.seed = args.seed or [defaults.seed]
+    return args
+
+
+OUTPUT_FLAGS = ("history", "run", "weights", "weights_best")
+
+
+def planned_runs(args: argparse.Namespace) -> list[dict[str, Path | None]]:
+    """Each seed's output paths as the command line names them (``ConfigError`` unless
+    every per-seed flag has one value per seed and no two runs share a file)."""
+    given = {name: getattr(args, name) for name in OUTPUT_FLAGS}
+    check_runs(args.seed, args.out, given)
+    outputs = [{name: paths[i] if paths else None for name, paths in given.items()}
+               for i in range(len(args.seed))]
+    run_paths(args.out, outputs)
+    return outputs
 
 
 def read_hparams(path: Path, model: str = "rnn") -> dict:
@@ -135,7 +167,7 @@ def make_config(args: argparse.Namespace, classes: int) -> TrainConfig:
                           f"{args.model} takes --set KEY=VALUE")
     values.update(given)
     values.update(parse_set(args.set, args.model))
-    config = TrainConfig(model=args.model, hparams=values, epochs=args.epochs, seed=args.seed,
+    config = TrainConfig(model=args.model, hparams=values, epochs=args.epochs, seed=args.seed[0],
                          batch_size=args.batch_size, learning_rate=args.learning_rate,
                          optimizer=args.optimizer, classes=classes, threads=args.threads)
     config.check()
@@ -165,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.threads < 1:
         raise ConfigError(f"--threads must be at least 1; got {args.threads}")
+    outputs = planned_runs(args)
     label_map = read_label_map(args.dataset)
     config = make_config(args, classes=len(label_map))
     train_split, valid_split = load_data(args, config.classes)
@@ -175,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # TensorFlow after the checks, so bad input fails fast
     import_tensorflow()
-    from msdrnn.training import train
+    from msdrnn.training import train_seeds
     from msdrnn.updates import set_threads
 
     timeline.mark("tensorflow_imported")
@@ -184,9 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     run_info = {"command": sys.argv, "dataset": str(args.dataset),
                 "steps_file": str(args.steps_file) if args.steps_file else None,
                 "label_map": label_map, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    outputs = {"history": args.history, "run": args.run, "weights": args.weights,
-               "weights_best": args.weights_best}
-    train(config, train_split, valid_split, args.out, run_info, log=log_line, outputs=outputs)
+    train_seeds(config, args.seed, train_split, valid_split, args.out, run_info,
+                log=log_line, outputs=outputs)
     timeline.write()
     return 0
 

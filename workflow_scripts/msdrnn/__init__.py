@@ -9,7 +9,8 @@ generator), ``npz`` (the course's npz files), ``dataset`` (builds dataset.h5), `
 (per-step virtual-dataset files), ``dataset_io`` (reads both).
 Training: ``model`` (basic RNN, MLP), ``adam`` (the optimizer), ``updates`` (the
 compiled per-batch truncated-BPTT updates), ``training`` (the epoch loop, checkpoints,
-outputs), ``provenance`` (CPU, device, versions).
+outputs, a job's seeds one after the other in one process), ``provenance`` (CPU, device,
+versions).
 Controls: ``controls`` (songs with shuffled segments, per-song statistics).
 Results: ``results`` (history.csv and JSON readers), ``reference`` (NumPy forward pass),
 ``search`` (Bayesian search), ``stats`` (intervals: the test verdicts' t interval, Welch t,

@@ -50,6 +50,14 @@ class Adam:
             state[f"adam_v/{var.name}"] = v.numpy()
         return state
 
+    def reset(self) -> None:
+        """The state of a new optimizer (zero moments, step 0), in the same variables: the
+        next run of the same computation under another seed (``Trainer.reset``)."""
+        self.step.assign(0)
+        for m, v in zip(self.m, self.v, strict=True):
+            m.assign(tf.zeros_like(m))
+            v.assign(tf.zeros_like(v))
+
     def restore(self, state: dict[str, np.ndarray]) -> None:
         self.step.assign(int(state["adam_step"]))
         for var, m, v in zip(self.variables, self.m, self.v, strict=True):

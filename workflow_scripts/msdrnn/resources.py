@@ -121,9 +121,12 @@ def epoch_seconds(flops: dict[str, float], songs: int, valid_fraction: float,
     return work / rate + songs * coefficients["train_seconds_per_song"]
 
 
-def train_runtime_minutes(epoch_s: float, epochs: int, coefficients: dict) -> int:
-    """Minutes to ask for a training job: start-up plus its epochs, times ``1 + margin``."""
-    seconds = coefficients["train_startup_s"] + epochs * epoch_s
+def train_runtime_minutes(epoch_s: float, epochs: int, coefficients: dict,
+                          runs: int = 1) -> int:
+    """Minutes to ask for a training job of ``runs`` runs (seeds) of ``epochs`` epochs,
+    trained one after the other in one process: start-up once plus every run's epochs,
+    times ``1 + margin``."""
+    seconds = coefficients["train_startup_s"] + runs * epochs * epoch_s
     return max(1, math.ceil(seconds * (1 + coefficients["runtime_margin"]) / 60))
 
 

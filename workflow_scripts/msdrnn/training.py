@@ -14,6 +14,14 @@ Anything else, or a corrupt file, discards it with one log line that says why. O
 outputs are written the checkpoint is removed, so a rerun (or ``--forcerun``) trains from
 epoch 1 and really recomputes.
 
+Several seeds of one configuration (``train_seeds``) train one after the other in one
+process, sharing TensorFlow's start-up and the compiled step (``Session``): each run gets
+its seed's initial weights, a new optimizer state and its seed's dropout masks in the same
+variables (``Trainer.reset``), and computes what it computes in a process of its own, bit
+for bit. Each keeps its final checkpoint until every seed is done, so that the same
+command after an interruption (Snakemake deletes every output of a failed job) resumes the
+finished seeds without training them again.
+
 Files: ``out/checkpoint/checkpoint.npz`` while training and, only when the last epoch is
 done, ``weights.npz`` (final weights), ``weights_best.npz`` (the weights of the epoch with
 the highest valid accuracy, the earliest on a tie), ``history.csv`` and ``run.json``, in
@@ -31,7 +39,7 @@ import platform
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -201,6 +209,48 @@ def build_model(config: TrainConfig):
     return family(config.model).build(config.hparams, config.seed, config.classes)
 
 
+def computation(config: TrainConfig) -> dict:
+    """What a trainer is compiled for: every setting but ``seed`` and ``epochs``. Runs that
+    differ only in those compile exactly the same step (same model, shapes, optimizer
+    values and threads), so one trainer serves them all (``Session``)."""
+    settings = asdict(config)
+    for name in ("seed", "epochs"):
+        settings.pop(name)
+    return settings
+
+
+class Session:
+    """The training runs of one process: a run of the same ``computation`` as the one
+    before reuses its trainer, compiled step included, reset to the run's seed
+    (``Trainer.reset``: the seed's initial weights from the family's ``build``, a new
+    optimizer state, the seed of the dropout masks); any other run builds a new one.
+
+    Reuse is exact because a run's numbers depend on nothing but the variables the step
+    reads and the epoch orders drawn from its seed: the families draw their random numbers
+    statelessly from ``Trainer.noise_seed`` (``msdrnn.models.layers.dropout``), never from
+    a generator the trace would have fixed.
+    """
+
+    def __init__(self) -> None:
+        self.trainer = None
+        self._computation: dict | None = None
+
+    def trainer_for(self, config: TrainConfig):
+        """A trainer of ``config`` in the state of a new one, weights drawn from its seed."""
+        from msdrnn.updates import Trainer
+
+        if self.trainer is not None and self._computation == computation(config):
+            initial = build_model(config)  # drawn as a new run draws them, then dropped
+            self.trainer.reset({name: var.numpy() for name, var in initial.weights.items()},
+                               config.seed)
+            return self.trainer
+        self.trainer = None  # free the previous computation's trainer before building
+        self.trainer = Trainer(build_model(config), config.learning_rate, config.batch_size,
+                               groups=config.groups, seed=config.seed)
+        self._computation = computation(config)
+        return self.trainer
+
+
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -284,17 +334,19 @@ def _resumable(saved, fingerprint: dict, trainer, config: TrainConfig, out: Path
 
 def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path,
           run_info: dict | None = None, log: Callable[[str], None] = print,
-          outputs: dict[str, Path | None] | None = None) -> list[dict]:
+          outputs: dict[str, Path | None] | None = None, session: Session | None = None,
+          keep_checkpoint: bool = False) -> list[dict]:
     """Train ``config`` on the splits, writing checkpoints in ``out/checkpoint`` and finally
     the outputs: at the paths ``outputs`` names (see ``output_paths``), the others in ``out``.
 
     Resumes from ``out/checkpoint`` when it was written by the same settings on the same
     data; raises ``TrainingDiverged`` (checkpoint left as it was) on a non-finite loss.
+    ``session``: the process's earlier runs, whose trainer a run of the same computation
+    reuses (default: a new one). ``keep_checkpoint``: leave the last epoch's checkpoint
+    once the outputs are written (``train_seeds`` removes it when every seed is done).
     Returns the history, one dict per epoch.
     """
     import tensorflow as tf
-
-    from msdrnn.updates import Trainer
 
     timeline.mark("imported")
     config.check()
@@ -306,9 +358,8 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
 
     set_random_seeds(config.seed)
     tf.config.experimental.enable_op_determinism()
-    model = build_model(config)
-    trainer = Trainer(model, config.learning_rate, config.batch_size, groups=config.groups,
-                      seed=config.seed)
+    trainer = (session or Session()).trainer_for(config)
+    model = trainer.model
     fingerprint = run_fingerprint(config, train_split, valid_split)
     timeline.mark("trainer_built")
 
@@ -376,9 +427,76 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
     atomic_write(paths["weights_best"], npz_bytes(best_weights))
     atomic_write(paths["history"], history_csv(history))
     atomic_write(paths["run"], (json.dumps(record, indent=2) + "\n").encode())
-    remove_checkpoint(out)
+    if not keep_checkpoint:
+        remove_checkpoint(out)
     timeline.mark("outputs_written")
     return history
+
+
+def check_runs(seeds: list[int], outs: list[Path],
+               outputs: dict[str, list[Path] | None] | None = None) -> None:
+    """Raise ``ConfigError`` unless ``seeds`` are distinct, with one distinct ``outs``
+    folder each and, for every output ``outputs`` names (``history``, ``run``, ...; None:
+    not given), one path per seed, in the order of the seeds (the command line's form)."""
+    if not seeds:
+        raise ConfigError("no seed to train")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"a seed is given twice: {' '.join(map(str, seeds))}")
+    given = {"out": outs, **{name: paths for name, paths in (outputs or {}).items()
+                             if paths is not None}}
+    for name, paths in given.items():
+        if len(paths) != len(seeds):
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} "
+                              f"({' '.join(map(str, seeds))}) but {len(paths)} {flag} "
+                              f"path{'s' if len(paths) != 1 else ''}: give one {flag} per "
+                              "seed, in the order of the seeds")
+    if len({Path(out).resolve() for out in outs}) != len(outs):
+        raise ConfigError(f"a --out folder is given twice: {' '.join(map(str, outs))}")
+
+
+def run_paths(outs: list[Path], outputs: list[dict[str, Path | None]]
+              ) -> list[dict[str, Path]]:
+    """Every run's output paths (``output_paths`` of each ``outs[i]`` and ``outputs[i]``);
+    ``ConfigError`` if two runs would write the same file."""
+    paths = [output_paths(Path(out), given) for out, given in zip(outs, outputs, strict=True)]
+    files = [path.resolve() for run in paths for path in run.values()]
+    if len(set(files)) != len(files):
+        twice = sorted({str(f) for f in files if files.count(f) > 1})
+        raise ConfigError(f"an output path is given twice: {', '.join(twice)}; every "
+                          "seed's outputs need paths of their own")
+    return paths
+
+
+def train_seeds(config: TrainConfig, seeds: list[int], train_split: Split,
+                valid_split: Split, outs: list[Path], run_info: dict | None = None,
+                log: Callable[[str], None] = print,
+                outputs: list[dict[str, Path | None]] | None = None) -> list[list[dict]]:
+    """``train`` ``config`` under each of ``seeds`` in turn, in this process: seed ``i``
+    into ``outs[i]``, its outputs where ``outputs[i]`` names them (see ``output_paths``).
+
+    The runs share one ``Session``: TensorFlow starts once and every seed after the first
+    reuses the compiled step. Every seed's earlier outputs are removed first; each seed
+    keeps its final checkpoint until the last seed's outputs are written, so that the
+    same call after an interruption resumes the finished seeds from those (no epoch
+    trained again) and the unfinished one from its last epoch. Returns the histories.
+    """
+    outputs = outputs or [{} for _ in seeds]
+    check_runs(seeds, outs)
+    if len(outputs) != len(seeds):
+        raise ConfigError(f"{len(seeds)} seeds but outputs for {len(outputs)} runs")
+    for path in (path for run in run_paths(outs, outputs) for path in run.values()):
+        path.unlink(missing_ok=True)  # no earlier output passes for this call's
+    session = Session()
+    histories = []
+    for number, (seed, out, given) in enumerate(zip(seeds, outs, outputs, strict=True), 1):
+        if len(seeds) > 1:
+            log(f"seed {seed} ({number} of {len(seeds)}) in {out}")
+        histories.append(train(replace(config, seed=seed), train_split, valid_split, out,
+                               run_info, log, given, session=session, keep_checkpoint=True))
+    for out in outs:
+        remove_checkpoint(out)
+    return histories
 
 
 def check_finite(part_losses: np.ndarray, trainer, epoch: int) -> None:

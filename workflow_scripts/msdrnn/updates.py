@@ -68,6 +68,9 @@ class Trainer:
     A model whose ``jit_compile`` is False (the convolutional network) has its batch run
     as one call of a plain graph instead: a step of a few large operations gains nothing
     from XLA, and TensorFlow's own kernels for them can be faster (``msdrnn.models.cnn``).
+
+    ``reset`` starts the same computation again under another seed in the same variables,
+    so that a job's later seeds reuse the compiled functions (``msdrnn.training.Session``).
     """
 
     def __init__(self, model, learning_rate: float = 1e-3, batch_size: int = 50,
@@ -77,7 +80,9 @@ class Trainer:
         if groups > 1 and not hasattr(model, "part_gradients"):
             raise ValueError("groups > 1 needs a model with part_gradients (the RNN)")
         self.model = model
-        self.seed = seed
+        # A variable, not a Python number: the compiled step reads it, so that ``reset``
+        # to another seed reuses the step instead of tracing and compiling it again.
+        self.seed = tf.Variable(seed, dtype=tf.int64, trainable=False, name="noise_seed")
         self.batch_size = batch_size
         self.eval_chunk = eval_chunk
         self.groups = groups
@@ -106,8 +111,8 @@ class Trainer:
         """The stateless seed of the batch's random numbers (dropout masks): the run's seed
         and the number of Adam updates made so far, so that every batch of every epoch
         draws its own masks, and a resumed run (whose checkpoint holds the update count)
-        draws the same ones."""
-        return tf.stack([tf.constant(self.seed, tf.int64), self.optimizer.step])
+        draws the same ones. Both are variables, read when the step runs."""
+        return tf.stack([self.seed, self.optimizer.step])
 
     def _grouped_batch(self, songs: tf.Tensor, targets: tf.Tensor):
         """``_one_batch`` with the songs in ``groups`` groups, each part's side by side."""
@@ -188,3 +193,17 @@ class Trainer:
         for name, var in self.model.weights.items():
             var.assign(state[name])
         self.optimizer.restore(state)
+
+    def reset(self, weights: dict[str, np.ndarray], seed: int) -> None:
+        """Start the same computation again under another seed: initial ``weights`` (the
+        family's ``build`` for that seed), a new optimizer's state and the seed of the
+        dropout masks, in the variables the compiled functions already read. A run from
+        here computes what a new ``Trainer`` of a new model of that seed computes, bit for
+        bit, without tracing or compiling anything again."""
+        if set(weights) != set(self.model.weights):
+            raise ValueError(f"weights {sorted(weights)} are not the model's "
+                             f"{sorted(self.model.weights)}")
+        for name, var in self.model.weights.items():
+            var.assign(weights[name])
+        self.optimizer.reset()
+        self.seed.assign(seed)
