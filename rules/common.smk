@@ -64,6 +64,10 @@ wildcard_constraints:
 # Snakemake runs (`localrule: True`, never submitted to a cluster).
 LIGHT_THREADS = 1
 LIGHT_RESOURCES = {"mem_mb": 1000, "runtime": 10}
+# The searches are chains of jobs, one trial after another, and the confirmation runs wait
+# for them: the study's longest path. Their jobs go first when several jobs are ready, and
+# the grid, the baseline and the controls fill the cores in between.
+SEARCH_PRIORITY = 10
 
 
 # ---------------------------------------------------------------- config checks

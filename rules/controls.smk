@@ -52,6 +52,7 @@ for rule_name, group_seeds, group_models in seed_groups(
             "results/benchmarks/controls/shuffled_{model}.tsv"
         wildcard_constraints:
             model=name_pattern(group_models),
+        priority: SEARCH_PRIORITY
         conda:
             "../envs/train.yaml"
         threads: config["train"]["threads"]

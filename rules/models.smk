@@ -20,6 +20,7 @@ for rule_name, group_seeds, group_models in seed_groups("model_train", MODELS):
             "results/benchmarks/{model}/train.tsv"
         wildcard_constraints:
             model=name_pattern(group_models),
+        priority: SEARCH_PRIORITY
         conda:
             "../envs/train.yaml"
         threads: config["train"]["threads"]

@@ -18,6 +18,7 @@ rule search_propose:
         "results/benchmarks/{model}_search/propose_{trial}.tsv"
     wildcard_constraints:
         model=name_pattern(searched_models()),
+    priority: SEARCH_PRIORITY
     localrule: True
     conda:
         "../envs/search.yaml"
@@ -45,6 +46,7 @@ rule search_trial:
         "results/benchmarks/{model}_search/trial_{trial}.tsv"
     wildcard_constraints:
         model=name_pattern(searched_models()),
+    priority: SEARCH_PRIORITY
     conda:
         "../envs/train.yaml"
     threads: trial_threads
@@ -74,6 +76,7 @@ rule search_collect:
         "results/benchmarks/{model}_search/collect.tsv"
     wildcard_constraints:
         model=name_pattern(searched_models()),
+    priority: SEARCH_PRIORITY
     localrule: True
     conda:
         "../envs/search.yaml"
