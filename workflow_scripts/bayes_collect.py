@@ -1,9 +1,9 @@
 """Collect a Bayesian search's trials into trials.csv and pick the best into best.json.
 
     python workflow_scripts/bayes_collect.py --top-fraction 0.1 --names state_size steps \
-        --proposals results/bayes/trial_*/proposal.json \
-        --histories results/bayes/trial_*/history.csv \
-        --trials-out results/bayes/trials.csv --best-out results/bayes/best.json
+        --proposals results/rnn_search/trial_*/proposal.json \
+        --histories results/rnn_search/trial_*/history.csv \
+        --trials-out results/rnn_search/trials.csv --best-out results/rnn_search/best.json
 
 ``--names`` are the search space's dimensions, as the rules give them (the RNN's
 ``state_size steps``, the feedforward network's ``width depth``). The i-th history is the

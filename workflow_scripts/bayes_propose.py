@@ -3,8 +3,8 @@
     python workflow_scripts/bayes_propose.py --trial 3 --seed 0 \
         --dimension state_size=int:15..500 --dimension steps=cat:2,3,4,6 \
         --n-initial 1 --kappa 1.9 --acq-func LCB --top-fraction 0.1 \
-        --proposals results/bayes/trial_00{0,1,2}/proposal.json \
-        --histories results/bayes/trial_00{0,1,2}/history.csv --out proposal.json
+        --proposals results/rnn_search/trial_00{0,1,2}/proposal.json \
+        --histories results/rnn_search/trial_00{0,1,2}/history.csv --out proposal.json
 
 ``--dimension`` names the space in skopt's order: ``NAME=int:LOW..HIGH[:log-uniform]``,
 ``NAME=real:LOW..HIGH[:log-uniform]`` or ``NAME=cat:V1,V2,...`` (``Dimension.spec`` of

@@ -7,7 +7,8 @@ writes, ordered worker pool), ``code_inputs`` (a script's project imports, for t
 Data: ``msd`` (MSD HDF5 and tagtraum readers), ``synthetic`` (the embedded MSD-format
 generator), ``npz`` (the course's npz files), ``dataset`` (builds dataset.h5), ``steps``
 (per-step virtual-dataset files), ``dataset_io`` (reads both).
-Training: ``model`` (basic RNN, MLP), ``adam`` (the optimizer), ``updates`` (the
+Training: ``models`` (the registry: one module per model family, ``rnn``, ``mlp``,
+``cnn``, and their shared ``layers``), ``adam`` (the optimizer), ``updates`` (the
 compiled per-batch truncated-BPTT updates), ``training`` (the epoch loop, checkpoints,
 outputs, a job's seeds one after the other in one process), ``provenance`` (CPU, device,
 versions).
@@ -18,6 +19,7 @@ Hsu's MCB, Holm), ``paired`` (runs' test metrics paired by track ID), ``coverage
 simulated studies that measure the intervals), ``plots``, ``summary`` and ``verdicts``
 (its words about the statistics).
 
-TensorFlow is imported by ``tensorflow_setup``, ``model``, ``adam``, ``updates`` and (inside
-functions) ``training`` and ``provenance`` only; every other module works without it.
+TensorFlow is imported by ``tensorflow_setup``, ``adam``, ``updates``, the families'
+``build`` (``models.layers.tf`` loads it on first use) and (inside functions) ``training``
+and ``provenance`` only; every other module works without it.
 """
