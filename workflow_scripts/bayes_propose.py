@@ -1,4 +1,4 @@
-"""Propose the point of one Bayesian-search trial (the RNN's or the feedforward network's).
+"""Propose the point of one Bayesian-search trial of a searched model (models.NAME.space).
 
     python workflow_scripts/bayes_propose.py --trial 3 --seed 0 \
         --dimension state_size=int:15..500 --dimension steps=cat:2,3,4,6 \
