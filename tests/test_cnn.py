@@ -11,15 +11,16 @@ import sys
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from helpers import SCRIPTS, random_dataset
 
 from msdrnn import reference
 from msdrnn.dataset_io import load_split
 from msdrnn.models import family, hparams_error
 from msdrnn.models.cnn import TemporalCNN, flops_per_song
+from msdrnn.tensorflow_setup import import_tensorflow
 from msdrnn.updates import Trainer
 
+tf = import_tensorflow()  # without Keras: only the test that compares with Keras loads it
 RNG = np.random.default_rng(0)
 CNN = family("cnn")
 

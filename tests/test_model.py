@@ -6,10 +6,8 @@ import os
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from helpers import SCRIPTS, random_dataset, shuffled_segments, synthetic_dataset
 
 from msdrnn import reference
@@ -18,8 +16,10 @@ from msdrnn.models import family
 from msdrnn.models.layers import cross_entropy
 from msdrnn.models.mlp import MLP
 from msdrnn.models.rnn import BasicRNN
+from msdrnn.tensorflow_setup import import_tensorflow
 from msdrnn.updates import Trainer
 
+tf = import_tensorflow()  # without Keras: only the tests that compare with Keras load it
 RNG = np.random.default_rng(0)
 
 
@@ -28,6 +28,8 @@ def songs(n: int) -> np.ndarray:
 
 
 def test_cell_matches_keras_simple_rnn_outputs_and_gradients():
+    import keras
+
     model = BasicRNN(state_size=7, steps=5, readout=True, seed=1)
     w = model.weights
     w["b"].assign(RNG.standard_normal(7).astype(np.float32))  # a bias that is not zero
@@ -91,6 +93,8 @@ def test_loss_of_a_part_has_no_gradient_into_the_previous_part():
 def test_training_step_is_truncated_bptt_with_one_adam_update_per_part(groups):
     """The compiled epoch equals a plain loop: autodiff per part, Keras Adam, state carry;
     also with the batch's songs in groups (3 groups of 10 songs: 3, 3 and 4)."""
+    import keras
+
     model = BasicRNN(state_size=6, steps=30, readout=True, seed=4)
     twin = BasicRNN(state_size=6, steps=30, readout=True, seed=4)
     x, y = songs(20), RNG.integers(0, 10, 20)
@@ -247,6 +251,8 @@ def test_mlp_dropout_is_a_function_of_the_seed_and_the_update():
 @pytest.mark.slow
 def test_rnn_beats_a_model_blind_to_order_on_the_synthetic_data(tmp_path):
     """Same RNN, same songs, segments shuffled within each song: order is what it learns."""
+    import keras
+
     ordered = synthetic_dataset(tmp_path / "ordered", per_genre=100, order_only=True)
     shuffled = shuffled_segments(ordered, tmp_path / "shuffled.h5")
     best = {}

@@ -7,7 +7,10 @@ per-batch updates (which build one) both import it without importing each other.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
+
+from msdrnn.tensorflow_setup import import_tensorflow
+
+tf = import_tensorflow()  # without Keras when it is the first import (tensorflow_setup)
 
 
 class Adam:

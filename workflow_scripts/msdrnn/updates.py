@@ -13,11 +13,13 @@ are ``msdrnn.training``'s.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
 from msdrnn.adam import Adam
 from msdrnn.models.layers import correct, cross_entropy
 from msdrnn.study import FEATURES, SEGMENTS
+from msdrnn.tensorflow_setup import import_tensorflow
+
+tf = import_tensorflow()  # without Keras when it is the first import (tensorflow_setup)
 
 
 def set_threads(threads: int, groups: int = 1) -> None:
