@@ -177,16 +177,17 @@ def data_digest(*splits: Split) -> str:
     return digest.hexdigest()
 
 
-def run_fingerprint(config: TrainConfig, *splits: Split) -> dict:
+def run_fingerprint(config: TrainConfig, *splits: Split, data: str | None = None) -> dict:
     """What a checkpoint must have been written by to be resumed: code, package versions,
-    settings (all but ``epochs``: epoch e does not depend on how many follow) and data."""
+    settings (all but ``epochs``: epoch e does not depend on how many follow) and data
+    (``data``: the splits' ``data_digest`` when the caller has it already)."""
     versions = package_versions()
     settings = asdict(config)
     settings.pop("epochs")
     return {"code": code_fingerprint(),
             "versions": {name: versions[name] for name in NUMERIC_PACKAGES},
             "settings": settings,
-            "data": data_digest(*splits)}
+            "data": data or data_digest(*splits)}
 
 
 def fingerprint_difference(saved: dict, current: dict) -> str | None:
@@ -234,6 +235,15 @@ class Session:
     def __init__(self) -> None:
         self.trainer = None
         self._computation: dict | None = None
+        self._data: tuple[tuple[int, ...], str] | None = None  # (split ids, data_digest)
+
+    def fingerprint(self, config: TrainConfig, *splits: Split) -> dict:
+        """``run_fingerprint``, hashing the splits once for all the runs on the same ones
+        (a job's seeds train on the same arrays: at paper scale that hash reads 600 MB)."""
+        key = tuple(id(split) for split in splits)
+        if self._data is None or self._data[0] != key:
+            self._data = (key, data_digest(*splits))
+        return run_fingerprint(config, *splits, data=self._data[1])
 
     def trainer_for(self, config: TrainConfig):
         """A trainer of ``config`` in the state of a new one, weights drawn from its seed."""
@@ -358,9 +368,10 @@ def train(config: TrainConfig, train_split: Split, valid_split: Split, out: Path
 
     set_random_seeds(config.seed)
     tf.config.experimental.enable_op_determinism()
-    trainer = (session or Session()).trainer_for(config)
+    session = session or Session()
+    trainer = session.trainer_for(config)
     model = trainer.model
-    fingerprint = run_fingerprint(config, train_split, valid_split)
+    fingerprint = session.fingerprint(config, train_split, valid_split)
     timeline.mark("trainer_built")
 
     history: list[dict] = []
