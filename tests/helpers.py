@@ -55,6 +55,16 @@ WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "workflow_scripts", "conf
                   "schemas", "report", "envs", "profiles")
 
 
+def checkpoint_epoch(out: Path) -> int:
+    """The last finished epoch in ``out/checkpoint`` (0: no readable checkpoint), as a
+    training run in progress leaves it."""
+    try:
+        with np.load(out / "checkpoint" / "checkpoint.npz") as saved:
+            return json.loads(str(saved["progress_json"]))["epoch"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
 def copy_repo(dest: Path, source: Path = ROOT) -> Path:
     """The workflow's files of ``source`` (no results, no .snakemake) in `dest`, for a
     Snakemake run whose results are never shared with another test. Copies keep their

@@ -13,9 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from helpers import SCRIPTS, random_dataset
+from helpers import SCRIPTS, checkpoint_epoch, random_dataset
 
 from msdrnn.dataset_io import load_split
 
@@ -90,14 +89,6 @@ def test_a_job_of_three_seeds_equals_three_jobs_of_one_bit_for_bit(dataset, tmp_
         assert not (out / "checkpoint").exists()
     groups = json.loads((together[0] / "run.json").read_text())["threads"]["groups"]
     assert groups == (2 if "two_groups" in case else 1)
-
-
-def checkpoint_epoch(out: Path) -> int:
-    try:
-        with np.load(out / "checkpoint" / "checkpoint.npz") as saved:
-            return json.loads(str(saved["progress_json"]))["epoch"]
-    except (OSError, ValueError, KeyError):
-        return 0
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from helpers import ROOT, SCRIPTS, random_dataset, synthetic_dataset
+from helpers import ROOT, SCRIPTS, checkpoint_epoch, random_dataset, synthetic_dataset
 
 from msdrnn import reference
 from msdrnn.dataset_io import load_split
@@ -52,14 +52,6 @@ def run(data: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
 def history(out: Path) -> list[dict]:
     with open(out / "history.csv") as f:
         return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
-
-
-def checkpoint_epoch(out: Path) -> int:
-    try:
-        with np.load(out / "checkpoint" / "checkpoint.npz") as saved:
-            return json.loads(str(saved["progress_json"]))["epoch"]
-    except (OSError, ValueError, KeyError):
-        return 0
 
 
 def test_output_paths_default_to_out_and_refuse_unknown_names(tmp_path):
