@@ -5,6 +5,9 @@ files import this module (and ``msd_files``, the MSD-file builders), never each 
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
 import json
 import os
 import re
@@ -24,6 +27,7 @@ import h5py
 import numpy as np
 import yaml
 
+from msdrnn import cli
 from msdrnn.dataset import DataConfig, prepare_dataset
 from msdrnn.dataset_io import SPLITS, Fingerprint, load_split
 from msdrnn.study import GENRES as STUDY_GENRES
@@ -305,19 +309,23 @@ def make_smoke_study(workdir: Path, recorder: Path) -> SmokeStudy:
                       study_state(workdir))
 
 
-def copy_study(study: Path, dest: Path, linked: Iterable[str] = ("results",)) -> Path:
+def copy_study(study: Path, dest: Path, linked: Iterable[str] = ("results",),
+               copied: Iterable[str] = ()) -> Path:
     """A copy of a finished study that a test may change, in milliseconds: the workflow's
     files and Snakemake's records (.snakemake) copied, keeping their modification times;
     the ``linked`` folders hard-linked (``cp -al``: the same files, so the same mtimes,
     which is all Snakemake compares). A hard-linked file must never be rewritten in place
     (that would change the shared study): a job that runs truncates its log (``> {log}``),
-    so leave the folders of the jobs a test runs out of ``linked``."""
+    so leave the folders of the jobs a test runs out of ``linked``, and give them in
+    ``copied`` (``cp -a``: files of their own, same mtimes; the smoke study's results/ is
+    about 45 MB, a fifth of a second)."""
     copy_repo(dest, source=study)
     shutil.copytree(study / ".snakemake", dest / ".snakemake", symlinks=True,
                     ignore=shutil.ignore_patterns("locks", "incomplete"))
-    for name in linked:
+    for name, flags in [*((name, "-al") for name in linked),
+                        *((name, "-a") for name in copied)]:
         (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["cp", "-al", str(study / name), str(dest / name)], check=True)
+        subprocess.run(["cp", flags, str(study / name), str(dest / name)], check=True)
     return dest
 
 
@@ -328,21 +336,20 @@ def run_script(name: str, *args: object, cwd: Path | None = None,
                           check=check, capture_output=True, text=True)
 
 
-def run_scripts_together(cwd: Path, commands: Iterable[tuple[str, list]]) -> None:
-    """Run several workflow scripts side by side ((script name, its arguments) pairs; a
-    script may come more than once), each of which must succeed; for commands that write
-    different files."""
-    processes = [(name, args, subprocess.Popen([sys.executable, SCRIPTS / name,
-                                                *map(str, args)],
-                                               cwd=cwd, stdout=subprocess.PIPE,
-                                               stderr=subprocess.STDOUT, text=True))
-                 for name, args in commands]
-    failed = []
-    for name, args, process in processes:
-        output, _ = process.communicate()
-        if process.returncode != 0:
-            failed.append((name, args, output[-2000:]))
-    assert not failed, failed
+def run_main(name: str, *args: object, cwd: Path | None = None) -> tuple[int, str]:
+    """Run workflow script ``name``'s ``main`` in this process, through ``cli.run`` as its
+    command line does, in folder ``cwd``: its exit code (argparse's 2 included) and what it
+    wrote to stderr. A script this process has imported once costs no interpreter start
+    and no imports again (about 1 s a script); the smoke study runs every script through
+    its real command line. Only for scripts that never import TensorFlow."""
+    module = importlib.import_module(name.removesuffix(".py"))
+    stderr = io.StringIO()
+    with contextlib.chdir(cwd or Path.cwd()), contextlib.redirect_stderr(stderr):
+        try:
+            code = cli.run(module.main, [str(arg) for arg in args])
+        except SystemExit as exit:  # argparse's usage errors
+            code = exit.code
+    return code, stderr.getvalue()
 
 
 def msd_config(root: Path, genres: tuple[str, ...] | list[str], **changes) -> DataConfig:
@@ -454,6 +461,7 @@ def recomputed_fingerprint(path: Path) -> str:
 
 CLUSTER_SCRIPT = ROOT / "tools" / "local_slurm.sh"
 SLURM_FIXTURE = "slurm_study_started"  # conftest.py's fixture: the SLURM study, started
+SLURM_GROUP = "slurm"  # the xdist group of tests/test_slurm.py: one worker starts the cluster
 # The profile checks a job's status 20 s after submission, then every 30, 40, ... s; the
 # smoke study's jobs take 10-30 s, which a first check after 5 s (then 20, 45 s) suits.
 FAST_STATUS = ("--slurm-init-seconds-before-status-checks", "5")

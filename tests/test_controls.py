@@ -8,7 +8,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from helpers import GENRES, genre_mean_dataset, recomputed_fingerprint, run_script
+from helpers import GENRES, genre_mean_dataset, recomputed_fingerprint, run_main
 
 from msdrnn.controls import (
     fit_song_stats,
@@ -39,9 +39,9 @@ def test_shuffling_keeps_each_song_s_segments():
 def test_shuffle_segments_script_copies_every_split(tmp_path: Path):
     genre_mean_dataset(tmp_path / "dataset.h5", {"train": 30, "valid": 10, "test": 10})
     out = tmp_path / "shuffled.h5"
-    result = run_script("shuffle_segments.py", "--dataset", str(tmp_path / "dataset.h5"),
-                        "--seed", "0", "--out", str(out))
-    assert result.returncode == 0, result.stderr
+    code, err = run_main("shuffle_segments.py", "--dataset", tmp_path / "dataset.h5",
+                         "--seed", "0", "--out", out)
+    assert code == 0, err
     for split in ("train", "valid", "test"):
         original, shuffled = (load_split(p, split) for p in (tmp_path / "dataset.h5", out))
         assert (original.targets == shuffled.targets).all()
@@ -56,10 +56,10 @@ def test_shuffle_segments_script_copies_every_split(tmp_path: Path):
 
 
 def test_shuffle_segments_bad_input_is_one_error_line(tmp_path: Path):
-    result = run_script("shuffle_segments.py", "--dataset", str(tmp_path / "missing.h5"),
-                        "--seed", "0", "--out", str(tmp_path / "out.h5"))
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    code, err = run_main("shuffle_segments.py", "--dataset", tmp_path / "missing.h5",
+                         "--seed", "0", "--out", tmp_path / "out.h5")
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith("error: ")
     assert not (tmp_path / "out.h5").exists()
 
 
@@ -80,13 +80,13 @@ def test_song_stats_chooses_c_on_validation_and_predicts_the_genre():
 
 def test_song_stats_script_never_reads_the_test_split(tmp_path: Path):
     genre_mean_dataset(tmp_path / "dataset.h5", {"train": 100, "valid": 30})  # no test split
-    result = run_script("song_stats.py", "--dataset", str(tmp_path / "dataset.h5"),
-                        "--c-values", "0.1,1", "--weights", str(tmp_path / "w.npz"),
-                        "--fit", str(tmp_path / "fit.json"))
-    assert result.returncode == 0, result.stderr
+    code, err = run_main("song_stats.py", "--dataset", tmp_path / "dataset.h5",
+                         "--c-values", "0.1,1", "--weights", tmp_path / "w.npz",
+                         "--fit", tmp_path / "fit.json")
+    assert code == 0, err
     fit = json.loads((tmp_path / "fit.json").read_text())
     assert fit["C"] in (0.1, 1.0) and len(fit["tried"]) == 2
-    bad = run_script("song_stats.py", "--dataset", str(tmp_path / "dataset.h5"),
-                     "--c-values", "0,x", "--weights", str(tmp_path / "w2.npz"),
-                     "--fit", str(tmp_path / "fit2.json"))
-    assert bad.returncode == 2 and "error: --c-values" in bad.stderr
+    code, err = run_main("song_stats.py", "--dataset", tmp_path / "dataset.h5",
+                         "--c-values", "0,x", "--weights", tmp_path / "w2.npz",
+                         "--fit", tmp_path / "fit2.json")
+    assert code == 2 and "error: --c-values" in err

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import genre_mean_dataset, run_script
+from helpers import genre_mean_dataset, run_main
 
 from msdrnn import reference
 from msdrnn.controls import song_stats_logits
@@ -17,10 +16,11 @@ from msdrnn.models import family
 
 
 def evaluate(tmp_path: Path, best: Path, final: Path,
-             model: str = "song_stats") -> subprocess.CompletedProcess:
-    return run_script("evaluate.py", "--dataset", tmp_path / "dataset.h5", "--best-weights",
-                      best, "--final-weights", final, "--model", model,
-                      "--out", tmp_path / "test_metrics.json")
+             model: str = "song_stats") -> tuple[int, str]:
+    """evaluate.py run in this process: its exit code and stderr."""
+    return run_main("evaluate.py", "--dataset", tmp_path / "dataset.h5", "--best-weights",
+                    best, "--final-weights", final, "--model", model,
+                    "--out", tmp_path / "test_metrics.json")
 
 
 def random_weights(model: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -38,8 +38,8 @@ def test_two_sections_from_the_best_and_the_final_weights(tmp_path: Path, model:
     best, final = random_weights(model, rng), random_weights(model, rng)
     np.savez(tmp_path / "best.npz", **best)
     np.savez(tmp_path / "final.npz", **final)
-    result = evaluate(tmp_path, tmp_path / "best.npz", tmp_path / "final.npz", model)
-    assert result.returncode == 0, result.stderr
+    code, err = evaluate(tmp_path, tmp_path / "best.npz", tmp_path / "final.npz", model)
+    assert code == 0, err
     metrics = json.loads((tmp_path / "test_metrics.json").read_text())
     test = load_split(tmp_path / "dataset.h5", "test")
     assert metrics["songs"] == 40 and metrics["targets"] == test.targets.tolist()
@@ -62,8 +62,8 @@ def test_song_statistics_weights(tmp_path: Path):
     weights = {"feature_mean": np.zeros(50), "feature_std": np.ones(50),
                "coef": rng.normal(size=(10, 50)), "intercept": np.zeros(10)}
     np.savez(tmp_path / "stats.npz", **weights)
-    result = evaluate(tmp_path, tmp_path / "stats.npz", tmp_path / "stats.npz")
-    assert result.returncode == 0, result.stderr
+    code, err = evaluate(tmp_path, tmp_path / "stats.npz", tmp_path / "stats.npz")
+    assert code == 0, err
     metrics = json.loads((tmp_path / "test_metrics.json").read_text())
     test = load_split(tmp_path / "dataset.h5", "test")
     expected = song_stats_logits(test.inputs, weights).argmax(axis=1).tolist()
@@ -74,12 +74,12 @@ def test_song_statistics_weights(tmp_path: Path):
 def test_unknown_weights_are_one_error_line(tmp_path: Path, model: str):
     genre_mean_dataset(tmp_path / "dataset.h5", {"train": 10, "valid": 10, "test": 10})
     np.savez(tmp_path / "odd.npz", something=np.zeros(3))
-    result = evaluate(tmp_path, tmp_path / "odd.npz", tmp_path / "odd.npz", model)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path / 'odd.npz'}")
+    code, err = evaluate(tmp_path, tmp_path / "odd.npz", tmp_path / "odd.npz", model)
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith(f"error: {tmp_path / 'odd.npz'}")
     assert not (tmp_path / "test_metrics.json").exists()
-    missing = evaluate(tmp_path, tmp_path / "none.npz", tmp_path / "odd.npz")
-    assert missing.returncode == 2 and "not a readable weights file" in missing.stderr
+    missing_code, missing_err = evaluate(tmp_path, tmp_path / "none.npz", tmp_path / "odd.npz")
+    assert missing_code == 2 and "not a readable weights file" in missing_err
 
 
 def test_a_dataset_without_track_ids_is_one_error_line(tmp_path: Path):
@@ -90,6 +90,6 @@ def test_a_dataset_without_track_ids_is_one_error_line(tmp_path: Path):
         del f["test/track_ids"]
     np.savez(tmp_path / "stats.npz", feature_mean=np.zeros(50), feature_std=np.ones(50),
              coef=np.zeros((10, 50)), intercept=np.zeros(10))
-    result = evaluate(tmp_path, tmp_path / "stats.npz", tmp_path / "stats.npz")
-    assert result.returncode == 2
-    assert "'test/track_ids' is missing" in result.stderr.strip().splitlines()[-1]
+    code, err = evaluate(tmp_path, tmp_path / "stats.npz", tmp_path / "stats.npz")
+    assert code == 2
+    assert "'test/track_ids' is missing" in err.strip().splitlines()[-1]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import GENRES, SCRIPTS, run_script, run_scripts_together
+from helpers import GENRES, SCRIPTS, run_main
 
 
 def fake_history(epochs: int, level: float, seed: int = 0) -> pd.DataFrame:
@@ -31,6 +31,12 @@ def write_run(folder: Path, history: pd.DataFrame, **run) -> None:
 def files(name: str) -> list[str]:
     """The PNG and PDF of figure `name`, as the workflow names them."""
     return [f"results/figures/{name}.{ext}" for ext in ("png", "pdf")]
+
+
+def ran(name: str, *args: object, cwd: Path) -> None:
+    """Workflow script ``name`` run in this process (``helpers.run_main``): it must succeed."""
+    code, err = run_main(name, *args, cwd=cwd)
+    assert code == 0, err[-3000:]
 
 
 
@@ -133,15 +139,14 @@ def collected(results: Path) -> Path:
     """The fake results with the grid's summary and the RNN search's trials and best point,
     made once by their scripts (summarize_grid.py, bayes_collect.py)."""
     grids = sorted(str(p) for p in (results / "results/grid").glob("*/*/history.csv"))
-    run_script("summarize_grid.py", "--out", "results/grid/summary.csv", *grids, cwd=results,
-               check=True)
+    ran("summarize_grid.py", "--out", "results/grid/summary.csv", *grids, cwd=results)
     proposals = sorted(str(p) for p in (results / "results/rnn_search").glob("*/proposal.json"))
     histories = [p.replace("proposal.json", "history.csv") for p in proposals]
-    run_script("bayes_collect.py", "--top-fraction", "0.1", "--names", "state_size", "steps",
-               "--trials-out",
-               "results/rnn_search/trials.csv", "--best-out", "results/rnn_search/best.json",
-               "--proposals", *proposals, "--histories", *histories,
-               "--names", "state_size", "steps", cwd=results, check=True)
+    ran("bayes_collect.py", "--top-fraction", "0.1", "--names", "state_size", "steps",
+        "--trials-out",
+        "results/rnn_search/trials.csv", "--best-out", "results/rnn_search/best.json",
+        "--proposals", *proposals, "--histories", *histories,
+        "--names", "state_size", "steps", cwd=results)
     return results
 
 
@@ -149,7 +154,7 @@ def collected(results: Path) -> Path:
 def summarized(collected: Path) -> Path:
     """The collected fake results with results/summary.{md,json} from write_summary.py
     (other tests write their summaries under other names, so this one stays)."""
-    run_script("write_summary.py", *summary_args(), cwd=collected, check=True)
+    ran("write_summary.py", *summary_args(), cwd=collected)
     return collected
 
 
@@ -304,11 +309,11 @@ def test_summary_counts_the_mlp_search_trials_and_names_its_extra_knobs(collecte
     aa_check.write_text(json.dumps({
         "path": "results/calibration/aa_check.md", "runs": 10, "group": 2, "splits": 630,
         "all_splits": True, "verdict_share": 0.0254, "seed_sd": 0.0123}))
-    run_script("write_summary.py", *summary_args(out="results/summary_mlp_search"),
-               "--space", "mlp", "width", "depth",
-               "dropout", "--search", "mlp", "results/mlp_search/trials.csv",
-               "results/mlp_search/best.json",
-               "--aa-check", "results/calibration/aa_check.json", cwd=results, check=True)
+    ran("write_summary.py", *summary_args(out="results/summary_mlp_search"),
+        "--space", "mlp", "width", "depth",
+        "dropout", "--search", "mlp", "results/mlp_search/trials.csv",
+        "results/mlp_search/best.json",
+        "--aa-check", "results/calibration/aa_check.json", cwd=results)
     numbers = json.loads((results / "results/summary_mlp_search.json").read_text())
     budget = {m["key"]: m["budget"] for m in numbers["models"]}
     assert budget["mlp"]["search"] == "3 (Bayesian search, results/mlp_search/trials.csv)"
@@ -322,12 +327,9 @@ def test_summary_counts_the_mlp_search_trials_and_names_its_extra_knobs(collecte
     assert ("The opponents' searches tune knobs that the search of the RNN, best "
             "parameters lacks (Feedforward network: width, depth, dropout)") in text
     assert "'RNN higher' verdict harder to earn" in text
-    result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py",
-                             *summary_args(out="results/summary_no_mlp_search"),
-                             "--space", "mlp", "width"], cwd=results, capture_output=True,
-                            text=True)
-    assert result.returncode == 2 and "--search: expected one for each searched model" \
-        in result.stderr
+    code, err = run_main("write_summary.py", *summary_args(out="results/summary_no_mlp_search"),
+                         "--space", "mlp", "width", cwd=results)
+    assert code == 2 and "--search: expected one for each searched model" in err
 
 
 def test_summary_pairs_test_songs_by_track_id(collected: Path):
@@ -340,13 +342,12 @@ def test_summary_pairs_test_songs_by_track_id(collected: Path):
     metrics["track_ids"][5] = "TROTHER"
     path.write_text(json.dumps(metrics))
     try:
-        result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py",
-                                 *summary_args(out="results/summary_other_songs")],
-                                cwd=results, capture_output=True, text=True)
+        code, err = run_main("write_summary.py", *summary_args(out="results/summary_other_songs"),
+                             cwd=results)
     finally:
         path.write_text(original)
-    assert result.returncode == 2
-    line = result.stderr.strip().splitlines()[-1]
+    assert code == 2
+    line = err.strip().splitlines()[-1]
     assert line.startswith("error: results/rnn/seed_1/test_metrics.json and "
                            "results/mlp/seed_1/test_metrics.json are for different test "
                            "songs"), line
@@ -355,8 +356,8 @@ def test_summary_pairs_test_songs_by_track_id(collected: Path):
 
 def test_summary_without_a_test_split(collected: Path):
     results = collected
-    run_script("write_summary.py", *summary_args(with_tests=False, out="results/summary_no_test"),
-               cwd=results, check=True)
+    ran("write_summary.py", *summary_args(with_tests=False, out="results/summary_no_test"),
+        cwd=results)
     numbers = json.loads((results / "results/summary_no_test.json").read_text())
     assert all(c["test"] is None for c in numbers["comparisons"])
     assert "no test split" in (results / "results/summary_no_test.md").read_text()
@@ -366,58 +367,20 @@ def test_summary_with_some_test_files_only_is_one_error_line(collected: Path):
     results = collected
     args = [*summary_args(with_tests=False, out="results/summary_some_tests"),
             "--tests", "rnn", "results/rnn/seed_1/test_metrics.json"]
-    result = subprocess.run([sys.executable, SCRIPTS / "write_summary.py", *args], cwd=results,
-                            capture_output=True, text=True)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("error: test metrics given for")
+    code, err = run_main("write_summary.py", *args, cwd=results)
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith("error: test metrics given for")
 
 
-def test_every_figure_script_writes_png_and_pdf(summarized: Path):
+def test_confusion_figure_of_several_seeds(summarized: Path):
+    """plot_confusion.py sums the confusion matrices of a model's seeds (the smoke study,
+    whose figures tests/test_workflow.py checks as PNG and PDF, runs one seed a model)."""
     results = summarized
-    figures = results / "results/figures"
-    grids = sorted(str(p) for p in (results / "results/grid").glob("*/*/history.csv"))
-    histories = [f"results/rnn_search/trial_{t:03d}/history.csv" for t in range(4)]
-    # the six commands write different files: run side by side (each spends most of its
-    # time importing matplotlib)
-    run_scripts_together(results, [
-        ("plot_run.py", [
-            "--history", "results/rnn/seed_1/history.csv", "--run",
-            "results/rnn/seed_1/run.json", "--title", "Best parameters", "--dpi", "50",
-            "--error", *files("rnn_error"), "--accuracy", *files("rnn_accuracy")]),
-        ("plot_run.py", [
-            "--history", "results/mlp/seed_1/history.csv", "--run",
-            "results/mlp/seed_1/run.json", "--title", "Feedforward", "--dpi", "50",
-            "--error", *files("mlp_error"), "--accuracy", *files("mlp_accuracy")]),
-        ("plot_grid.py", [
-            "--summary", "results/grid/summary.csv", "--histories", *grids,
-            "--top-steps", "2", "--state-size", "10", "--epochs", "6", "--dpi", "50",
-            "--max-valid-accuracy", *files("grid_max_valid_accuracy"),
-            *[arg for name in ("train_error", "valid_error", "train_accuracy",
-                               "valid_accuracy")
-              for arg in (f"--{name.replace('_', '-')}", *files(f"grid_{name}"))]]),
-        ("plot_bayes.py", [
-            "--trials", "results/rnn_search/trials.csv", "--histories", *histories,
-            "--epochs", "5", "--top-fraction", "0.1", "--dpi", "50",
-            "--names", "state_size", "steps", "--title", "RNN",
-            *[arg for name in ("objective", "space", "train_error", "valid_error",
-                               "train_accuracy", "valid_accuracy")
-              for arg in (f"--{name.replace('_', '-')}", *files(f"rnn_search_{name}"))]]),
-        ("plot_confusion.py", [
-            "--metrics", "results/rnn/seed_1/test_metrics.json",
-            "results/rnn/seed_2/test_metrics.json", "--run", "results/rnn/seed_1/run.json",
-            "--title", "RNN", "--dpi", "50", "--out", *files("rnn_test_confusion")]),
-        ("plot_controls.py", [
-            "--summary", "results/summary.json", "--dpi", "50",
-            "--out", *files("controls_accuracy")]),
-    ])
-    names = ["rnn_error", "rnn_accuracy", "mlp_error", "grid_max_valid_accuracy",
-             "grid_valid_accuracy", "grid_train_error", "rnn_search_objective",
-             "rnn_search_space", "rnn_search_valid_error", "rnn_test_confusion",
-             "controls_accuracy"]
-    for name in names:
-        for ext in ("png", "pdf"):
-            path = figures / f"{name}.{ext}"
-            assert path.is_file() and path.stat().st_size > 1000, path
+    ran("plot_confusion.py", "--metrics", "results/rnn/seed_1/test_metrics.json",
+        "results/rnn/seed_2/test_metrics.json", "--run", "results/rnn/seed_1/run.json",
+        "--title", "RNN", "--dpi", "50", "--out", *files("rnn_test_confusion"), cwd=results)
+    for path in files("rnn_test_confusion"):
+        assert (results / path).stat().st_size > 1000, path
 
 
 def test_plot_bayes_needs_one_history_per_trial(collected: Path):
@@ -428,18 +391,17 @@ def test_plot_bayes_needs_one_history_per_trial(collected: Path):
             *[arg for name in ("objective", "space", "train-error", "valid-error",
                                "train-accuracy", "valid-accuracy")
               for arg in (f"--{name}", "x.png")]]
-    result = subprocess.run([sys.executable, SCRIPTS / "plot_bayes.py", *args], cwd=results,
-                            capture_output=True, text=True)
-    assert result.returncode == 2 and "has 4 trials but 1 histories" in result.stderr
+    code, err = run_main("plot_bayes.py", *args, cwd=results)
+    assert code == 2 and "has 4 trials but 1 histories" in err
 
 
 def test_runs_table_has_one_row_per_run_and_epoch(results: Path):
     names = ["baseline/seed_0", "grid/steps_4/seed_1", "rnn/seed_2", "mlp/seed_1"]
     kinds = ["baseline", "grid", "rnn", "mlp"]
-    run_script("collect_runs.py", "--names", *names, "--kinds", *kinds,
-               "--histories", *[f"results/{n}/history.csv" for n in names],
-               "--runs", *[f"results/{n}/run.json" for n in names],
-               "--out", "results/runs.csv", cwd=results, check=True)
+    ran("collect_runs.py", "--names", *names, "--kinds", *kinds,
+        "--histories", *[f"results/{n}/history.csv" for n in names],
+        "--runs", *[f"results/{n}/run.json" for n in names],
+        "--out", "results/runs.csv", cwd=results)
     runs = pd.read_csv(results / "results/runs.csv")
     assert list(runs.columns) == ["run", "kind", "model", "state_size", "steps", "readout",
                                   "seed", "hparams", "epoch", "train_loss", "train_acc",

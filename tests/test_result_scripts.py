@@ -10,18 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import SCRIPTS
-
-from msdrnn import cli
+from helpers import SCRIPTS, run_main
 
 HISTORY = "epoch,train_loss,train_acc,valid_loss,valid_acc,seconds\n1,2.0,0.2,2.1,0.3,1.0\n"
-
-
-def run_main(name: str, argv: list[str], capsys) -> tuple[int, str]:
-    """Run a workflow script's main in this process, as its command line would."""
-    module = importlib.import_module(name)
-    code = cli.run(module.main, [str(arg) for arg in argv])
-    return code, capsys.readouterr().err
 
 
 def write_trial(folder: Path, trial: int, history: str = HISTORY) -> tuple[Path, Path]:
@@ -43,62 +34,61 @@ def assert_refused(code: int, err: str, *names: str) -> None:
         assert name in lines[0], (name, lines[0])
 
 
-def test_histories_arrive_from_the_command_line_not_from_beside_the_proposal(tmp_path,
-                                                                            capsys):
+def test_histories_arrive_from_the_command_line_not_from_beside_the_proposal(tmp_path):
     """The history of a trial is the one named on the command line, wherever it is."""
     proposal, _ = write_trial(tmp_path / "a", 0, HISTORY.replace("0.3,1.0", "0.9,1.0"))
     elsewhere = tmp_path / "elsewhere.csv"
     elsewhere.write_text(HISTORY)
     out = tmp_path / "out"
-    code, err = run_main("bayes_collect", [
+    code, err = run_main("bayes_collect", *[
         "--proposals", proposal, "--histories", elsewhere,
         "--trials-out", out / "trials.csv", "--best-out", out / "best.json",
-        "--names", "state_size", "steps"], capsys)
+        "--names", "state_size", "steps"])
     assert code == 0, err
     assert pd.read_csv(out / "trials.csv")["max_valid_acc"].tolist() == [0.3]
 
 
-def test_collect_refuses_unpaired_and_malformed_trials(tmp_path, capsys):
+def test_collect_refuses_unpaired_and_malformed_trials(tmp_path):
     p0, h0 = write_trial(tmp_path / "t0", 0)
     p1, _ = write_trial(tmp_path / "t1", 1, history="epoch,valid_acc\n1,0.5\n")
     out = tmp_path / "out"
     outputs = ["--trials-out", out / "trials.csv", "--best-out", out / "best.json",
                "--names", "state_size", "steps"]
     code, err = run_main("bayes_collect",
-                           ["--proposals", p0, p1, "--histories", h0, *outputs], capsys)
+                           *["--proposals", p0, p1, "--histories", h0, *outputs])
     assert_refused(code, err, "2 proposals but 1 histories")
-    code, err = run_main("bayes_collect", ["--proposals", p0, p1, "--histories", h0,
-                                             tmp_path / "t1/history.csv", *outputs], capsys)
+    code, err = run_main("bayes_collect", *["--proposals", p0, p1, "--histories", h0,
+                                             tmp_path / "t1/history.csv", *outputs])
     assert_refused(code, err, "t1/history.csv", "missing columns")
     (tmp_path / "t1/proposal.json").write_text("[1, 2]")
-    code, err = run_main("bayes_collect", ["--proposals", p0, p1, "--histories", h0, h0,
-                                             *outputs], capsys)
+    code, err = run_main("bayes_collect", *["--proposals", p0, p1, "--histories", h0, h0,
+                                             *outputs])
     assert_refused(code, err, "t1/proposal.json", "JSON object")
     assert not out.exists()
 
 
-def test_propose_refuses_a_broken_earlier_trial(tmp_path, capsys):
+def test_propose_refuses_a_broken_earlier_trial(tmp_path):
     proposal, history = write_trial(tmp_path / "t0", 0, history="not,a\nhistory")
     out = tmp_path / "t1/proposal.json"
-    code, err = run_main("bayes_propose", [
+    code, err = run_main("bayes_propose", *[
         "--trial", 1, "--seed", 0, "--dimension", "state_size=int:15..40",
         "--dimension", "steps=cat:4,6",
-        "--proposals", proposal, "--histories", history, "--out", out], capsys)
+        "--proposals", proposal, "--histories", history, "--out", out])
     assert_refused(code, err, "t0/history.csv")
     assert not out.exists()
 
 
-def test_grid_summary_needs_grid_folders(tmp_path, capsys):
+def test_grid_summary_needs_grid_folders(tmp_path):
     history = tmp_path / "somewhere/history.csv"
     history.parent.mkdir()
     history.write_text(HISTORY)
     out = tmp_path / "summary.csv"
-    code, err = run_main("summarize_grid", ["--out", out, history], capsys)
+    code, err = run_main("summarize_grid", *["--out", out, history])
     assert_refused(code, err, "somewhere/history.csv", "steps_K/seed_S")
     assert not out.exists()
 
 
-def test_plot_scripts_write_exactly_the_files_they_are_given(tmp_path, capsys):
+def test_plot_scripts_write_exactly_the_files_they_are_given(tmp_path):
     grid = tmp_path / "grid"
     histories = []
     for steps in (4, 6):
@@ -107,7 +97,7 @@ def test_plot_scripts_write_exactly_the_files_they_are_given(tmp_path, capsys):
         path.write_text(HISTORY)
         histories.append(path)
     summary = tmp_path / "summary.csv"
-    code, err = run_main("summarize_grid", ["--out", summary, *histories], capsys)
+    code, err = run_main("summarize_grid", *["--out", summary, *histories])
     assert code == 0, err
     figures = tmp_path / "figures"
     names = ["max-valid-accuracy", "train-error", "valid-error", "train-accuracy",
@@ -117,7 +107,7 @@ def test_plot_scripts_write_exactly_the_files_they_are_given(tmp_path, capsys):
             "--state-size", 10, "--epochs", 1, "--dpi", 30]
     for name in names:
         argv += [f"--{name}", *files[name]]
-    code, err = run_main("plot_grid", argv, capsys)
+    code, err = run_main("plot_grid", *argv)
     assert code == 0, err
     assert sorted(figures.rglob("*.*")) == sorted(f for pair in files.values() for f in pair)
 
@@ -125,23 +115,23 @@ def test_plot_scripts_write_exactly_the_files_they_are_given(tmp_path, capsys):
     run.write_text(json.dumps({"hyperparameters": {"steps": 4, "state_size": 20,
                                                    "readout": True}}))
     out = [tmp_path / "run/error.png", tmp_path / "run/accuracy.pdf"]
-    code, err = run_main("plot_run", ["--history", histories[0], "--run", run,
+    code, err = run_main("plot_run", *["--history", histories[0], "--run", run,
                                         "--title", "T", "--dpi", 30, "--error", out[0],
-                                        "--accuracy", out[1]], capsys)
+                                        "--accuracy", out[1]])
     assert code == 0, err
     assert sorted((tmp_path / "run").iterdir()) == sorted(out)
 
 
-def test_plot_scripts_refuse_malformed_input(tmp_path, capsys):
+def test_plot_scripts_refuse_malformed_input(tmp_path):
     history = tmp_path / "steps_4/seed_0/history.csv"
     history.parent.mkdir(parents=True)
     history.write_text(HISTORY)
     run = tmp_path / "run.json"
     run.write_text(json.dumps({"hyperparameters": {"readout": True}}))
     out = tmp_path / "figures"
-    code, err = run_main("plot_run", ["--history", history, "--run", run, "--title", "T",
+    code, err = run_main("plot_run", *["--history", history, "--run", run, "--title", "T",
                                         "--error", out / "e.png", "--accuracy",
-                                        out / "a.png"], capsys)
+                                        out / "a.png"])
     assert_refused(code, err, "run.json", "steps")
     summary = tmp_path / "summary.csv"
     summary.write_text("steps,seed\n4,0\n")
@@ -149,7 +139,7 @@ def test_plot_scripts_refuse_malformed_input(tmp_path, capsys):
     for name in ("max-valid-accuracy", "train-error", "valid-error", "train-accuracy",
                  "valid-accuracy"):
         argv += [f"--{name}", out / f"{name}.png"]
-    code, err = run_main("plot_grid", argv, capsys)
+    code, err = run_main("plot_grid", *argv)
     assert_refused(code, err, "summary.csv", "max_valid_acc")
     assert not out.exists()
 

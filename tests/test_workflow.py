@@ -119,6 +119,16 @@ def test_smoke_study_outputs(study: Path):
                      f"results/figures/{model}_search_space.png",
                      f"results/figures/{model}_test_confusion.png"]:
             assert (study / path).is_file(), path
+    # every figure of every plotting rule, as PNG and PDF, each with content
+    figures = {path.stem: set() for path in (results / "figures").iterdir()}
+    for path in (results / "figures").iterdir():
+        assert path.stat().st_size > 1000, path
+        figures[path.stem].add(path.suffix)
+    assert all(suffixes == {".png", ".pdf"} for suffixes in figures.values()), figures
+    assert {"baseline_error", "grid_train_error", "grid_valid_accuracy", "controls_accuracy",
+            *(f"{model}_{name}" for model in SMOKE_MODELS
+              for name in ("error", "accuracy", "search_objective", "search_space",
+                           "search_valid_error", "test_confusion"))} <= set(figures), figures
     grid = pd.read_csv(results / "grid/summary.csv")
     assert sorted(set(grid["steps"])) == [4, 6, 10]
     assert sorted(set(grid["seed"])) == [0, 1]
