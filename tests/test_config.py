@@ -43,16 +43,25 @@ def test_bad_config_is_rejected_before_any_job(workdir: Path, change: dict, mess
     assert not (workdir / "results").exists()
 
 
-def test_default_and_paper_configs_validate(workdir: Path):
-    snakemake(workdir, "-n", configfile=None, cores=1)  # fails with Snakemake's output
+@pytest.fixture(scope="module")
+def default_plan(workdir: Path) -> str:
+    """The output of a dry run of config.yaml's whole study, shell commands printed; a
+    config that does not validate fails it with Snakemake's output."""
+    result = snakemake(workdir, "-n", "-p", "--forceall", configfile=None, cores=2)
+    return result.stdout + result.stderr
 
 
-def test_search_trials_run_on_their_models_threads(workdir: Path):
+def test_default_config_validates_and_plans_every_stage(default_plan: str):
+    for rule in ("prepare_dataset", "grid_train", "search_trial", "model_train",
+                 "evaluate_test", "write_summary"):
+        assert f"rule {rule}:" in default_plan, rule
+
+
+def test_search_trials_run_on_their_models_threads(default_plan: str):
     """config.yaml runs the feedforward and convolutional networks' trials on one thread
     (models.NAME.threads) and the RNN's on bayes.threads (2): the job asks the scheduler
     for the threads its trainer is given."""
-    result = snakemake(workdir, "-n", "-p", "--forceall", configfile=None, cores=2)
-    text = result.stdout + result.stderr
+    text = default_plan
     seen = {}
     for block in re.split(r"\n(?=(?:local)?rule \w+:$)", text, flags=re.M):
         if not block.startswith("rule search_trial:"):
