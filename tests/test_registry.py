@@ -1,6 +1,7 @@
 """Adding a model is one module, one config block (and a memory coefficient when its
-family declares a new memory term): the steps of docs/extending.md, done in a scratch copy
-of the repository with a tiny family, then the smoke study run until the new model is in
+family declares a new memory term): the steps of docs/extending.md, done with a tiny family
+in a copy of the session's finished smoke study, which then reruns the new model's jobs
+and the study-wide summaries, nothing of the other models, until the new model is in
 runs.csv and the summary."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import copy_repo
+from helpers import SMOKE, copy_study, parse_jobs
 from helpers import snakemake as run_snakemake
 
 # Step 1 of docs/extending.md: the family module, with the interface every family has
@@ -82,58 +83,47 @@ class Tiny:
         return flops_per_song(self.hparams, self.classes)
 '''
 
-# Step 2: the model's block under models: (a search over its one hyperparameter), and
-# step 3: the coefficient of its new memory term under resources:. The rest of the
-# config only makes the smoke study as cheap as it goes: tiny data, 2 trials of 1 epoch.
-STUDY = {
-    "data": {"per_genre": 10, "per_genre_test": 2, "synthetic": {"tracks_per_genre": 14}},
-    "baseline": {"epochs": 1},
-    "grid": {"steps": [6], "seeds": [0], "epochs": 1},
-    "bayes": {"n_calls": 2, "epochs": 1},
-    "models": {"rnn": {"epochs": 1}, "mlp": {"epochs": 1},
-               "tiny": {"label": "Tiny mean network", "space": {"hidden": {"int": [4, 16]}},
-                        "seeds": [1], "epochs": 1, "shuffled": True}},
-    "resources": {"train_mem_per_hidden_mb": 0.0},
-}
+# Step 2: the model's block under models: (a search over its one hyperparameter, one
+# epoch a run), and step 3: the coefficient of its new memory term under resources:.
+TINY_BLOCK = {"label": "Tiny mean network", "space": {"hidden": {"int": [4, 16]}},
+              "seeds": [1], "epochs": 1, "shuffled": True}
+COEFFICIENT = {"train_mem_per_hidden_mb": 0.0}
+# what else a new model reruns: the tables and the figure that list every model
+STUDY_WIDE = {"collect_runs", "write_summary", "plot_controls", "all"}
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    """The shared runner with the config of this study (its own: it adds a family, so it
-    cannot read the session's smoke study); a failed run is the caller's to check."""
+    """The shared runner with the smoke config plus the new model; a failed run is the
+    caller's to check."""
     return run_snakemake(workdir, *args, configfile="configs/registry.yaml", check=False)
 
 
 @pytest.mark.slow
-def test_a_new_family_reaches_runs_csv_and_the_summary(tmp_path: Path):
-    workdir = copy_repo(tmp_path)
+def test_a_new_family_reaches_runs_csv_and_the_summary(smoke_study, tmp_path: Path):
+    workdir = copy_study(smoke_study.workdir, tmp_path / "study", linked=(),
+                         copied=("results",))
     (workdir / "workflow_scripts/msdrnn/models/tiny.py").write_text(
         textwrap.dedent(TINY_FAMILY).lstrip())
-    smoke = yaml.safe_load((workdir / "configs/smoke.yaml").read_text())
-    for section, values in STUDY.items():
-        for key, value in values.items():
-            if isinstance(value, dict) and isinstance(smoke.get(section, {}).get(key), dict):
-                smoke[section][key].update(value)
-            else:
-                smoke.setdefault(section, {})[key] = value
+    smoke = yaml.safe_load((workdir / SMOKE).read_text())
+    smoke["models"]["tiny"] = TINY_BLOCK
     config = workdir / "configs/registry.yaml"
-
     # without step 3, the config check names the missing coefficient before any job
-    coefficient = smoke["resources"].pop("train_mem_per_hidden_mb")
     config.write_text(yaml.safe_dump(smoke, sort_keys=False))
     result = snakemake(workdir, "-n")
     assert result.returncode != 0
     assert "resources.train_mem_per_hidden_mb" in result.stdout + result.stderr
-    smoke["resources"]["train_mem_per_hidden_mb"] = coefficient
+    smoke.setdefault("resources", {}).update(COEFFICIENT)
     config.write_text(yaml.safe_dump(smoke, sort_keys=False))
-
-    plan = snakemake(workdir, "-n")
+    plan = snakemake(workdir, "-n", "-p")
     assert plan.returncode == 0, plan.stderr[-3000:]
     for path in ("results/tiny_search/trial_001/proposal.json", "results/tiny/seed_1/run.json",
                  "results/controls/shuffled_tiny/seed_1/run.json",
                  "results/figures/tiny_search_objective.png",
                  "results/figures/tiny_accuracy.png"):
         assert path in plan.stdout, path
-
+    others = {(job.rule, job.outputs) for job in parse_jobs(plan.stdout + plan.stderr)
+              if job.rule not in STUDY_WIDE and "tiny" not in " ".join(job.outputs)}
+    assert not others, f"adding a model reran jobs of the others: {sorted(others)[:5]}"
     result = snakemake(workdir, "results/runs.csv", "results/summary.md")
     assert result.returncode == 0, result.stderr[-4000:]
     runs = pd.read_csv(workdir / "results/runs.csv")
