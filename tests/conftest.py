@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from helpers import (  # noqa: E402
     SLURM_FIXTURE,
+    SLURM_GROUP,
     SmokeStudy,
     make_smoke_study,
     slurm_enabled,
@@ -91,7 +92,8 @@ def _start_the_slurm_study_first(request):
 
 @pytest.fixture(scope="module", autouse=True)
 def _start_the_slurm_study_with_its_group(request):
-    if in_xdist_worker() and request.node.get_closest_marker("xdist_group") is not None:
+    group = request.node.get_closest_marker("xdist_group")
+    if in_xdist_worker() and group is not None and group.args[0] == SLURM_GROUP:
         start_slurm_study_if_selected(request)
 
 
@@ -103,7 +105,8 @@ def pytest_collection_modifyitems(config, items):
         return
 
     def rank(item) -> int:
-        if item.get_closest_marker("xdist_group") is None:
+        group = item.get_closest_marker("xdist_group")
+        if group is None or group.args[0] != SLURM_GROUP:
             return 2
         return 1 if SLURM_FIXTURE in item.fixturenames or "slurm_study" in item.fixturenames else 0
 

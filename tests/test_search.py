@@ -249,8 +249,15 @@ def test_points_are_checked_against_the_space():
         SearchSpace((Dimension("trial", "int", 1, 2),))
 
 
+def on_one_worker(searches) -> list:
+    """The searches as parameters of a test, each in the xdist group of its ``paper_run``,
+    so that the tests of one search run in one worker and its cache computes the run once."""
+    return [pytest.param(search, marks=pytest.mark.xdist_group(f"paper_run_{search}"))
+            for search in searches]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("search", list(SEARCHES))
+@pytest.mark.parametrize("search", on_one_worker(SEARCHES))
 def test_every_trial_of_26_is_gp_minimizes_point(search):
     """All 26 trials of the original study's search settings, for every search of the
     default config and the registry's spaces, each proposed the way a workflow job does (a
@@ -296,7 +303,7 @@ def run_propose(args: list) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("search", ["rnn", "cnn"])
+@pytest.mark.parametrize("search", on_one_worker(["rnn", "cnn"]))
 def test_propose_script_gives_gp_minimizes_points(tmp_path, search):
     """bayes_propose.py through its command line, for a random start, a guided trial and
     the first trial skopt substituted (or trial 5): the RNN's space, and a space with a

@@ -30,6 +30,7 @@ from helpers import (
     MLP_RUNS,
     MODEL_TRAIN,
     ROOT,
+    SLURM_GROUP,
     SLURM_RUN_TIMEOUT_S,
     SMOKE_MODELS,
     TRAIN_RULES,
@@ -42,7 +43,7 @@ from helpers import (
 )
 
 # one xdist worker runs every test of this module: it alone starts the one-node cluster
-pytestmark = pytest.mark.xdist_group("slurm")
+pytestmark = pytest.mark.xdist_group(SLURM_GROUP)
 
 # commands of Debian's slurm-client, slurmctld and slurmd packages
 SLURM_COMMANDS = {
