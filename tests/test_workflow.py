@@ -59,7 +59,7 @@ from msdrnn.search import Acquisition, SearchSpace, objective, propose, space_fr
 SUMMARY_RULES = {"write_summary", "collect_runs", "plot_controls"}
 GRID_JOBS = 3  # grid.steps of the smoke config: one job per steps value trains every seed
 GRID_RUNS = 6  # grid.steps x grid.seeds
-TRIALS = 4  # bayes.n_calls of the smoke config, each search
+TRIALS = 3  # bayes.n_calls of the smoke config, each search
 SEARCHES = len(SMOKE_MODELS)  # every listed model of the smoke study is searched
 
 pytestmark = pytest.mark.slow
@@ -205,7 +205,7 @@ def test_no_job_uses_more_memory_than_it_declares(study: Path):
 
 
 def test_interrupted_search_continues_with_the_same_proposals(study: Path):
-    """Trials 2 and 3 were proposed in a second invocation; recomputing every proposal
+    """The trials after trial 1 were proposed in a second invocation; recomputing every proposal
     from the earlier results (what an uninterrupted search does) gives the same points."""
     smoke = yaml.safe_load((study / SMOKE).read_text())
     config = smoke["bayes"]
@@ -233,7 +233,7 @@ def test_plot_option_reruns_only_plots(study: Path, tmp_path: Path):
 def test_kappa_reruns_guided_trials_and_what_depends_on_them(study: Path, tmp_path: Path):
     """Every search shares the acquisition settings: each reruns its guided trials."""
     jobs = planned_jobs(study, configfile=edited_config(tmp_path, bayes={"kappa": 0.5}))
-    guided = SEARCHES * (TRIALS - 1)  # trials 1..3 of every search, no random start
+    guided = SEARCHES * (TRIALS - 1)  # every search's trials but its random start
     assert jobs["search_propose"] == guided
     assert jobs["search_trial"] == guided
     assert {"search_collect", MODEL_TRAIN, SHUFFLED_TRAIN, "write_summary",
@@ -243,7 +243,8 @@ def test_kappa_reruns_guided_trials_and_what_depends_on_them(study: Path, tmp_pa
 
 def test_more_trials_run_only_the_new_trials(study: Path, tmp_path: Path):
     jobs = planned_jobs(study, configfile=edited_config(tmp_path, bayes={"n_calls": 6}))
-    assert jobs["search_propose"] == 2 * SEARCHES and jobs["search_trial"] == 2 * SEARCHES
+    new = (6 - TRIALS) * SEARCHES
+    assert jobs["search_propose"] == new and jobs["search_trial"] == new
     assert {"search_collect", MODEL_TRAIN, "write_summary"} <= set(jobs)
     assert not {"baseline_train", "grid_train"} & set(jobs)
 
