@@ -258,18 +258,36 @@ def on_one_worker(searches) -> list:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("search", on_one_worker(SEARCHES))
-def test_every_trial_of_26_is_gp_minimizes_point(search):
+def test_every_trial_of_26_is_gp_minimizes_point(search, monkeypatch):
     """All 26 trials of the original study's search settings, for every search of the
-    default config and the registry's spaces, each proposed the way a workflow job does (a
-    fresh process state, the earlier trials' results only): O(n^2) model fits, so slow."""
+    default config and the registry's spaces. A workflow job proposes trial k from a fresh
+    process: it replays trials 0..k-1 (ask, tell the recorded result) and asks once more.
+    So the job of the last trial asks every earlier trial's point on its way, each from the
+    state the job of that trial asks it in: those asks, recorded, are checked one by one
+    (one replay, O(n) model fits; a job per trial is O(n^2)), and jobs of their own for the
+    first guided trial, a middle one and every substituted one give the same proposals."""
+    from msdrnn import search as search_module
+
     space = SEARCHES[search]
     points, scores, replaced = paper_run(search)
     if search == "rnn":
         assert len(replaced) >= 2  # the comparison covers skopt's substitutions
     started = time.monotonic()
-    for trial in range(26):
-        proposal = propose(trial, space, list(zip(points, scores, strict=True))[:trial],
-                           **PAPER)
+    asked = []
+    ask = search_module._ask
+
+    def recorded_ask(*args, **kwargs):
+        batch = ask(*args, **kwargs)
+        asked.extend(batch)
+        return batch
+
+    monkeypatch.setattr(search_module, "_ask", recorded_ask)
+    history = list(zip(points, scores, strict=True))
+    last = propose(25, space, history[:25], **PAPER)
+    monkeypatch.undo()
+    assert len(asked) == 26 and last == asked[25]
+    assert last.replay_differences == ()  # every trial the replay asked was the one told
+    for trial, proposal in enumerate(asked):
         assert proposal.point == points[trial], trial
         assert [type(v) for v in proposal.point] == [type(v) for v in points[trial]]
         assert proposal.replay_differences == () and proposal.batch_size == 1
@@ -279,8 +297,12 @@ def test_every_trial_of_26_is_gp_minimizes_point(search):
         if proposal.substituted:
             assert "was evaluated before" in proposal.substitution
             assert "random point" in proposal.substitution
+    jobs = sorted({1, 13} | {trial for trial, p in enumerate(asked) if p.substituted})
+    for trial in jobs:
+        assert propose(trial, space, history[:trial], **PAPER) == asked[trial], trial
     print(f"{search}: 26 of 26 proposals are gp_minimize's, replayed in "
-          f"{time.monotonic() - started:.0f} s ({len(replaced)} substituted)")
+          f"{time.monotonic() - started:.0f} s ({len(replaced)} substituted; jobs of their "
+          f"own for trials {jobs})")
 
 
 def write_trial(folder: Path, trial: int, point: dict, score: float, kind: str = "guided",
