@@ -235,14 +235,17 @@ class Session:
     def __init__(self) -> None:
         self.trainer = None
         self._computation: dict | None = None
-        self._data: tuple[tuple[int, ...], str] | None = None  # (split ids, data_digest)
+        self._data: tuple[tuple[Split, ...], str] | None = None  # (splits, data_digest)
 
     def fingerprint(self, config: TrainConfig, *splits: Split) -> dict:
         """``run_fingerprint``, hashing the splits once for all the runs on the same ones
-        (a job's seeds train on the same arrays: at paper scale that hash reads 600 MB)."""
-        key = tuple(id(split) for split in splits)
-        if self._data is None or self._data[0] != key:
-            self._data = (key, data_digest(*splits))
+        (a job's seeds train on the same arrays: at paper scale that hash reads 600 MB).
+        The same split objects, held here, not equal ids: a freed split's id can come
+        back for another."""
+        held = self._data[0] if self._data is not None else ()
+        if len(held) != len(splits) or any(a is not b
+                                           for a, b in zip(held, splits, strict=True)):
+            self._data = (splits, data_digest(*splits))
         return run_fingerprint(config, *splits, data=self._data[1])
 
     def trainer_for(self, config: TrainConfig):
