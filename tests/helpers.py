@@ -5,7 +5,6 @@ files import this module (and ``msd_files``, the MSD-file builders), never each 
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import json
@@ -19,7 +18,7 @@ import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager, redirect_stderr
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -101,6 +100,8 @@ DATA_RULES = frozenset({"generate_synthetic", "prepare_dataset", "make_steps"})
 MODEL_TRAIN = "model_train"  # every listed model's confirmation runs ({model} wildcard)
 SHUFFLED_TRAIN = "shuffled_train"  # a model's runs on the shuffled-segment songs
 SEARCH_RULES = frozenset({"search_propose", "search_trial", "search_collect", "plot_search"})
+# the study-wide tables and figure: every model's runs feed them
+SUMMARY_RULES = frozenset({"write_summary", "collect_runs", "plot_controls"})
 PLOT_RULES = frozenset({"plot_run", "plot_grid", "plot_search", "plot_confusion",
                         "plot_controls"})
 # The models the smoke study compares (config.yaml's models: merged with the smoke
@@ -344,7 +345,7 @@ def run_main(name: str, *args: object, cwd: Path | None = None) -> tuple[int, st
     its real command line. Only for scripts that never import TensorFlow."""
     module = importlib.import_module(name.removesuffix(".py"))
     stderr = io.StringIO()
-    with contextlib.chdir(cwd or Path.cwd()), contextlib.redirect_stderr(stderr):
+    with chdir(cwd or Path.cwd()), redirect_stderr(stderr):
         try:
             code = cli.run(module.main, [str(arg) for arg in args])
         except SystemExit as exit:  # argparse's usage errors

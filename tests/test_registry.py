@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import SMOKE, copy_study, parse_jobs
+from helpers import SMOKE, SUMMARY_RULES, copy_study, parse_jobs
 from helpers import snakemake as run_snakemake
 
 # Step 1 of docs/extending.md: the family module, with the interface every family has
@@ -89,7 +89,7 @@ TINY_BLOCK = {"label": "Tiny mean network", "space": {"hidden": {"int": [4, 16]}
               "seeds": [1], "epochs": 1, "shuffled": True}
 COEFFICIENT = {"train_mem_per_hidden_mb": 0.0}
 # what else a new model reruns: the tables and the figure that list every model
-STUDY_WIDE = {"collect_runs", "write_summary", "plot_controls", "all"}
+STUDY_WIDE = SUMMARY_RULES | {"all"}
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:

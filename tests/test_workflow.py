@@ -41,6 +41,7 @@ from helpers import (
     SHUFFLED_TRAIN,
     SMOKE,
     SMOKE_MODELS,
+    SUMMARY_RULES,
     TRAIN_RULES,
     copy_study,
     dry_run,
@@ -56,7 +57,6 @@ from msdrnn.resources import job_usage
 from msdrnn.results import read_history, read_json
 from msdrnn.search import Acquisition, SearchSpace, objective, propose, space_from_config
 
-SUMMARY_RULES = {"write_summary", "collect_runs", "plot_controls"}
 GRID_JOBS = 3  # grid.steps of the smoke config: one job per steps value trains every seed
 GRID_RUNS = 6  # grid.steps x grid.seeds
 TRIALS = 3  # bayes.n_calls of the smoke config, each search
