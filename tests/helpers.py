@@ -5,16 +5,21 @@ files import this module (and ``msd_files``, the MSD-file builders), never each 
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import io
+import itertools
 import json
 import os
+import queue
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -152,14 +157,79 @@ def snakemake_command(*args: str, configfile: str | Path | None = SMOKE,
     return command
 
 
+class SnakemakeForks:
+    """tests/snakemake_forks.py, started on first use in this process: it imported
+    Snakemake once and forks a child per run (the import is about 1 s of a 2 s dry run).
+    Runs from several threads overlap."""
+
+    _started: SnakemakeForks | None = None
+    _starting = threading.Lock()
+
+    @classmethod
+    def get(cls) -> SnakemakeForks:
+        with cls._starting:
+            if cls._started is None or cls._started.process.poll() is not None:
+                cls._started = cls()
+            return cls._started
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).with_name(
+            "snakemake_forks.py"))], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.lock = threading.Lock()
+        self.ids = itertools.count()
+        self.replies: dict[int, queue.SimpleQueue] = {}
+        threading.Thread(target=self._read_replies, daemon=True).start()
+        atexit.register(self.process.stdin.close)  # it ends once its runs have ended
+
+    def _read_replies(self) -> None:
+        for line in self.process.stdout:
+            reply = json.loads(line)
+            self.replies[reply["id"]].put(reply)
+        for replies in list(self.replies.values()):  # it ended: nobody waits forever
+            replies.put({"returncode": None, "pid": None})
+
+    def run(self, command: list[str], cwd: Path, env: dict | None,
+            timeout: float | None) -> subprocess.CompletedProcess:
+        """``command`` (``python -m snakemake ARGS``) as subprocess.run(..., text=True,
+        capture_output=True) would run it."""
+        if not Path(cwd).is_dir():
+            raise FileNotFoundError(f"no such directory: {cwd}")
+        with tempfile.TemporaryDirectory(prefix="snakemake-run-") as tmp:
+            replies: queue.SimpleQueue = queue.SimpleQueue()
+            with self.lock:
+                run_id = next(self.ids)
+                self.replies[run_id] = replies
+                request = {"id": run_id, "args": command[3:], "cwd": str(cwd),
+                           "env": dict(os.environ if env is None else env),
+                           "stdout": f"{tmp}/stdout", "stderr": f"{tmp}/stderr"}
+                self.process.stdin.write((json.dumps(request) + "\n").encode())
+                self.process.stdin.flush()
+            try:
+                pid = replies.get()["pid"]
+                try:
+                    returncode = replies.get(timeout=timeout)["returncode"]
+                except queue.Empty:
+                    os.kill(pid, signal.SIGKILL)
+                    replies.get()
+                    raise subprocess.TimeoutExpired(command, timeout) from None
+            finally:
+                self.replies.pop(run_id)
+            if returncode is None:
+                raise RuntimeError("tests/snakemake_forks.py ended before its run did")
+            return subprocess.CompletedProcess(command, returncode,
+                                               Path(tmp, "stdout").read_text(),
+                                               Path(tmp, "stderr").read_text())
+
+
 def snakemake(workdir: Path, *args: str, configfile: str | Path | None = SMOKE,
               cores: int | None = 2, env: dict | None = None, check: bool = True,
               timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Run Snakemake in ``workdir`` (output captured): the one way the tests run it.
-    ``check``: a failed run raises AssertionError with the end of its output."""
-    result = subprocess.run(snakemake_command(*args, configfile=configfile, cores=cores),
-                            cwd=workdir, env=env, capture_output=True, text=True,
-                            timeout=timeout)
+    """Run Snakemake in ``workdir`` (output captured): the one way the tests run it,
+    through SnakemakeForks (the same command line as ``snakemake_command``'s, in a child
+    that skips the import). ``check``: a failed run raises AssertionError with the end of
+    its output."""
+    result = SnakemakeForks.get().run(
+        snakemake_command(*args, configfile=configfile, cores=cores), workdir, env, timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed in {workdir}:\n"
                              f"{(result.stdout + result.stderr)[-4000:]}")
