@@ -179,7 +179,17 @@ class SnakemakeForks:
         self.ids = itertools.count()
         self.replies: dict[int, queue.SimpleQueue] = {}
         threading.Thread(target=self._read_replies, daemon=True).start()
-        atexit.register(self.process.stdin.close)  # it ends once its runs have ended
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """End it once its runs have ended, and collect it (its CPU time then counts
+        towards this process's children, as a subprocess's would)."""
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
     def _read_replies(self) -> None:
         for line in self.process.stdout:
