@@ -29,6 +29,7 @@ import traceback
 import snakemake.cli
 
 POLL_S = 0.02  # how often finished children are collected while some run
+MAIN = os.path.join(os.path.dirname(snakemake.__file__), "__main__.py")  # argv[0] of -m
 
 
 def run_child(request: dict) -> int:
@@ -47,7 +48,7 @@ def run_child(request: dict) -> int:
     sys.stdin = open(0, closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-    sys.argv = ["snakemake", *request["args"]]
+    sys.argv = [MAIN, *request["args"]]
     try:
         snakemake.cli.main(request["args"])
         status = 0
