@@ -137,7 +137,7 @@ MLP_RUNS = runs_folder("mlp")
 SHUFFLED_RNN_RUNS = shuffled_folder("rnn")
 # The smoke study runs in two invocations, the first stopped after this file, so that
 # the proposals of an interrupted search can be checked (test_workflow.py).
-FIRST_INVOCATION_TARGET = f"{RNN_SEARCH}/trial_001/history.csv"
+FIRST_INVOCATION_TARGET = f"{RNN_SEARCH}/trial_000/history.csv"
 
 
 # ---------------------------------------------------------------- running Snakemake
@@ -379,7 +379,7 @@ def make_smoke_study(workdir: Path, recorder: Path) -> SmokeStudy:
            "MSDRNN_SCRIPTS_DIR": str(workdir / SCRIPTS_FOLDER),
            "MSDRNN_LOADED_MODULES": str(record)}
     snakemake(workdir, FIRST_INVOCATION_TARGET, env=env)
-    assert not (workdir / FIRST_INVOCATION_TARGET).parent.with_name("trial_002").exists()
+    assert not (workdir / FIRST_INVOCATION_TARGET).parent.with_name("trial_001").exists()
     snakemake(workdir, env=env)
     loaded: dict[tuple[str, str | None], set[str]] = {}
     for line in record.read_text().splitlines():

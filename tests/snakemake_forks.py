@@ -40,6 +40,7 @@ def run_child(request: dict) -> int:
     sys.path[0] = os.getcwd()  # as `python -m snakemake` has it
     stdin = os.open(os.devnull, os.O_RDONLY)
     os.dup2(stdin, 0)
+    os.close(stdin)
     for fd, name in ((1, "stdout"), (2, "stderr")):
         out = os.open(request[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(out, fd)

@@ -59,7 +59,7 @@ from msdrnn.search import Acquisition, SearchSpace, objective, propose, space_fr
 
 GRID_JOBS = 3  # grid.steps of the smoke config: one job per steps value trains every seed
 GRID_RUNS = 6  # grid.steps x grid.seeds
-TRIALS = 3  # bayes.n_calls of the smoke config, each search
+TRIALS = 2  # bayes.n_calls of the smoke config, each search
 SEARCHES = len(SMOKE_MODELS)  # every listed model of the smoke study is searched
 
 pytestmark = pytest.mark.slow
@@ -205,7 +205,7 @@ def test_no_job_uses_more_memory_than_it_declares(study: Path):
 
 
 def test_interrupted_search_continues_with_the_same_proposals(study: Path):
-    """The trials after trial 1 were proposed in a second invocation; recomputing every proposal
+    """The trials after trial 0 were proposed in a second invocation; recomputing every proposal
     from the earlier results (what an uninterrupted search does) gives the same points."""
     smoke = yaml.safe_load((study / SMOKE).read_text())
     config = smoke["bayes"]
