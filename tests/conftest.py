@@ -100,14 +100,15 @@ def _start_the_slurm_study_with_its_group(request):
 def pytest_collection_modifyitems(config, items):
     """Under xdist, the SLURM group first (so its worker starts the study at once, and the
     study runs beside everything else), and in it the tests that wait for the study last
-    (its fast tests run meanwhile)."""
+    (its fast tests run meanwhile); then the slow tests, and the fast ones last, so that
+    the workers end together instead of one waiting for the other's last long test."""
     if not in_xdist_worker():
         return
 
     def rank(item) -> int:
         group = item.get_closest_marker("xdist_group")
         if group is None or group.args[0] != SLURM_GROUP:
-            return 2
+            return 2 if item.get_closest_marker("slow") else 3
         return 1 if SLURM_FIXTURE in item.fixturenames or "slurm_study" in item.fixturenames else 0
 
     items.sort(key=rank)  # stable: the order within each rank is kept
