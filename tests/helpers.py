@@ -143,13 +143,16 @@ FIRST_INVOCATION_TARGET = f"{RNN_SEARCH}/trial_000/history.csv"
 # ---------------------------------------------------------------- running Snakemake
 
 
+SNAKEMAKE = (sys.executable, "-m", "snakemake")  # this Python's Snakemake, found without PATH
+
+
 def snakemake_command(*args: str, configfile: str | Path | None = SMOKE,
                       cores: int | None = 2) -> list[str]:
     """The command line of a Snakemake run: this Python's Snakemake (found without PATH,
     which some tests replace) with ``args``, then ``--cores`` unless None (a profile sets
     its own) and the config file (by default the smoke study's) unless None (then
     config.yaml alone)."""
-    command = [sys.executable, "-m", "snakemake", *args]
+    command = [*SNAKEMAKE, *args]
     if cores is not None:
         command += ["--cores", str(cores)]
     if configfile is not None:  # last: --configfile takes every value that follows it
@@ -196,7 +199,7 @@ class SnakemakeForks:
             reply = json.loads(line)
             self.replies[reply["id"]].put(reply)
         for replies in list(self.replies.values()):  # it ended: nobody waits forever
-            replies.put({"returncode": None, "pid": None})
+            replies.put({"ended": True})
 
     def run(self, command: list[str], cwd: Path, env: dict | None,
             timeout: float | None) -> subprocess.CompletedProcess:
@@ -204,29 +207,31 @@ class SnakemakeForks:
         capture_output=True) would run it."""
         if not Path(cwd).is_dir():
             raise FileNotFoundError(f"no such directory: {cwd}")
+        if tuple(command[:len(SNAKEMAKE)]) != SNAKEMAKE:
+            raise ValueError(f"not a snakemake_command: {command}")
         with tempfile.TemporaryDirectory(prefix="snakemake-run-") as tmp:
             replies: queue.SimpleQueue = queue.SimpleQueue()
             with self.lock:
                 run_id = next(self.ids)
                 self.replies[run_id] = replies
-                request = {"id": run_id, "args": command[3:], "cwd": str(cwd),
+                request = {"id": run_id, "args": command[len(SNAKEMAKE):], "cwd": str(cwd),
                            "env": dict(os.environ if env is None else env),
                            "stdout": f"{tmp}/stdout", "stderr": f"{tmp}/stderr"}
                 self.process.stdin.write((json.dumps(request) + "\n").encode())
                 self.process.stdin.flush()
             try:
-                pid = replies.get()["pid"]
+                started = replies.get()
                 try:
-                    returncode = replies.get(timeout=timeout)["returncode"]
+                    ended = started if "ended" in started else replies.get(timeout=timeout)
                 except queue.Empty:
-                    os.kill(pid, signal.SIGKILL)
+                    os.kill(started["pid"], signal.SIGKILL)
                     replies.get()
                     raise subprocess.TimeoutExpired(command, timeout) from None
             finally:
                 self.replies.pop(run_id)
-            if returncode is None:
+            if "ended" in ended:
                 raise RuntimeError("tests/snakemake_forks.py ended before its run did")
-            return subprocess.CompletedProcess(command, returncode,
+            return subprocess.CompletedProcess(command, ended["returncode"],
                                                Path(tmp, "stdout").read_text(),
                                                Path(tmp, "stderr").read_text())
 

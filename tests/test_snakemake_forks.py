@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 
 import pytest
 from helpers import SnakemakeForks, snakemake, snakemake_command
@@ -64,7 +65,7 @@ def test_a_forked_run_sees_and_gives_what_a_fresh_process_does(tmp_path):
     assert "rule all:" in forked.stdout + forked.stderr
 
     # a real run: its job's shell gets the caller's environment
-    forked = snakemake(tmp_path, configfile=None, cores=1, env=env)
+    snakemake(tmp_path, configfile=None, cores=1, env=env)
     assert (tmp_path / "done.txt").read_text() == "from-the-caller\n"
 
 
@@ -106,3 +107,21 @@ def test_runs_from_several_threads_run_side_by_side(tmp_path):
                 **os.environ, "FORKS_CHECK": name, "FORKS_MEET": " ".join(names)}),
             names))
     assert [seen(result).split()[2] for result in results] == names
+
+
+def test_a_run_whose_forks_process_ends_fails_instead_of_waiting(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    (tmp_path / "Snakefile").write_text(SNAKEFILE)
+    forks = SnakemakeForks.get()
+    with ThreadPoolExecutor(1) as pool:
+        run = pool.submit(snakemake, tmp_path, "-n", configfile=None, cores=1,
+                          env={**os.environ, "FORKS_SLEEP": "5"})
+        while not forks.replies:  # the run's request is out
+            time.sleep(0.05)
+        forks.process.kill()
+        with pytest.raises(RuntimeError, match="ended before its run did"):
+            run.result(timeout=120)
+    # the next run starts a new one
+    assert snakemake(tmp_path, "-n", configfile=None, cores=1).returncode == 0
+    assert SnakemakeForks.get() is not forks
