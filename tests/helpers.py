@@ -171,7 +171,7 @@ class SnakemakeForks:
     @classmethod
     def get(cls) -> SnakemakeForks:
         with cls._starting:
-            if cls._started is None or cls._started.process.poll() is not None:
+            if cls._started is None or cls._started.ended:
                 cls._started = cls()
             return cls._started
 
@@ -181,6 +181,7 @@ class SnakemakeForks:
         self.lock = threading.Lock()
         self.ids = itertools.count()
         self.replies: dict[int, queue.SimpleQueue] = {}
+        self.ended = False  # its replies ended (it exited): a new run needs a new one
         threading.Thread(target=self._read_replies, daemon=True).start()
         atexit.register(self.close)
 
@@ -198,8 +199,10 @@ class SnakemakeForks:
         for line in self.process.stdout:
             reply = json.loads(line)
             self.replies[reply["id"]].put(reply)
-        for replies in list(self.replies.values()):  # it ended: nobody waits forever
-            replies.put({"ended": True})
+        with self.lock:  # it ended: nobody waits forever, and no run is sent to it
+            self.ended = True
+            for replies in self.replies.values():
+                replies.put({"ended": True})
 
     def run(self, command: list[str], cwd: Path, env: dict | None,
             timeout: float | None) -> subprocess.CompletedProcess:
@@ -212,13 +215,20 @@ class SnakemakeForks:
         with tempfile.TemporaryDirectory(prefix="snakemake-run-") as tmp:
             replies: queue.SimpleQueue = queue.SimpleQueue()
             with self.lock:
+                if self.ended:
+                    raise RuntimeError("tests/snakemake_forks.py ended before this run")
                 run_id = next(self.ids)
                 self.replies[run_id] = replies
                 request = {"id": run_id, "args": command[len(SNAKEMAKE):], "cwd": str(cwd),
                            "env": dict(os.environ if env is None else env),
                            "stdout": f"{tmp}/stdout", "stderr": f"{tmp}/stderr"}
-                self.process.stdin.write((json.dumps(request) + "\n").encode())
-                self.process.stdin.flush()
+                try:
+                    self.process.stdin.write((json.dumps(request) + "\n").encode())
+                    self.process.stdin.flush()
+                except BrokenPipeError as error:
+                    self.replies.pop(run_id)
+                    raise RuntimeError("tests/snakemake_forks.py ended before this run"
+                                       ) from error
             try:
                 started = replies.get()
                 try:
