@@ -1,5 +1,6 @@
 """Helpers shared by every stage: config checks, paths, code inputs, parameters, resources."""
 
+import atexit
 import json
 import math
 import os
@@ -19,7 +20,7 @@ SCRIPTS_DIR = WORKFLOW_DIR / "workflow_scripts"
 sys.path.insert(0, str(SCRIPTS_DIR))
 
 from msdrnn import resources as sizing  # noqa: E402
-from msdrnn.code_inputs import literal, project_modules  # noqa: E402
+from msdrnn.code_inputs import ImportsCache, literal, project_modules  # noqa: E402
 from msdrnn.models import family, family_path  # noqa: E402
 from msdrnn.search import config_spaces, constant_spec  # noqa: E402
 
@@ -40,6 +41,12 @@ def script(name: str) -> str:
     return workflow_path(SCRIPTS_DIR / name)
 
 
+# The project files' parsed imports, kept between Snakemake starts by their content (see
+# msdrnn/code_inputs.py): written when this Snakemake process ends, if it parsed a file.
+IMPORTS_CACHE = ImportsCache(".snakemake/msdrnn-code-imports.json")
+atexit.register(IMPORTS_CACHE.save)
+
+
 def code_inputs(name: str, model: str | None = None) -> list[str]:
     """The rule's code inputs: script `name` and every project module it imports,
     transitively (read from its import statements, see msdrnn/code_inputs.py), and for a
@@ -47,9 +54,11 @@ def code_inputs(name: str, model: str | None = None) -> list[str]:
     the scripts import by name) with its imports. Editing one of them reruns the rule's
     jobs; editing a module no script loads, or another model's family, reruns nothing.
     """
-    files = set(project_modules(SCRIPTS_DIR / name))
+    files = set(project_modules(SCRIPTS_DIR / name, cache=IMPORTS_CACHE))
     if model is not None:
-        files |= set(project_modules(family_path(model), root=SCRIPTS_DIR))
+        files |= set(
+            project_modules(family_path(model), root=SCRIPTS_DIR, cache=IMPORTS_CACHE)
+        )
     return [workflow_path(path) for path in sorted(files)]
 
 

@@ -30,7 +30,7 @@ from helpers import (
     dry_run,
 )
 
-from msdrnn.code_inputs import project_modules
+from msdrnn.code_inputs import ImportsCache, project_modules
 
 EDITING_WORKERS = 2  # copies of the study edited side by side (dry runs are one process)
 
@@ -78,6 +78,80 @@ def test_a_module_outside_the_scripts_folder_is_not_followed(tmp_path: Path):
     write(tmp_path / "elsewhere.py", "")
     script = write(tmp_path / "scripts/job.py", "import elsewhere\nimport os.path\n")
     assert project_modules(script) == [script.resolve()]
+
+
+def every_script_modules(cache: ImportsCache | None) -> dict[str, list[Path]]:
+    return {script.name: project_modules(script, cache=cache)
+            for script in sorted(SCRIPTS.glob("*.py"))}
+
+
+def test_the_imports_cache_gives_what_parsing_gives_and_parses_nothing_again(tmp_path):
+    """What the rules use between Snakemake starts (rules/common.smk's IMPORTS_CACHE)."""
+    expected = every_script_modules(None)
+    assert len(expected) > 10 and any(len(files) > 5 for files in expected.values())
+    file = tmp_path / ".snakemake" / "imports.json"  # a folder that does not exist yet
+    first = ImportsCache(file)
+    assert every_script_modules(first) == expected and first.parsed > 20
+    first.save()
+    again = ImportsCache(file)
+    assert every_script_modules(again) == expected and again.parsed == 0
+    again.save()  # parsed nothing: nothing to write
+    assert [p.name for p in file.parent.iterdir()] == ["imports.json"]  # no temporary left
+
+
+def test_an_edited_file_is_parsed_again_whatever_its_time_stamps_say(tmp_path):
+    root = tmp_path / "scripts"
+    script = write(root / "job.py", "import a\n")
+    write(root / "a.py", "")
+    write(root / "b.py", "")
+    file = tmp_path / "imports.json"
+    cache = ImportsCache(file)
+    assert project_modules(script, cache=cache) == [(root / "a.py").resolve(), script.resolve()]
+    cache.save()
+    stamps = script.stat()
+    script.write_text("import b\n")  # the same size, then the same time stamps
+    os.utime(script, ns=(stamps.st_atime_ns, stamps.st_mtime_ns))
+    cache = ImportsCache(file)
+    assert project_modules(script, cache=cache) == [(root / "b.py").resolve(), script.resolve()]
+    assert cache.parsed == 1
+
+
+def test_the_same_bytes_in_two_packages_are_two_entries(tmp_path):
+    """A relative import depends on the file's package, so the cache keys on it too."""
+    root = tmp_path / "scripts"
+    for package in ("one", "two"):
+        write(root / package / "__init__.py", "")
+        write(root / package / "m.py", "from . import x\n")
+        write(root / package / "x.py", "")
+    script = write(root / "job.py", "import one.m\nimport two.m\n")
+    cache = ImportsCache()
+    found = {path.relative_to(root).as_posix() for path in project_modules(script, cache=cache)}
+    assert {"one/x.py", "two/x.py"} <= found
+    assert cache.parsed == 5  # job.py; per package m.py, and its empty __init__.py and x.py
+    # (one entry: same bytes, same package)
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"version": 0, "entries": {}}', "[]",
+                                     '{"version": 1, "entries": {"k": "import os"}}',
+                                     '{"version": 1, "entries": {"k": [1]}}'])
+def test_a_malformed_cache_file_is_an_empty_cache_and_is_written_again(tmp_path, content):
+    file = tmp_path / "imports.json"
+    file.write_text(content)
+    expected = every_script_modules(None)
+    cache = ImportsCache(file)
+    assert cache.known == {}
+    assert every_script_modules(cache) == expected
+    cache.save()
+    assert every_script_modules(reread := ImportsCache(file)) == expected
+    assert reread.parsed == 0
+
+
+def test_a_cache_it_cannot_write_only_costs_time(tmp_path):
+    blocker = write(tmp_path / "a-file", "")  # its "folder" is a file: nothing can be made
+    cache = ImportsCache(blocker / "imports.json")
+    assert every_script_modules(cache) == every_script_modules(None)
+    cache.save()
+    assert blocker.read_text() == ""
 
 
 def test_a_constant_is_read_from_its_one_definition(tmp_path: Path):

@@ -11,6 +11,9 @@ module when it lives beside the script: ``import msdrnn.x`` from ``workflow_scri
 names ``workflow_scripts/msdrnn/__init__.py`` and ``workflow_scripts/msdrnn/x.py``, as
 Python itself loads both. Anything else (numpy, the standard library) is not followed.
 
+The parsed imports are kept per file content (``ImportsCache``): in this process by
+default, and in ``.snakemake/`` between Snakemake starts when the rules ask for it.
+
 ``literal`` reads a constant such as ``training.OUTPUTS`` the same way, so that the rules
 use the library's one definition without importing the library (and with it TensorFlow's
 neighbours, pandas or matplotlib) every time Snakemake starts.
@@ -19,7 +22,12 @@ neighbours, pandas or matplotlib) every time Snakemake starts.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
+import hashlib
+import json
+import os
+import tempfile
 from pathlib import Path
 
 
@@ -63,22 +71,10 @@ def _runtime_imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
     return found
 
 
-def _imported_names(path: Path, root: Path) -> tuple[str, ...]:
-    """Dotted names of the modules that ``path`` may import, packages included.
-
-    Parsed once per file version: Snakemake asks for some thirty scripts' inputs at every
-    start, and they share most of their modules (parsing each again took most of a no-op
-    dry run, docs/performance.md)."""
-    stat = path.stat()
-    return _parsed_imports(path, root, stat.st_mtime_ns, stat.st_size)
-
-
-@functools.cache
-def _parsed_imports(path: Path, root: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
-    """``_imported_names`` of one version of the file (``mtime_ns``, ``size`` key the cache)."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    relative = path.relative_to(root).with_suffix("")
-    package = list(relative.parts[:-1])  # the package a relative import starts from
+def _parsed_imports(source: bytes, path: Path, package: tuple[str, ...]) -> tuple[str, ...]:
+    """Dotted names of the modules that ``source`` (the file ``path``, in ``package``, where
+    a relative import starts from) may import, packages included."""
+    tree = ast.parse(source, filename=str(path))
     names: list[str] = []
     for node in _runtime_imports(tree):
         if isinstance(node, ast.Import):
@@ -86,7 +82,7 @@ def _parsed_imports(path: Path, root: Path, mtime_ns: int, size: int) -> tuple[s
                 names += _with_parents(alias.name)
             continue
         if node.level:
-            anchor = package[: len(package) - (node.level - 1)]
+            anchor = list(package[: len(package) - (node.level - 1)])
             base = ".".join([*anchor, node.module] if node.module else anchor)
         else:
             base = node.module or ""
@@ -98,20 +94,92 @@ def _parsed_imports(path: Path, root: Path, mtime_ns: int, size: int) -> tuple[s
     return tuple(names)
 
 
-def project_modules(script: str | Path, root: str | Path | None = None) -> list[Path]:
+class ImportsCache:
+    """The imported names of every file version parsed, by content, optionally kept in a
+    JSON file between processes.
+
+    Snakemake reads the Snakefile at every start (a dry run, each SLURM job), and the
+    rules' code inputs then need the imports of the fifty-odd project files: parsing them
+    took 0.09 s of a 2 s no-op (docs/performance.md). An entry's key is the digest of the
+    file's bytes and its package, so an edited file is parsed again whatever its time
+    stamps say. A missing, unreadable or malformed ``file`` starts an empty cache; ``save``
+    writes the entries this process used, atomically, when it parsed something, and gives
+    up silently where it cannot write (the cache only saves time, never decides)."""
+
+    VERSION = 1
+
+    def __init__(self, file: str | Path | None = None) -> None:
+        self.file = Path(file) if file is not None else None
+        self.known: dict[str, tuple[str, ...]] = self._load()
+        self.used: dict[str, tuple[str, ...]] = {}
+        self.parsed = 0  # files parsed by this process (not found in the cache)
+
+    def _load(self) -> dict[str, tuple[str, ...]]:
+        if self.file is None:
+            return {}
+        try:
+            data = json.loads(self.file.read_text())
+            entries = data["entries"] if data["version"] == self.VERSION else {}
+            if all(isinstance(key, str) and isinstance(names, list)
+                   and all(isinstance(name, str) for name in names)
+                   for key, names in entries.items()):
+                return {key: tuple(names) for key, names in entries.items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            pass
+        return {}
+
+    def names(self, path: Path, root: Path) -> tuple[str, ...]:
+        """Dotted names of the modules that ``path`` may import, packages included."""
+        source = path.read_bytes()
+        package = path.relative_to(root).parent.parts
+        key = hashlib.blake2b("/".join(package).encode() + b"\0" + source,
+                              digest_size=20).hexdigest()
+        names = self.known.get(key)
+        if names is None:
+            names = self.known[key] = _parsed_imports(source, path, package)
+            self.parsed += 1
+        self.used[key] = names
+        return names
+
+    def save(self) -> None:
+        if self.file is None or not self.parsed:
+            return
+        data = {"version": self.VERSION,
+                "entries": {key: list(names) for key, names in sorted(self.used.items())}}
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=f".{self.file.name}.")
+        except OSError:
+            return
+        try:  # written whole, then renamed: a reader sees the old file or the new one
+            with os.fdopen(fd, "w") as out:
+                json.dump(data, out)
+            os.replace(temporary, self.file)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+_IN_MEMORY = ImportsCache()  # the default: this process's parses only
+
+
+def project_modules(script: str | Path, root: str | Path | None = None,
+                    cache: ImportsCache | None = None) -> list[Path]:
     """``script`` and every project file it loads, transitively, sorted.
 
     The project is the folder ``root``, by default the folder of ``script`` (the first
     entry of ``sys.path`` when Python runs it): a module counts when its file is in that
     folder or below. A module that a script imports by name at run time (a model family)
     is followed by calling this with the module's file and the scripts' folder as ``root``.
+    ``cache`` keeps the files' parsed imports (by default in this process only).
     """
+    cache = _IN_MEMORY if cache is None else cache
     script = Path(script).resolve()
     root = Path(root).resolve() if root else script.parent
     seen = {script}
     todo = [script]
     while todo:
-        for name in _imported_names(todo.pop(), root):
+        for name in cache.names(todo.pop(), root):
             found = _module_file(root, name)
             if found is not None and found not in seen:
                 seen.add(found)
