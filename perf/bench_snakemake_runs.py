@@ -15,8 +15,9 @@ hits them alike:
   once: what each of the tests' Snakemake runs costs.
 
 Prints the median and range of each over the rounds, the CPU model and the load average
-before and after. The study is only read: a dry run writes nothing but Snakemake's lock and
-log under ``.snakemake/``.
+before and after. With ``-n`` among ``--args`` (the default), the study's results are only
+read: a dry run writes under ``.snakemake/`` only (Snakemake's lock and log, and the code
+inputs' parsed imports when a project file changed); without it the runs are real runs.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +40,7 @@ from helpers import SNAKEMAKE, SnakemakeForks  # noqa: E402
 from msdrnn.provenance import cpu_model  # noqa: E402
 
 
-def timed(run) -> float:
+def timed(run: Callable[[], subprocess.CompletedProcess]) -> float:
     start = time.perf_counter()
     result = run()
     if result.returncode != 0:

@@ -29,9 +29,9 @@ import traceback
 # Snakemake's command line, and what Snakemake imports only once a run starts, in every run
 # of this workflow: smart_open (with boto3 where installed) to open the Snakefile, yte for
 # the config file, jsonschema for its validation, the report's modules for `report()`
-# outputs, the profiles' and the storage's. Imported here once, a dry run of the default
-# study takes 0.65 s instead of 0.87-0.97 s (docs/performance.md). The project's own
-# modules are never imported here.
+# outputs, the profiles' and the storage's. Imported here once, they shorten every forked
+# dry run by about a quarter of a second (docs/performance.md). The project's own modules
+# are never imported here.
 import jsonschema  # noqa: F401
 import smart_open  # noqa: F401
 import snakemake.cli

@@ -13,6 +13,7 @@ an input was recomputed).
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
@@ -97,6 +98,9 @@ def test_the_imports_cache_gives_what_parsing_gives_and_parses_nothing_again(tmp
     assert every_script_modules(again) == expected and again.parsed == 0
     again.save()  # parsed nothing: nothing to write
     assert [p.name for p in file.parent.iterdir()] == ["imports.json"]  # no temporary left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert file.stat().st_mode & 0o777 == 0o666 & ~umask  # as any file Snakemake writes
 
 
 def test_an_edited_file_is_parsed_again_whatever_its_time_stamps_say(tmp_path):
@@ -131,19 +135,63 @@ def test_the_same_bytes_in_two_packages_are_two_entries(tmp_path):
     # (one entry: same bytes, same package)
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"version": 0, "entries": {}}', "[]",
-                                     '{"version": 1, "entries": {"k": "import os"}}',
-                                     '{"version": 1, "entries": {"k": [1]}}'])
-def test_a_malformed_cache_file_is_an_empty_cache_and_is_written_again(tmp_path, content):
+def saved_cache(file: Path) -> dict:
+    """The JSON of a cache of every script's imports, saved to ``file``."""
+    cache = ImportsCache(file)
+    every_script_modules(cache)
+    cache.save()
+    return json.loads(file.read_text())
+
+
+def poisoned(data: dict) -> dict:
+    """``data`` with every entry's names emptied: a cache that would drop code inputs."""
+    return data | {"entries": dict.fromkeys(data["entries"], [])}
+
+
+MALFORMED = {
+    "not json": lambda data: "{not json",
+    "a list": lambda data: "[]",
+    "nested too deep": lambda data: "[" * 100_000 + "]" * 100_000,
+    "another parser version": lambda data: json.dumps(poisoned(data) | {"version": "other"}),
+    "version true": lambda data: json.dumps(poisoned(data) | {"version": True}),
+    "names not a list": lambda data: json.dumps(
+        data | {"entries": dict.fromkeys(data["entries"], "import os")}),
+    "a name not dotted identifiers": lambda data: json.dumps(
+        data | {"entries": dict.fromkeys(data["entries"], ["x./etc"])}),
+    "not utf-8": lambda data: b"\xff\xfe{".decode("latin-1"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_a_malformed_or_foreign_cache_file_is_an_empty_cache_and_is_written_again(
+        tmp_path, case):
     file = tmp_path / "imports.json"
-    file.write_text(content)
+    data = saved_cache(file)
+    file.write_bytes(MALFORMED[case](data).encode("latin-1"))
     expected = every_script_modules(None)
     cache = ImportsCache(file)
     assert cache.known == {}
-    assert every_script_modules(cache) == expected
+    assert every_script_modules(cache) == expected and cache.parsed > 20
     cache.save()
+    assert json.loads(file.read_text()) == data  # written again, as a fresh cache writes it
     assert every_script_modules(reread := ImportsCache(file)) == expected
     assert reread.parsed == 0
+
+
+def test_the_cache_file_stays_where_it_was_named_when_the_directory_changes(
+        tmp_path, monkeypatch):
+    """As under `snakemake --directory`: the Snakefile is read in the study's folder, and
+    the cache saved at exit, back in the folder Snakemake was started from."""
+    study, elsewhere = tmp_path / "study", tmp_path / "elsewhere"
+    study.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(study)
+    cache = ImportsCache(".snakemake/imports.json")
+    every_script_modules(cache)
+    monkeypatch.chdir(elsewhere)
+    cache.save()
+    assert (study / ".snakemake" / "imports.json").is_file()
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_a_cache_it_cannot_write_only_costs_time(tmp_path):
@@ -152,6 +200,13 @@ def test_a_cache_it_cannot_write_only_costs_time(tmp_path):
     assert every_script_modules(cache) == every_script_modules(None)
     cache.save()
     assert blocker.read_text() == ""
+    taken = tmp_path / "imports.json"  # a folder where the file should go: no rename
+    taken.mkdir()
+    cache = ImportsCache(taken)
+    every_script_modules(cache)
+    cache.save()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file", "imports.json"]
+    assert list(taken.iterdir()) == []
 
 
 def test_a_constant_is_read_from_its_one_definition(tmp_path: Path):

@@ -27,7 +27,8 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
+import secrets
+import sys
 from pathlib import Path
 
 
@@ -94,6 +95,27 @@ def _parsed_imports(source: bytes, path: Path, package: tuple[str, ...]) -> tupl
     return tuple(names)
 
 
+def _parser_version() -> str:
+    """What the cached names depend on besides a file's bytes: this module's code (the
+    parsing rules) and the Python that parses (its grammar)."""
+    code = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=10).hexdigest()
+    return f"{code}-python{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _valid_entries(data: object, version: str) -> dict[str, tuple[str, ...]]:
+    """The entries of a cache file's JSON ``data``: {} unless it is of ``version`` and
+    every entry maps a key to a list of dotted module names."""
+    if not (isinstance(data, dict) and data.get("version") == version
+            and isinstance(data.get("entries"), dict)):
+        return {}
+    entries = data["entries"]
+    if not all(isinstance(names, list) and all(
+            isinstance(name, str) and all(part.isidentifier() for part in name.split("."))
+            for name in names) for names in entries.values()):
+        return {}
+    return {key: tuple(names) for key, names in entries.items()}
+
+
 class ImportsCache:
     """The imported names of every file version parsed, by content, optionally kept in a
     JSON file between processes.
@@ -102,14 +124,19 @@ class ImportsCache:
     rules' code inputs then need the imports of the fifty-odd project files: parsing them
     took 0.09 s of a 2 s no-op (docs/performance.md). An entry's key is the digest of the
     file's bytes and its package, so an edited file is parsed again whatever its time
-    stamps say. A missing, unreadable or malformed ``file`` starts an empty cache; ``save``
-    writes the entries this process used, atomically, when it parsed something, and gives
-    up silently where it cannot write (the cache only saves time, never decides)."""
+    stamps say; the file's version is the digest of this module and the Python version,
+    so a cache written by other parsing rules is never used. A missing, unreadable or
+    malformed ``file`` starts an empty cache. ``save`` writes the entries this process
+    used, atomically, when it parsed something, and gives up silently where it cannot
+    write: the cache saves time and never changes a result.
 
-    VERSION = 1
+    ``file`` is made absolute when the cache is made: Snakemake's ``--directory`` changes
+    the working directory only while it reads the Snakefile and plans the jobs, and
+    ``save`` runs at exit."""
 
     def __init__(self, file: str | Path | None = None) -> None:
-        self.file = Path(file) if file is not None else None
+        self.file = Path(file).absolute() if file is not None else None
+        self.version = _parser_version()
         self.known: dict[str, tuple[str, ...]] = self._load()
         self.used: dict[str, tuple[str, ...]] = {}
         self.parsed = 0  # files parsed by this process (not found in the cache)
@@ -118,15 +145,9 @@ class ImportsCache:
         if self.file is None:
             return {}
         try:
-            data = json.loads(self.file.read_text())
-            entries = data["entries"] if data["version"] == self.VERSION else {}
-            if all(isinstance(key, str) and isinstance(names, list)
-                   and all(isinstance(name, str) for name in names)
-                   for key, names in entries.items()):
-                return {key: tuple(names) for key, names in entries.items()}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            pass
-        return {}
+            return _valid_entries(json.loads(self.file.read_bytes()), self.version)
+        except (OSError, ValueError, RecursionError):
+            return {}
 
     def names(self, path: Path, root: Path) -> tuple[str, ...]:
         """Dotted names of the modules that ``path`` may import, packages included."""
@@ -144,20 +165,20 @@ class ImportsCache:
     def save(self) -> None:
         if self.file is None or not self.parsed:
             return
-        data = {"version": self.VERSION,
+        data = {"version": self.version,
                 "entries": {key: list(names) for key, names in sorted(self.used.items())}}
+        # written whole under a name of its own (with the umask's permissions, as any file
+        # Snakemake writes), then renamed: a reader sees the old file or the new one
+        temporary = self.file.with_name(f".{self.file.name}.{os.getpid()}."
+                                        f"{secrets.token_hex(4)}")
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=f".{self.file.name}.")
-        except OSError:
-            return
-        try:  # written whole, then renamed: a reader sees the old file or the new one
-            with os.fdopen(fd, "w") as out:
+            with open(temporary, "x") as out:
                 json.dump(data, out)
             os.replace(temporary, self.file)
         except OSError:
             with contextlib.suppress(OSError):
-                os.unlink(temporary)
+                temporary.unlink()
 
 
 _IN_MEMORY = ImportsCache()  # the default: this process's parses only
