@@ -83,7 +83,7 @@ def _parsed_imports(source: bytes, path: Path, package: tuple[str, ...]) -> tupl
                 names += _with_parents(alias.name)
             continue
         if node.level:
-            anchor = list(package[: len(package) - (node.level - 1)])
+            anchor = package[: len(package) - (node.level - 1)]
             base = ".".join([*anchor, node.module] if node.module else anchor)
         else:
             base = node.module or ""
