@@ -41,11 +41,14 @@ from msdrnn.provenance import cpu_model  # noqa: E402
 
 
 def timed(run: Callable[[], subprocess.CompletedProcess]) -> float:
+    """Seconds of ``run``; a failed run stops the benchmark, naming its command."""
     start = time.perf_counter()
     result = run()
     if result.returncode != 0:
-        raise SystemExit(f"error: a run failed (exit {result.returncode}):\n"
-                         f"{(result.stdout + result.stderr)[-2000:]}")
+        command = " ".join(map(str, result.args[len(SNAKEMAKE) - 1:]))
+        end = "\n".join((result.stdout + result.stderr).splitlines()[-10:])
+        raise SystemExit(f"error: `{command}` failed (exit {result.returncode}); the end of "
+                         f"its output:\n{end}")
     return time.perf_counter() - start
 
 
@@ -72,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "fresh": lambda: subprocess.run(command, **fresh),
         "forked": lambda: SnakemakeForks.get().run(command, study, None, 600),
     }
-    runs["forked"]()  # start the forks' process (its one import) outside the rounds
+    timed(runs["forked"])  # start the forks' process (its one import) outside the rounds
     print(f"{cpu_model()}, {os.cpu_count()} threads; load average {load()} before",
           flush=True)
     seconds: dict[str, list[float]] = {name: [] for name in runs}
